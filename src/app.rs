@@ -1,0 +1,210 @@
+//! The assembled bot: store, scripts, clock. [`App::handle`] is the one door every inbound
+//! event goes through: dedupe, dispatch and outbox rows in one transaction. The admin calls
+//! here are the same for the CLI (`beatbot station add …`) and for transcript `@` lines.
+
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+
+use crate::clock::Clock;
+use crate::core::faq::FaqIndex;
+use crate::core::{Ctx, Dispatched, Inbound, Outbound, Recipient, dispatch};
+use crate::domain::{GroupKind, Lang, Platform, Role};
+use crate::scripts::Scripts;
+use crate::store::outbox::NewMessage;
+use crate::store::people::NewPerson;
+use crate::store::{Store, Tx, groups, inbound, outbox, people, stations};
+
+#[derive(Clone)]
+pub struct App {
+    pub store: Store,
+    pub scripts: Arc<Scripts>,
+    pub faq: Arc<FaqIndex>,
+    pub clock: Arc<dyn Clock>,
+}
+
+/// What became of an inbound event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Handled {
+    Done,
+    /// Seen before: nothing was done again.
+    Duplicate,
+}
+
+impl App {
+    pub fn new(store: Store, scripts: Scripts, clock: Arc<dyn Clock>) -> App {
+        let faq = FaqIndex::new(&scripts.faq);
+        App { store, scripts: Arc::new(scripts), faq, clock }
+    }
+
+    pub fn now(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
+    /// Handles one event exactly once: its dedupe record, its effects and its messages commit
+    /// together. A user mistake rolls the effects back and sends only the explanation.
+    #[tracing::instrument(skip_all, fields(platform = %event.platform, event = %event.event_id))]
+    pub async fn handle(&self, event: &Inbound) -> Result<Handled> {
+        let now = self.now();
+        let mut tx = self.store.begin().await?;
+        if !inbound::record(&mut tx, event.platform, &event.event_id, now).await? {
+            tx.rollback().await.ok();
+            return Ok(Handled::Duplicate);
+        }
+        let mut ctx = self.context(&mut tx, event, now).await?;
+        match dispatch(&mut ctx).await {
+            Ok(()) => {
+                let out = std::mem::take(&mut ctx.out);
+                enqueue(&mut tx, &out, &event_key(event), now).await?;
+                tx.commit().await.context("committing inbound event")?;
+            }
+            Err(Dispatched::User(err)) => {
+                let lang = ctx.lang;
+                drop(ctx);
+                tx.rollback().await.context("rolling back a refused command")?;
+                let text = self.scripts.templates.render(lang, err.key, &err.args.iter().map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>());
+                let mut tx = self.store.begin().await?;
+                inbound::record(&mut tx, event.platform, &event.event_id, now).await?;
+                self.identify(&mut tx, event, now).await?;
+                let to = Recipient::Chat { platform: event.platform, chat_id: event.chat_id.clone() };
+                enqueue(&mut tx, &[Outbound::new(to, text)], &event_key(event), now).await?;
+                tx.commit().await.context("committing a refusal")?;
+            }
+            Err(Dispatched::Internal(err)) => {
+                drop(ctx);
+                tx.rollback().await.ok();
+                return Err(err.context("handling inbound event"));
+            }
+        }
+        Ok(Handled::Done)
+    }
+
+    async fn context<'a>(&'a self, tx: &'a mut Tx, event: &'a Inbound, now: i64) -> Result<Ctx<'a>> {
+        let (me, group) = self.identify(tx, event, now).await?;
+        let lang = crate::core::context_language(tx, &self.scripts, &me).await?;
+        Ok(Ctx { tx, scripts: &self.scripts, faq: &self.faq, now, inbound: event, me, lang, group, out: Vec::new() })
+    }
+
+    /// The sender (created as a resident on first contact) and the linked group, if any.
+    async fn identify(&self, tx: &mut Tx, event: &Inbound, now: i64) -> Result<(people::Person, Option<groups::Group>)> {
+        let group = if event.is_direct { None } else { groups::find(tx, event.platform, &event.chat_id).await?.filter(|g| g.active) };
+        let person = match people::by_identity(tx, event.platform, &event.sender).await? {
+            Some(p) => p,
+            None => {
+                let handle = format!("{}:{}", event.platform, event.sender);
+                let new = NewPerson { handle: &handle, role: Role::Resident, station_id: None, beat: None, hotel_id: None, duty: false, lang: None };
+                let id = people::upsert(tx, &new, now).await?;
+                people::link_identity(tx, event.platform, &event.sender, id, None, now).await?;
+                people::by_id(tx, id).await?.context("person just created")?
+            }
+        };
+        if event.is_direct {
+            people::link_identity(tx, event.platform, &event.sender, person.id, Some(&event.chat_id), now).await?;
+        }
+        people::touch_identity(tx, event.platform, &event.sender, now).await?;
+        let mut person = person;
+        if let (Some(g), None, Role::Resident) = (&group, &person.station_id, person.role) {
+            people::adopt_station(tx, person.id, &g.station_id).await?;
+            person.station_id = Some(g.station_id.clone());
+        }
+        Ok((person, group))
+    }
+
+    // ----- admin service calls (CLI and transcript `@` lines) -----
+
+    pub async fn add_station(&self, id: &str, name: &str, lang: Option<Lang>) -> Result<()> {
+        let mut tx = self.store.begin().await?;
+        let lang = lang.unwrap_or(self.scripts.settings.default_lang);
+        if !stations::add(&mut tx, id, name, lang, self.now()).await? {
+            bail!("station `{id}` exists already");
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Adds or updates a person with a role; returns their id.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn add_person(
+        &self,
+        handle: &str,
+        role: Role,
+        station: Option<&str>,
+        beat: Option<&str>,
+        hotel: Option<&str>,
+        duty: bool,
+        lang: Option<Lang>,
+        identities: &[(Platform, String, Option<String>)],
+    ) -> Result<i64> {
+        let now = self.now();
+        let mut tx = self.store.begin().await?;
+        if let Some(station) = station {
+            stations::get(&mut tx, station).await?.with_context(|| format!("no station `{station}`: add it first"))?;
+            if let Some(beat) = beat {
+                stations::ensure_beat(&mut tx, station, beat).await?;
+            }
+        }
+        let hotel_id = match (hotel, station) {
+            (Some(h), Some(s)) => Some(stations::ensure_hotel(&mut tx, s, h, beat).await?),
+            (Some(_), None) => bail!("a hotel needs a station"),
+            _ => None,
+        };
+        let person_beat = if role.is_staff() { beat } else { None };
+        let new = NewPerson { handle, role, station_id: station, beat: person_beat, hotel_id, duty, lang };
+        let id = people::upsert(&mut tx, &new, now).await?;
+        for (platform, external, dm) in identities {
+            people::link_identity(&mut tx, *platform, external, id, dm.as_deref(), now).await?;
+        }
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    pub async fn link_group(&self, platform: Platform, chat_id: &str, kind: GroupKind, station: &str) -> Result<i64> {
+        let mut tx = self.store.begin().await?;
+        stations::get(&mut tx, station).await?.with_context(|| format!("no station `{station}`: add it first"))?;
+        let id = groups::link(&mut tx, platform, chat_id, kind, station, self.now()).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Makes a resident a member of a station (as being seen in its community group does).
+    pub async fn adopt_station(&self, person: i64, station: &str) -> Result<()> {
+        let mut tx = self.store.begin().await?;
+        people::adopt_station(&mut tx, person, station).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+fn event_key(event: &Inbound) -> String {
+    format!("in:{}:{}", event.platform, event.event_id)
+}
+
+/// Writes messages to the outbox with keys `{cause}#{i}`; a person is reached in the private
+/// chat they used last (nobody to reach: logged, skipped).
+pub async fn enqueue(tx: &mut Tx, out: &[Outbound], cause: &str, now: i64) -> Result<()> {
+    for (i, o) in out.iter().enumerate() {
+        let (platform, chat_id) = match &o.to {
+            Recipient::Chat { platform, chat_id } => (*platform, chat_id.clone()),
+            Recipient::Person(id) => match people::dm_target(tx, *id).await? {
+                Some(target) => target,
+                None => {
+                    tracing::warn!(person = id, "no private chat known for person; message skipped");
+                    continue;
+                }
+            },
+        };
+        let key = format!("{cause}#{i}");
+        let message = NewMessage {
+            platform,
+            chat_id: &chat_id,
+            text: &o.text,
+            buttons: &o.buttons,
+            edit_of: o.edit_of,
+            priority: o.priority,
+            idem_key: &key,
+            alert_id: o.alert_id,
+        };
+        outbox::enqueue(tx, &message, now).await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,139 @@
+//! `/alert LEVEL TEXT [to=station|community|liaison|all]`: an officer drafts, confirms with a
+//! button, and the alert fans out through the outbox to the station's groups (and, for `all`,
+//! to residents subscribed to alerts); when every copy is delivered or dead the officer gets a
+//! summary.
+
+use anyhow::Result;
+
+use super::{Ctx, Dispatched, Outbound, Recipient, UserError};
+use crate::domain::{AlertAudience, AlertLevel, Button, GroupKind, Lang};
+use crate::scripts::Scripts;
+use crate::store::alerts::{self, Alert};
+use crate::store::{Tx, groups, outbox, people, stations};
+
+fn level_label(scripts: &Scripts, lang: Lang, level: AlertLevel) -> String {
+    let key = match level {
+        AlertLevel::Info => "alert.level_info",
+        AlertLevel::Warning => "alert.level_warning",
+        AlertLevel::Urgent => "alert.level_urgent",
+    };
+    scripts.templates.render(lang, key, &[])
+}
+
+/// `/alert …`: saves a draft and asks the officer to confirm.
+pub async fn draft(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
+    // The text is kept as typed (quotes included); only the level and `to=` are taken out.
+    let mut parts = rest.split_whitespace();
+    let Some(level_word) = parts.next() else {
+        return Err(UserError::new("alert.usage").into());
+    };
+    let level = AlertLevel::parse(level_word)
+        .ok_or_else(|| UserError::new("alert.bad_level").arg("level", level_word.chars().take(20).collect::<String>()))?;
+    let mut audience = AlertAudience::Station;
+    let mut words = Vec::new();
+    for word in parts {
+        match word.strip_prefix("to=") {
+            Some(v) => {
+                audience = AlertAudience::parse(v)
+                    .ok_or_else(|| UserError::new("alert.bad_audience").arg("to", v.chars().take(20).collect::<String>()))?;
+            }
+            None => words.push(word),
+        }
+    }
+    let text = words.join(" ");
+    if text.trim().is_empty() {
+        return Err(UserError::new("alert.usage").into());
+    }
+    let Some(station) = ctx.me.station_id.clone() else {
+        return Err(UserError::new("common.no_station").into());
+    };
+    let id = alerts::insert_draft(ctx.tx, &station, ctx.me.id, level, audience, &text, ctx.now).await?;
+    let level_text = level_label(ctx.scripts, ctx.lang, level);
+    let preview = ctx.msg("alert.preview", &[("n", &id.to_string()), ("level", &level_text), ("to", audience.as_str()), ("text", &text)]);
+    let buttons = vec![vec![
+        Button::new(ctx.msg("alert.confirm_button", &[]), format!("alert:send:{id}")),
+        Button::new(ctx.msg("alert.cancel_button", &[]), format!("alert:cancel:{id}")),
+    ]];
+    ctx.to_me(preview, buttons);
+    Ok(())
+}
+
+/// The confirmation buttons of a draft.
+pub async fn press(ctx: &mut Ctx<'_>, action: &str, raw_id: &str, message: Option<i64>) -> Result<(), Dispatched> {
+    let id: i64 = raw_id.parse().map_err(|_| UserError::new("common.expired_button"))?;
+    let alert = alerts::get(ctx.tx, id).await?.filter(|a| Some(a.station_id.as_str()) == ctx.me.station_id.as_deref());
+    let Some(alert) = alert.filter(|a| a.status == "draft") else {
+        return Err(UserError::new("alert.already_handled").arg("n", raw_id.chars().take(12).collect::<String>()).into());
+    };
+    let n = id.to_string();
+    let text = match action {
+        "cancel" => {
+            alerts::finish_draft(ctx.tx, id, "cancelled", 0, ctx.now).await?;
+            ctx.msg("alert.cancelled", &[("n", &n)])
+        }
+        "send" => {
+            let count = fan_out(ctx, &alert).await?;
+            if count == 0 {
+                return Err(UserError::new("alert.no_targets").into());
+            }
+            alerts::finish_draft(ctx.tx, id, "sent", count as i64, ctx.now).await?;
+            ctx.msg("alert.sending", &[("n", &n), ("count", &count.to_string())])
+        }
+        _ => return Err(UserError::new("common.expired_button").into()),
+    };
+    let mut out = Outbound::new(ctx.here(), text);
+    out.edit_of = message;
+    ctx.send(out);
+    Ok(())
+}
+
+/// One outbound message per target group (and subscriber for `all`); returns the count.
+async fn fan_out(ctx: &mut Ctx<'_>, alert: &Alert) -> Result<usize> {
+    let kind = match alert.audience {
+        AlertAudience::Community => Some(GroupKind::Community),
+        AlertAudience::Liaison => Some(GroupKind::Liaison),
+        AlertAudience::Station | AlertAudience::All => None,
+    };
+    let station_lang = stations::get(ctx.tx, &alert.station_id).await?.map(|s| s.lang).unwrap_or(ctx.scripts.settings.default_lang);
+    let mut targets: Vec<(Recipient, Lang)> = groups::of_station(ctx.tx, &alert.station_id, kind)
+        .await?
+        .into_iter()
+        .map(|g| (Recipient::Chat { platform: g.platform, chat_id: g.chat_id }, station_lang))
+        .collect();
+    if alert.audience == AlertAudience::All {
+        for person in people::subscribers(ctx.tx, &alert.station_id, "alerts").await? {
+            let lang = ctx.lang_of(&person).await?;
+            targets.push((Recipient::Person(person.id), lang));
+        }
+    }
+    for (to, lang) in &targets {
+        let level = level_label(ctx.scripts, *lang, alert.level);
+        let text = ctx.scripts.templates.render(*lang, "alert.message", &[("n", &alert.id.to_string()), ("level", &level), ("text", &alert.text)]);
+        let mut out = Outbound::new(to.clone(), text);
+        out.priority = alert.level.priority();
+        out.alert_id = Some(alert.id);
+        ctx.send(out);
+    }
+    Ok(targets.len())
+}
+
+/// After a delivery attempt of an alert's copy: once none is pending, the officer's summary
+/// (at most once per alert).
+pub async fn summary_if_done(tx: &mut Tx, scripts: &Scripts, alert_id: i64) -> Result<Option<Outbound>> {
+    let (delivered, dead, pending) = outbox::alert_progress(tx, alert_id).await?;
+    if pending > 0 {
+        return Ok(None);
+    }
+    let Some(alert) = alerts::get(tx, alert_id).await? else { return Ok(None) };
+    if alert.summary_sent || !alerts::claim_summary(tx, alert_id).await? {
+        return Ok(None);
+    }
+    let Some(officer) = people::by_id(tx, alert.officer_id).await? else { return Ok(None) };
+    let lang = super::context::language_of(tx, scripts, &officer).await?;
+    let text = scripts.templates.render(
+        lang,
+        "alert.summary",
+        &[("n", &alert_id.to_string()), ("delivered", &delivered.to_string()), ("total", &(delivered + dead).to_string()), ("failed", &dead.to_string())],
+    );
+    Ok(Some(Outbound::new(Recipient::Person(officer.id), text)))
+}

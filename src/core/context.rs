@@ -1,0 +1,142 @@
+//! What a handler works with: the transaction, the scripts, the sender, the chat, and the
+//! messages it has produced so far.
+
+use std::sync::Arc;
+
+use anyhow::Result;
+
+use super::Inbound;
+use super::faq::FaqIndex;
+use crate::domain::{Button, Lang};
+use crate::scripts::Scripts;
+use crate::store::groups::Group;
+use crate::store::people::{self, Person};
+use crate::store::{Tx, stations};
+
+/// Where an outbound message goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recipient {
+    /// A chat on a platform (a group, or the chat the event came from).
+    Chat { platform: crate::domain::Platform, chat_id: String },
+    /// A person, in their private chat on the platform they used last.
+    Person(i64),
+}
+
+/// A message the core wants sent; it becomes an outbox row in the same transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outbound {
+    pub to: Recipient,
+    pub text: String,
+    pub buttons: Vec<Vec<Button>>,
+    /// Replace the message of this earlier outbox row instead of sending a new one.
+    pub edit_of: Option<i64>,
+    pub priority: i64,
+    pub alert_id: Option<i64>,
+}
+
+impl Outbound {
+    pub fn new(to: Recipient, text: String) -> Outbound {
+        Outbound { to, text, buttons: Vec::new(), edit_of: None, priority: 0, alert_id: None }
+    }
+    pub fn buttons(mut self, buttons: Vec<Vec<Button>>) -> Outbound {
+        self.buttons = buttons;
+        self
+    }
+}
+
+/// A mistake of the person's, explained with a template in their language.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserError {
+    pub key: &'static str,
+    pub args: Vec<(&'static str, String)>,
+}
+
+impl UserError {
+    pub fn new(key: &'static str) -> UserError {
+        UserError { key, args: Vec::new() }
+    }
+    pub fn arg(mut self, name: &'static str, value: impl Into<String>) -> UserError {
+        self.args.push((name, value.into()));
+        self
+    }
+}
+
+pub struct Ctx<'a> {
+    pub tx: &'a mut Tx,
+    pub scripts: &'a Scripts,
+    pub faq: &'a Arc<FaqIndex>,
+    pub now: i64,
+    pub inbound: &'a Inbound,
+    pub me: Person,
+    pub lang: Lang,
+    /// The linked group the event came from (`None` in DM).
+    pub group: Option<Group>,
+    pub out: Vec<Outbound>,
+}
+
+impl Ctx<'_> {
+    /// A template in the sender's language.
+    pub fn msg(&self, key: &str, args: &[(&str, &str)]) -> String {
+        self.scripts.templates.render(self.lang, key, args)
+    }
+
+    /// The chat the event came from.
+    pub fn here(&self) -> Recipient {
+        Recipient::Chat { platform: self.inbound.platform, chat_id: self.inbound.chat_id.clone() }
+    }
+
+    pub fn reply(&mut self, text: String) {
+        let to = self.here();
+        self.out.push(Outbound::new(to, text));
+    }
+
+    pub fn reply_with(&mut self, text: String, buttons: Vec<Vec<Button>>) {
+        let to = self.here();
+        self.out.push(Outbound::new(to, text).buttons(buttons));
+    }
+
+    /// A message to the sender's private chat.
+    pub fn to_me(&mut self, text: String, buttons: Vec<Vec<Button>>) {
+        let to = if self.inbound.is_direct { self.here() } else { Recipient::Person(self.me.id) };
+        self.out.push(Outbound::new(to, text).buttons(buttons));
+    }
+
+    pub fn send(&mut self, out: Outbound) {
+        self.out.push(out);
+    }
+
+    /// The station the sender acts for: their own, else the group's.
+    pub fn station(&self) -> Option<String> {
+        self.me.station_id.clone().or_else(|| self.group.as_ref().map(|g| g.station_id.clone()))
+    }
+
+    /// The language to write to another person in.
+    pub async fn lang_of(&mut self, person: &Person) -> Result<Lang> {
+        language_of(self.tx, self.scripts, person).await
+    }
+
+    /// A template rendered in `person`'s language, addressed to their private chat.
+    pub async fn tell(&mut self, person: &Person, key: &str, args: &[(&str, &str)], buttons: Vec<Vec<Button>>) -> Result<()> {
+        let lang = self.lang_of(person).await?;
+        let text = self.scripts.templates.render(lang, key, args);
+        self.out.push(Outbound::new(Recipient::Person(person.id), text).buttons(buttons));
+        Ok(())
+    }
+
+    pub async fn person(&mut self, id: i64) -> Result<Option<Person>> {
+        people::by_id(self.tx, id).await
+    }
+}
+
+/// A person's language: their choice, else their station's, else bot-scripts' default.
+pub async fn language_of(tx: &mut Tx, scripts: &Scripts, person: &Person) -> Result<Lang> {
+    if let Some(lang) = person.lang {
+        return Ok(lang);
+    }
+    if let Some(station) = &person.station_id
+        && let Some(s) = stations::get(tx, station).await?
+    {
+        return Ok(s.lang);
+    }
+    Ok(scripts.settings.default_lang)
+}

@@ -1,0 +1,207 @@
+//! The guided dialogue for missing report fields: one open dialogue per person, saved in the
+//! store after every step (it survives a restart), asked in the reporter's private chat, with
+//! buttons for choices. Buttons carry the dialogue's nonce; a press on a finished or replaced
+//! dialogue is answered as expired.
+
+use std::collections::BTreeMap;
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+
+use super::{Ctx, Dispatched, UserError, fields, reports};
+use crate::domain::{Button, ReportKind};
+use crate::scripts::FieldType;
+use crate::store::{dialogues, misc};
+
+/// A saved conversation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Dialogue {
+    /// A report being filled in.
+    Report(ReportDraft),
+}
+
+/// A report with some fields still missing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportDraft {
+    pub kind: String,
+    pub station: String,
+    pub hotel_id: Option<i64>,
+    pub origin_group: Option<i64>,
+    pub fields: BTreeMap<String, String>,
+    /// The field being asked for.
+    pub asking: Option<String>,
+    /// Options toggled so far for a multi-choice field.
+    #[serde(default)]
+    pub picked: Vec<String>,
+}
+
+impl ReportDraft {
+    pub fn kind(&self) -> Result<ReportKind> {
+        ReportKind::parse(&self.kind).with_context(|| format!("unknown kind {} in dialogue", self.kind))
+    }
+}
+
+/// The sender's open dialogue, unless it has expired (then it is dropped).
+async fn load(ctx: &mut Ctx<'_>) -> Result<Option<(i64, Dialogue)>> {
+    let Some(stored) = dialogues::get(ctx.tx, ctx.me.id).await? else {
+        return Ok(None);
+    };
+    let expiry_ms = ctx.scripts.settings.dialogue_expiry_hours * 3_600_000;
+    if ctx.now - stored.updated_at > expiry_ms {
+        dialogues::delete(ctx.tx, ctx.me.id).await?;
+        return Ok(None);
+    }
+    match serde_json::from_str(&stored.state) {
+        Ok(d) => Ok(Some((stored.nonce, d))),
+        Err(e) => {
+            tracing::warn!(person = ctx.me.id, error = %e, "dropping unreadable dialogue");
+            dialogues::delete(ctx.tx, ctx.me.id).await?;
+            Ok(None)
+        }
+    }
+}
+
+/// Saves the draft under a fresh nonce and asks for its next field.
+pub async fn ask_next(ctx: &mut Ctx<'_>, mut draft: ReportDraft, field_key: &str) -> Result<()> {
+    let nonce = misc::next_counter(ctx.tx, "dialogue").await? + 1;
+    draft.asking = Some(field_key.to_owned());
+    let kind = draft.kind()?;
+    let form = ctx.scripts.form(kind);
+    let field = form.field(field_key).context("asking for a field the form lacks")?;
+    let lang = ctx.lang;
+    let mut buttons: Vec<Vec<Button>> = Vec::new();
+    let key = match field.field_type {
+        FieldType::Choice => {
+            for o in &field.options {
+                buttons.push(vec![Button::new(o.label.get(lang), format!("d:{nonce}:o:{}", o.key))]);
+            }
+            "report.ask_choice"
+        }
+        FieldType::MultiChoice => {
+            for o in &field.options {
+                let mark = if draft.picked.contains(&o.key) { "☑ " } else { "☐ " };
+                buttons.push(vec![Button::new(format!("{mark}{}", o.label.get(lang)), format!("d:{nonce}:t:{}", o.key))]);
+            }
+            buttons.push(vec![Button::new(ctx.msg("report.done_button", &[]), format!("d:{nonce}:done"))]);
+            "report.ask_multichoice"
+        }
+        _ => "report.ask_field",
+    };
+    buttons.push(vec![Button::new(ctx.msg("report.cancel_button", &[]), format!("d:{nonce}:cancel"))]);
+    let text = ctx.msg(key, &[("title", form.title.get(lang)), ("label", field.label.get(lang)), ("prompt", field.prompt.get(lang))]);
+    let state = serde_json::to_string(&Dialogue::Report(draft))?;
+    dialogues::put(ctx.tx, ctx.me.id, nonce, &state, ctx.now).await?;
+    ctx.to_me(text, buttons);
+    Ok(())
+}
+
+/// A plain text in DM: the answer to the field being asked, if a dialogue is open.
+pub async fn answer_text(ctx: &mut Ctx<'_>, text: &str) -> Result<bool, Dispatched> {
+    let Some((_, Dialogue::Report(mut draft))) = load(ctx).await? else {
+        return Ok(false);
+    };
+    let Some(asking) = draft.asking.clone() else {
+        return Ok(false);
+    };
+    let form = ctx.scripts.form(draft.kind()?);
+    let field = form.field(&asking).context("dialogue asks for an unknown field")?;
+    let value = fields::validate(field, text, ctx.now, ctx.scripts.settings.timezone)?;
+    draft.fields.insert(asking, value);
+    draft.picked.clear();
+    reports::continue_draft(ctx, draft).await?;
+    Ok(true)
+}
+
+/// A button of a dialogue: `o:KEY` choose, `t:KEY` toggle, `done`, `cancel`.
+pub async fn press(ctx: &mut Ctx<'_>, nonce: &str, action: &str, message: Option<i64>) -> Result<(), Dispatched> {
+    let current = load(ctx).await?;
+    let Some((saved_nonce, Dialogue::Report(mut draft))) = current.filter(|(n, _)| n.to_string() == nonce) else {
+        return Err(UserError::new("common.expired_button").into());
+    };
+    let Some(asking) = draft.asking.clone() else {
+        return Err(UserError::new("common.expired_button").into());
+    };
+    let form = ctx.scripts.form(draft.kind()?);
+    let field = form.field(&asking).context("dialogue asks for an unknown field")?;
+    let (verb, arg) = action.split_once(':').unwrap_or((action, ""));
+    match verb {
+        "cancel" => {
+            dialogues::delete(ctx.tx, ctx.me.id).await?;
+            let text = ctx.msg("report.cancelled", &[]);
+            ctx.to_me(text, Vec::new());
+            Ok(())
+        }
+        "o" if field.options.iter().any(|o| o.key == arg) => {
+            draft.fields.insert(asking, arg.to_owned());
+            reports::continue_draft(ctx, draft).await?;
+            Ok(())
+        }
+        "t" if field.options.iter().any(|o| o.key == arg) => {
+            if let Some(i) = draft.picked.iter().position(|k| k == arg) {
+                draft.picked.remove(i);
+            } else {
+                draft.picked.push(arg.to_owned());
+            }
+            let _ = (saved_nonce, message);
+            ask_next(ctx, draft, &asking).await?;
+            Ok(())
+        }
+        "done" if field.field_type == FieldType::MultiChoice => {
+            if draft.picked.is_empty() && field.required {
+                return Err(UserError::new("report.bad_choice")
+                    .arg("field", asking)
+                    .arg("options", field.options.iter().map(|o| o.key.as_str()).collect::<Vec<_>>().join(", "))
+                    .into());
+            }
+            let value = draft.picked.join(",");
+            draft.picked.clear();
+            draft.fields.insert(asking, value);
+            reports::continue_draft(ctx, draft).await?;
+            Ok(())
+        }
+        _ => Err(UserError::new("common.expired_button").into()),
+    }
+}
+
+/// `/cancel`: drops the open dialogue.
+pub async fn cancel(ctx: &mut Ctx<'_>) -> Result<(), Dispatched> {
+    if load(ctx).await?.is_none() {
+        return Err(UserError::new("report.nothing_to_cancel").into());
+    }
+    dialogues::delete(ctx.tx, ctx.me.id).await?;
+    let text = ctx.msg("report.cancelled", &[]);
+    ctx.to_me(text, Vec::new());
+    Ok(())
+}
+
+/// A photo: attached to the open report if its form has a photo field.
+pub async fn photo(ctx: &mut Ctx<'_>, file_id: &str, _caption: Option<&str>) -> Result<(), Dispatched> {
+    attach(ctx, FieldType::Photo, file_id.to_owned()).await
+}
+
+/// A shared location: attached to the open report's location field, if any.
+pub async fn location(ctx: &mut Ctx<'_>, lat: f64, lon: f64) -> Result<(), Dispatched> {
+    attach(ctx, FieldType::Location, format!("{lat:.6},{lon:.6}")).await
+}
+
+async fn attach(ctx: &mut Ctx<'_>, wanted: FieldType, value: String) -> Result<(), Dispatched> {
+    if !ctx.inbound.is_direct {
+        return Ok(());
+    }
+    let Some((_, Dialogue::Report(mut draft))) = load(ctx).await? else {
+        return Err(UserError::new("report.usage").into());
+    };
+    let form = ctx.scripts.form(draft.kind()?);
+    let key = form
+        .fields
+        .iter()
+        .find(|f| f.field_type == wanted || (wanted == FieldType::Location && f.key == "location"))
+        .map(|f| f.key.clone());
+    let Some(key) = key else {
+        return Err(UserError::new("report.usage").into());
+    };
+    draft.fields.insert(key, value);
+    reports::continue_draft(ctx, draft).await?;
+    Ok(())
+}

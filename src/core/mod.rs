@@ -1,0 +1,150 @@
+//! The core: takes one [`Inbound`] event and, inside the caller's transaction, makes the
+//! state change and produces the [`Outbound`] messages. It knows no platform: adapters turn
+//! Telegram updates, Matrix events and console lines into `Inbound`, and deliver what the
+//! outbox holds.
+
+pub mod alerts;
+pub mod command;
+mod context;
+pub mod dialogue;
+pub mod faq;
+pub mod fields;
+mod help;
+mod misc;
+pub mod reports;
+pub mod tickets;
+
+use anyhow::Result;
+
+pub use context::{Ctx, Outbound, Recipient, UserError, language_of as context_language};
+
+use crate::domain::{InputProblem, Platform, check_input};
+use command::{CommandName, Parsed};
+
+/// An event from a chat, converted by an adapter.
+#[derive(Debug, Clone)]
+pub struct Inbound {
+    pub platform: Platform,
+    /// The platform's id of the event (Telegram `update_id`, Matrix `event_id`): the dedupe key.
+    pub event_id: String,
+    /// The chat it happened in: a group's chat id, or the private chat with the bot.
+    pub chat_id: String,
+    pub is_direct: bool,
+    /// The sender's platform id (`501`, `@li:example.org`, `li` on the console).
+    pub sender: String,
+    pub content: Content,
+    /// The bot was mentioned or replied to (in groups, plain text is only answered then).
+    pub addressed: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Content {
+    Text(String),
+    /// A button press: its data, and the outbox row of the message that carried the button.
+    Press { data: String, message: Option<i64> },
+    Photo { file_id: String, caption: Option<String> },
+    Location { lat: f64, lon: f64 },
+}
+
+/// Routes one event. User mistakes come back as `Err(UserError)` so the caller can roll back
+/// whatever was touched and send only the explanation.
+pub async fn dispatch(ctx: &mut Ctx<'_>) -> Result<(), Dispatched> {
+    let content = ctx.inbound.content.clone();
+    if ctx.group.is_none() && !ctx.inbound.is_direct {
+        // An unlinked group: only /help, so the bot can explain how to link it.
+        if let Content::Text(text) = &content
+            && let Parsed::Command(CommandName::Help | CommandName::Start, _) = command::parse(text)
+        {
+            help::unlinked(ctx);
+        }
+        return Ok(());
+    }
+    match content {
+        Content::Press { data, message } => press(ctx, &data, message).await,
+        Content::Photo { file_id, caption } => dialogue::photo(ctx, &file_id, caption.as_deref()).await,
+        Content::Location { lat, lon } => dialogue::location(ctx, lat, lon).await,
+        Content::Text(raw) => {
+            let text = match check_input(&raw) {
+                Ok(text) => text,
+                Err(InputProblem::TooLong { chars }) => {
+                    return Err(UserError::new("common.too_long").arg("chars", chars.to_string()).into());
+                }
+                Err(InputProblem::ControlCharacters) => return Err(UserError::new("common.control_chars").into()),
+            };
+            text_message(ctx, &text).await
+        }
+    }
+}
+
+async fn text_message(ctx: &mut Ctx<'_>, text: &str) -> Result<(), Dispatched> {
+    match command::parse(text) {
+        Parsed::Command(name, rest) => run_command(ctx, name, rest).await,
+        Parsed::Unknown(name) => Err(UserError::new("common.unknown_command").arg("name", name).into()),
+        Parsed::Text if ctx.inbound.is_direct => {
+            if dialogue::answer_text(ctx, text).await? {
+                return Ok(());
+            }
+            faq::ask(ctx, text).await
+        }
+        Parsed::Text if ctx.inbound.addressed => faq::ask(ctx, text).await,
+        Parsed::Text => Ok(()),
+    }
+}
+
+async fn run_command(ctx: &mut Ctx<'_>, name: CommandName, rest: &str) -> Result<(), Dispatched> {
+    if name.audience() == command::Audience::Staff && !ctx.me.role.is_staff() {
+        return Err(UserError::new("common.staff_only").arg("name", name.name()).into());
+    }
+    match name {
+        CommandName::Help | CommandName::Start => help::help(ctx),
+        CommandName::Lang => misc::lang(ctx, rest).await,
+        CommandName::Ask => faq::ask_command(ctx, rest).await,
+        CommandName::Tip => misc::tip(ctx, rest).await,
+        CommandName::Subscribe => misc::subscribe(ctx, rest).await,
+        CommandName::Unsubscribe => misc::unsubscribe(ctx, rest).await,
+        CommandName::Report => reports::report(ctx, rest).await,
+        CommandName::Feedback => misc::feedback(ctx, rest).await,
+        CommandName::Status => tickets::status(ctx, rest).await,
+        CommandName::Cancel => dialogue::cancel(ctx).await,
+        CommandName::Tickets => tickets::list(ctx).await,
+        CommandName::Ack => tickets::ack(ctx, rest).await,
+        CommandName::Note => tickets::note(ctx, rest).await,
+        CommandName::Resolve => tickets::resolve(ctx, rest).await,
+        CommandName::Assign => tickets::assign(ctx, rest).await,
+        CommandName::Answer => faq::answer(ctx, rest).await,
+        CommandName::Alert => alerts::draft(ctx, rest).await,
+    }
+}
+
+/// Button data: `d:NONCE:…` dialogue, `ack:N`, `rate:N:K`, `alert:send|cancel:ID`.
+async fn press(ctx: &mut Ctx<'_>, data: &str, message: Option<i64>) -> Result<(), Dispatched> {
+    let mut parts = data.splitn(3, ':');
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some("d"), Some(nonce), rest) => dialogue::press(ctx, nonce, rest.unwrap_or(""), message).await,
+        (Some("ack"), Some(n), None) if ctx.me.role.is_staff() => tickets::ack(ctx, n).await,
+        (Some("rate"), Some(n), Some(k)) => tickets::rate(ctx, n, k, message).await,
+        (Some("alert"), Some(action), Some(id)) if ctx.me.role.is_staff() => alerts::press(ctx, action, id, message).await,
+        _ => Err(UserError::new("common.expired_button").into()),
+    }
+}
+
+/// How a dispatch ended other than success.
+#[derive(Debug)]
+pub enum Dispatched {
+    /// The person did something wrong: explain, change nothing.
+    User(UserError),
+    /// Something broke inside: roll back, log, let the platform redeliver.
+    Internal(anyhow::Error),
+}
+
+impl From<UserError> for Dispatched {
+    fn from(e: UserError) -> Self {
+        Dispatched::User(e)
+    }
+}
+
+impl From<anyhow::Error> for Dispatched {
+    fn from(e: anyhow::Error) -> Self {
+        Dispatched::Internal(e)
+    }
+}

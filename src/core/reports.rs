@@ -1,0 +1,174 @@
+//! `/report KIND key=value …`: one line files a ticket; missing required fields are asked for
+//! in the reporter's private chat; the group only ever sees "ticket #N received".
+
+use std::collections::BTreeMap;
+
+use anyhow::Result;
+
+use super::command::{Arg, ArgError, arguments};
+use super::dialogue::{ReportDraft, ask_next};
+use super::{Ctx, Dispatched, UserError, fields, tickets};
+use crate::domain::{GroupKind, Lang, ReportKind, Role};
+use crate::scripts::{Form, Scripts};
+use crate::store::{dialogues, stations};
+
+/// Maps a tokenizer error to the message the person sees.
+pub fn arg_error(e: ArgError) -> UserError {
+    match e {
+        ArgError::UnterminatedQuote => UserError::new("common.unterminated_quote"),
+        ArgError::EmptyValue(key) => UserError::new("common.empty_value").arg("key", key),
+        ArgError::BadPair(text) => UserError::new("common.bad_args").arg("text", text),
+    }
+}
+
+fn kinds_for(scripts: &Scripts, role: Role) -> String {
+    scripts.forms.iter().filter(|f| f.allows(role)).map(|f| f.kind.as_str()).collect::<Vec<_>>().join("|")
+}
+
+pub async fn report(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
+    let args = arguments(rest).map_err(arg_error)?;
+    let usage = || UserError::new("report.usage").arg("kinds", kinds_for(ctx.scripts, ctx.me.role));
+    let Some(Arg::Word(kind_word)) = args.first() else {
+        return Err(usage().into());
+    };
+    let Some(kind) = ReportKind::parse(kind_word) else {
+        return Err(UserError::new("report.unknown_kind")
+            .arg("kind", kind_word.chars().take(20).collect::<String>())
+            .arg("kinds", kinds_for(ctx.scripts, ctx.me.role))
+            .into());
+    };
+    let form = ctx.scripts.form(kind);
+    if !form.allows(ctx.me.role) {
+        return Err(UserError::new("report.not_allowed").arg("kind", form.title.get(ctx.lang)).into());
+    }
+    if let Some(group) = &ctx.group {
+        let wanted = if ctx.me.role == Role::Liaison { GroupKind::Liaison } else { GroupKind::Community };
+        if group.kind != wanted {
+            return Err(UserError::new("report.wrong_group").arg("kind", form.title.get(ctx.lang)).into());
+        }
+    }
+    let Some(station) = ctx.station() else {
+        return Err(UserError::new("common.no_station").into());
+    };
+    let hotel_id = if ctx.me.role == Role::Liaison {
+        Some(ctx.me.hotel_id.ok_or_else(|| UserError::new("common.not_enrolled"))?)
+    } else {
+        None
+    };
+    let fields = collect_fields(ctx, form, &args[1..])?;
+    let draft = ReportDraft {
+        kind: kind.as_str().to_owned(),
+        station,
+        hotel_id,
+        origin_group: ctx.group.as_ref().map(|g| g.id),
+        fields,
+        asking: None,
+        picked: Vec::new(),
+    };
+    continue_draft(ctx, draft).await?;
+    Ok(())
+}
+
+/// Checks every `key=value`; leftover plain words become the description.
+fn collect_fields(ctx: &Ctx<'_>, form: &Form, args: &[Arg]) -> Result<BTreeMap<String, String>, UserError> {
+    let tz = ctx.scripts.settings.timezone;
+    let mut values = BTreeMap::new();
+    let mut words = Vec::new();
+    for arg in args {
+        match arg {
+            Arg::Word(w) => words.push(w.as_str()),
+            Arg::Pair(key, value) => {
+                let Some(field) = form.field(key) else {
+                    let keys: Vec<&str> = form.fields.iter().map(|f| f.key.as_str()).collect();
+                    return Err(UserError::new("report.unknown_field")
+                        .arg("key", key.chars().take(20).collect::<String>())
+                        .arg("kind", form.kind.as_str())
+                        .arg("keys", keys.join(", ")));
+                };
+                values.insert(key.clone(), fields::validate(field, value, ctx.now, tz)?);
+            }
+        }
+    }
+    if !words.is_empty() {
+        let joined = words.join(" ");
+        match form.field("description") {
+            Some(field) if !values.contains_key("description") => {
+                values.insert("description".to_owned(), fields::validate(field, &joined, ctx.now, tz)?);
+            }
+            _ => return Err(UserError::new("common.bad_args").arg("text", joined.chars().take(40).collect::<String>())),
+        }
+    }
+    Ok(values)
+}
+
+/// Asks for the next missing required field, or files the ticket when none is missing.
+pub async fn continue_draft(ctx: &mut Ctx<'_>, draft: ReportDraft) -> Result<()> {
+    let form = ctx.scripts.form(draft.kind()?);
+    let missing = form.fields.iter().find(|f| f.required && !draft.fields.contains_key(&f.key)).map(|f| f.key.clone());
+    match missing {
+        Some(key) => {
+            if !ctx.inbound.is_direct && draft.asking.is_none() {
+                let text = ctx.msg("report.continue_in_dm", &[("title", form.title.get(ctx.lang))]);
+                ctx.reply(text);
+            }
+            ask_next(ctx, draft, &key).await
+        }
+        None => {
+            dialogues::delete(ctx.tx, ctx.me.id).await?;
+            file(ctx, draft).await
+        }
+    }
+}
+
+/// Creates the ticket, tells the group (no personal data), the reporter, and the officers.
+async fn file(ctx: &mut Ctx<'_>, draft: ReportDraft) -> Result<()> {
+    let kind = draft.kind()?;
+    let route = tickets::route(ctx, &draft.station, draft.hotel_id).await?;
+    let ticket = crate::store::tickets::NewTicket {
+        station_id: &draft.station,
+        kind,
+        hotel_id: draft.hotel_id,
+        reporter_id: ctx.me.id,
+        assignee_id: route.assignee,
+        fields: &draft.fields,
+        origin_group_id: draft.origin_group,
+    };
+    let id = crate::store::tickets::insert(ctx.tx, &ticket, ctx.now).await?;
+    let platform = ctx.inbound.platform.as_str();
+    crate::store::tickets::log(ctx.tx, id, Some(ctx.me.id), platform, "created", None, ctx.now).await?;
+    let n = id.to_string();
+    let form = ctx.scripts.form(kind);
+    if let Some(group_id) = draft.origin_group {
+        tickets::tell_group(ctx, group_id, "report.received_group", id, kind).await?;
+    }
+    let summary = details(ctx.scripts, form, &draft.fields, ctx.lang, false);
+    let text = ctx.msg("report.received_reporter", &[("n", &n), ("title", form.title.get(ctx.lang)), ("details", &summary)]);
+    ctx.to_me(text, Vec::new());
+    let hotel = match draft.hotel_id {
+        Some(h) => stations::hotel(ctx.tx, h).await?.map(|h| h.name).unwrap_or_default(),
+        None => String::new(),
+    };
+    for officer in &route.notify {
+        let lang = ctx.lang_of(officer).await?;
+        let unmasked = route.assignee == Some(officer.id);
+        let body = details(ctx.scripts, form, &draft.fields, lang, unmasked);
+        let button = ctx.scripts.templates.render(lang, "report.ack_button", &[]);
+        let buttons = vec![vec![crate::domain::Button::new(button, format!("ack:{id}"))]];
+        ctx.tell(officer, "report.officer_new", &[("n", &n), ("title", form.title.get(lang)), ("hotel", &hotel), ("details", &body)], buttons)
+            .await?;
+    }
+    Ok(())
+}
+
+/// The fields of a report, one `label: value` line each, in `lang`.
+pub fn details(scripts: &Scripts, form: &Form, values: &BTreeMap<String, String>, lang: Lang, unmasked: bool) -> String {
+    form.fields
+        .iter()
+        .filter_map(|f| {
+            let v = values.get(&f.key)?;
+            Some(format!("{}: {}", f.label.get(lang), fields::display(f, v, lang, unmasked, &scripts.templates)))
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+

@@ -1,0 +1,134 @@
+//! Report kinds, ticket numbers and ticket states.
+
+use std::fmt;
+
+/// The six report forms of DESIGN.md §8. Field lists live in bot-scripts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ReportKind {
+    Noid,
+    Item,
+    Person,
+    Fraud,
+    Tip,
+    Lost,
+}
+
+impl ReportKind {
+    pub const ALL: [ReportKind; 6] = [
+        ReportKind::Noid,
+        ReportKind::Item,
+        ReportKind::Person,
+        ReportKind::Fraud,
+        ReportKind::Tip,
+        ReportKind::Lost,
+    ];
+
+    /// Accepts the stable key and the Chinese words a front desk types.
+    pub fn parse(s: &str) -> Option<ReportKind> {
+        match s.to_lowercase().as_str() {
+            "noid" | "无证" | "无证入住" => Some(ReportKind::Noid),
+            "item" | "物品" | "可疑物品" => Some(ReportKind::Item),
+            "person" | "人员" | "可疑人员" => Some(ReportKind::Person),
+            "fraud" | "诈骗" => Some(ReportKind::Fraud),
+            "tip" | "线索" => Some(ReportKind::Tip),
+            "lost" | "失物" | "遗失" => Some(ReportKind::Lost),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReportKind::Noid => "noid",
+            ReportKind::Item => "item",
+            ReportKind::Person => "person",
+            ReportKind::Fraud => "fraud",
+            ReportKind::Tip => "tip",
+            ReportKind::Lost => "lost",
+        }
+    }
+
+    /// Hotel-liaison kinds go to the hotel's beat officer; the others to the station's queue.
+    pub fn is_hotel_kind(self) -> bool {
+        matches!(self, ReportKind::Noid | ReportKind::Person)
+    }
+}
+
+/// A ticket number as typed by a person: `12`, `#12` or `＃12`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TicketNo(i64);
+
+impl TicketNo {
+    pub fn parse(s: &str) -> Option<TicketNo> {
+        let digits = s.trim().trim_start_matches(['#', '＃']);
+        if digits.is_empty() || digits.len() > 12 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let n: i64 = digits.parse().ok()?;
+        (n > 0).then_some(TicketNo(n))
+    }
+    pub fn from_db(n: i64) -> TicketNo {
+        TicketNo(n)
+    }
+    pub fn get(self) -> i64 {
+        self.0
+    }
+}
+
+impl fmt::Display for TicketNo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// `open → acknowledged → resolved`, or `closed` without action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TicketStatus {
+    Open,
+    Acknowledged,
+    Resolved,
+    Closed,
+}
+
+impl TicketStatus {
+    pub fn parse(s: &str) -> Option<TicketStatus> {
+        match s {
+            "open" => Some(TicketStatus::Open),
+            "acknowledged" => Some(TicketStatus::Acknowledged),
+            "resolved" => Some(TicketStatus::Resolved),
+            "closed" => Some(TicketStatus::Closed),
+            _ => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TicketStatus::Open => "open",
+            TicketStatus::Acknowledged => "acknowledged",
+            TicketStatus::Resolved => "resolved",
+            TicketStatus::Closed => "closed",
+        }
+    }
+    pub fn is_finished(self) -> bool {
+        matches!(self, TicketStatus::Resolved | TicketStatus::Closed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ticket_numbers_accept_hash_and_reject_garbage() {
+        assert_eq!(TicketNo::parse("#12").map(TicketNo::get), Some(12));
+        assert_eq!(TicketNo::parse("＃7").map(TicketNo::get), Some(7));
+        assert_eq!(TicketNo::parse("0"), None);
+        assert_eq!(TicketNo::parse("12a"), None);
+        assert_eq!(TicketNo::parse("99999999999999999999"), None);
+    }
+
+    #[test]
+    fn report_kinds_parse_chinese_aliases() {
+        assert_eq!(ReportKind::parse("无证"), Some(ReportKind::Noid));
+        assert_eq!(ReportKind::parse("NOID"), Some(ReportKind::Noid));
+        assert_eq!(ReportKind::parse("x"), None);
+    }
+}

@@ -1,0 +1,14 @@
+//! beatbot: a community-policing group-chat bot. See `docs/` and the README for the picture;
+//! this list is the map of the code.
+
+pub mod app;
+pub mod clock;
+pub mod config;
+pub mod core;
+pub mod demo;
+pub mod domain;
+pub mod platforms;
+pub mod replay;
+pub mod scripts;
+pub mod store;
+pub mod workers;

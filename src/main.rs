@@ -1,0 +1,302 @@
+//! The `beatbot` command: tracing → configuration → scripts → store → the chosen subcommand.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand};
+
+use beatbot::app::App;
+use beatbot::clock::SystemClock;
+use beatbot::config::Config;
+use beatbot::core::faq::FaqIndex;
+use beatbot::domain::{GroupKind, Lang, Platform, Role};
+use beatbot::scripts::{self, Scripts};
+use beatbot::store::Store;
+
+#[derive(Parser)]
+#[command(name = "beatbot", version, about = "Community-policing group-chat bot")]
+struct Cli {
+    /// Configuration file (default: beatbot.toml when present).
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the bot on the configured platforms.
+    Serve,
+    /// Play the built-in scenario on the console, then let you type as anyone.
+    Demo,
+    /// Run transcript files; exit 1 if any expectation fails.
+    Replay {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Apply database migrations.
+    Migrate,
+    /// Validate bot-scripts.
+    Scripts {
+        #[command(subcommand)]
+        command: ScriptsCommand,
+    },
+    /// Stations.
+    Station {
+        #[command(subcommand)]
+        command: StationCommand,
+    },
+    /// Officers.
+    Officer {
+        #[command(subcommand)]
+        command: OfficerCommand,
+    },
+    /// Hotel liaisons (front desks).
+    Liaison {
+        #[command(subcommand)]
+        command: LiaisonCommand,
+    },
+    /// Groups and rooms.
+    Group {
+        #[command(subcommand)]
+        command: GroupCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ScriptsCommand {
+    /// Check a bot-scripts directory (default: the configured one); print file:line for each problem.
+    Check { dir: Option<PathBuf> },
+}
+
+#[derive(Subcommand)]
+enum StationCommand {
+    /// Add a station: `beatbot station add xinhua "Xinhua Road Station"`.
+    Add {
+        id: String,
+        name: String,
+        #[arg(long)]
+        lang: Option<String>,
+    },
+}
+
+#[derive(Args)]
+struct IdentityArgs {
+    /// Telegram user id.
+    #[arg(long)]
+    telegram: Option<String>,
+    /// Matrix user id (`@wang:example.org`).
+    #[arg(long)]
+    matrix: Option<String>,
+    /// Language: zh or en.
+    #[arg(long)]
+    lang: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum OfficerCommand {
+    /// Add or update an officer.
+    Add {
+        handle: String,
+        #[arg(long)]
+        station: String,
+        #[arg(long)]
+        beat: Option<String>,
+        /// The station's duty officer (receives escalations).
+        #[arg(long)]
+        duty: bool,
+        #[command(flatten)]
+        who: IdentityArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum LiaisonCommand {
+    /// Add or update a hotel liaison (the hotel is created if new).
+    Add {
+        handle: String,
+        #[arg(long)]
+        station: String,
+        #[arg(long)]
+        hotel: String,
+        #[arg(long)]
+        beat: Option<String>,
+        #[command(flatten)]
+        who: IdentityArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum GroupCommand {
+    /// Link a Telegram chat or Matrix room to a station.
+    Link {
+        #[arg(long)]
+        station: String,
+        /// community or liaison.
+        #[arg(long)]
+        kind: String,
+        #[arg(long, conflicts_with = "matrix", required_unless_present = "matrix")]
+        telegram: Option<String>,
+        #[arg(long)]
+        matrix: Option<String>,
+    },
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("BEATBOT_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn load_scripts(dir: &std::path::Path) -> Result<Scripts> {
+    scripts::load(dir).map_err(|errors| {
+        for e in &errors {
+            eprintln!("{e}");
+        }
+        anyhow::anyhow!("{} problem(s) in bot-scripts at {}: fix them (see `beatbot scripts check`)", errors.len(), dir.display())
+    })
+}
+
+async fn app(config: &Config) -> Result<App> {
+    let scripts = load_scripts(&config.scripts_dir)?;
+    let store = Store::open(&config.database.url).await?;
+    Ok(App::new(store, scripts, Arc::new(SystemClock)))
+}
+
+fn lang(s: &Option<String>) -> Result<Option<Lang>> {
+    s.as_deref().map(|l| Lang::parse(l).with_context(|| format!("unknown language `{l}` (zh or en)"))).transpose()
+}
+
+fn identities(who: &IdentityArgs) -> Vec<(Platform, String, Option<String>)> {
+    let mut ids = Vec::new();
+    if let Some(t) = &who.telegram {
+        // A Telegram user's private chat with the bot has the user's id.
+        ids.push((Platform::Telegram, t.clone(), Some(t.clone())));
+    }
+    if let Some(m) = &who.matrix {
+        ids.push((Platform::Matrix, m.clone(), None));
+    }
+    ids
+}
+
+async fn run(cli: Cli) -> Result<ExitCode> {
+    let config = Config::load(cli.config.as_deref())?;
+    match cli.command {
+        Command::Scripts { command: ScriptsCommand::Check { dir } } => {
+            let dir = dir.unwrap_or(config.scripts_dir.clone());
+            match scripts::load(&dir) {
+                Ok(s) => {
+                    println!("{}: ok ({} forms, {} FAQ entries, {} tips)", dir.display(), s.forms.len(), s.faq.len(), s.tips.len());
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(errors) => {
+                    for e in &errors {
+                        println!("{e}");
+                    }
+                    Ok(ExitCode::FAILURE)
+                }
+            }
+        }
+        Command::Replay { files } => {
+            let scripts = Arc::new(load_scripts(&config.scripts_dir)?);
+            let faq = FaqIndex::new(&scripts.faq);
+            let mut failed = 0;
+            for file in &files {
+                let failures = beatbot::replay::run_file(file, scripts.clone(), faq.clone()).await?;
+                if failures.is_empty() {
+                    println!("ok   {}", file.display());
+                } else {
+                    failed += 1;
+                    for f in failures {
+                        println!("FAIL {f}");
+                    }
+                }
+            }
+            println!("{} transcript(s), {} failed", files.len(), failed);
+            Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+        }
+        Command::Demo => {
+            let scripts = load_scripts(&config.scripts_dir)?;
+            beatbot::demo::run(scripts, &config.data_dir).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Migrate => {
+            let store = Store::open(&config.database.url).await?;
+            store.close().await;
+            println!("migrations applied to {}", redact(&config.database.url));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Serve => serve(&config).await,
+        Command::Station { command: StationCommand::Add { id, name, lang: l } } => {
+            app(&config).await?.add_station(&id, &name, lang(&l)?).await?;
+            println!("station {id} added");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Officer { command: OfficerCommand::Add { handle, station, beat, duty, who } } => {
+            let app = app(&config).await?;
+            app.add_person(&handle, Role::Officer, Some(&station), beat.as_deref(), None, duty, lang(&who.lang)?, &identities(&who)).await?;
+            println!("officer {handle} added to {station}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Liaison { command: LiaisonCommand::Add { handle, station, hotel, beat, who } } => {
+            let app = app(&config).await?;
+            app.add_person(&handle, Role::Liaison, Some(&station), beat.as_deref(), Some(&hotel), false, lang(&who.lang)?, &identities(&who))
+                .await?;
+            println!("liaison {handle} added for {hotel}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Group { command: GroupCommand::Link { station, kind, telegram, matrix } } => {
+            let kind = GroupKind::parse(&kind).with_context(|| format!("unknown kind `{kind}` (community or liaison)"))?;
+            let (platform, chat) = match (telegram, matrix) {
+                (Some(t), _) => (Platform::Telegram, t),
+                (None, Some(m)) => (Platform::Matrix, m),
+                (None, None) => bail!("give --telegram CHAT_ID or --matrix ROOM_ID"),
+            };
+            app(&config).await?.link_group(platform, &chat, kind, &station).await?;
+            println!("{platform} {chat} linked to {station} as {}", kind.as_str());
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// `serve`: checks scripts and database, then runs the configured platforms. This release
+/// has the console only; Telegram and Matrix adapters are the next issues.
+async fn serve(config: &Config) -> Result<ExitCode> {
+    let app = app(config).await?;
+    beatbot::workers::scheduler::tick(&app).await?;
+    if config.telegram.token.is_empty() && config.matrix.homeserver.is_empty() {
+        eprintln!("beatbot serve: no platform configured (set telegram.token or matrix.homeserver); try `beatbot demo` for the console");
+    } else {
+        eprintln!("beatbot serve: the Telegram and Matrix adapters are not part of this release yet; try `beatbot demo` for the console");
+    }
+    Ok(ExitCode::FAILURE)
+}
+
+fn redact(url: &str) -> String {
+    match url.split_once('@') {
+        Some((head, tail)) if head.contains("://") && head.contains(':') && head.rfind(':') > head.find("://").map(|i| i + 2) => {
+            let scheme_end = head.find("://").map(|i| i + 3).unwrap_or(0);
+            let user = head[scheme_end..].split(':').next().unwrap_or("");
+            format!("{}{user}:***@{tail}", &head[..scheme_end])
+        }
+        _ => url.to_owned(),
+    }
+}

@@ -1,0 +1,9 @@
+//! Transcripts (format version 1, DESIGN.md §6): a readable script of a conversation with
+//! expectations on what the bot sends, run through the outbox and the console adapter exactly
+//! as in production. `parse` reads a file into steps; `run` plays them.
+
+mod parse;
+mod run;
+
+pub use parse::{Check, Pattern, Step, parse};
+pub use run::{Failure, Replayer, run_file};

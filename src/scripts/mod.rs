@@ -1,0 +1,12 @@
+//! bot-scripts: what a station changes without recompiling — report forms, FAQ entries, the
+//! tip library, message templates and settings — loaded from TOML and checked as a whole.
+//! [`Scripts::load`] returns every problem with its file and line, so `beatbot scripts check`
+//! and start-up refuse invalid scripts with the same messages.
+
+mod check;
+mod model;
+mod templates;
+
+pub use check::{ScriptError, load};
+pub use model::{Faq, Field, FieldType, FieldOption, Form, Scripts, Settings, Text, Tip};
+pub use templates::Templates;

@@ -1,0 +1,144 @@
+//! The checked, in-memory form of bot-scripts that the core reads.
+
+use std::collections::BTreeMap;
+
+use regex::Regex;
+
+use super::Templates;
+use crate::domain::{Lang, ReportKind, Role};
+
+/// A text in both languages.
+#[derive(Debug, Clone, Default)]
+pub struct Text {
+    pub zh: String,
+    pub en: String,
+}
+
+impl Text {
+    pub fn get(&self, lang: Lang) -> &str {
+        match lang {
+            Lang::Zh => &self.zh,
+            Lang::En => &self.en,
+        }
+    }
+}
+
+/// `bot.toml`: station-wide defaults.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub default_lang: Lang,
+    pub timezone: chrono_tz::Tz,
+    /// Feedback category → keywords that classify a `/feedback` text into it.
+    pub feedback_categories: Vec<(String, Text, Vec<String>)>,
+    pub feedback_reply_hours: i64,
+    /// How many hours a half-filled report dialogue stays open.
+    pub dialogue_expiry_hours: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldType {
+    Text,
+    Room,
+    IdNumber,
+    Phone,
+    Time,
+    Choice,
+    MultiChoice,
+    Photo,
+    Location,
+    YesNo,
+    Amount,
+}
+
+impl FieldType {
+    pub fn parse(s: &str) -> Option<FieldType> {
+        Some(match s {
+            "text" => FieldType::Text,
+            "room" => FieldType::Room,
+            "id_number" => FieldType::IdNumber,
+            "phone" => FieldType::Phone,
+            "time" => FieldType::Time,
+            "choice" => FieldType::Choice,
+            "multichoice" => FieldType::MultiChoice,
+            "photo" => FieldType::Photo,
+            "location" => FieldType::Location,
+            "yesno" => FieldType::YesNo,
+            "amount" => FieldType::Amount,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct FieldOption {
+    pub key: String,
+    pub label: Text,
+}
+
+#[derive(Debug, Clone)]
+pub struct Field {
+    pub key: String,
+    pub field_type: FieldType,
+    pub required: bool,
+    /// Personal data: never shown in a group, masked where the type says so, purged later.
+    pub personal: bool,
+    pub pattern: Option<Regex>,
+    pub label: Text,
+    pub prompt: Text,
+    pub options: Vec<FieldOption>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Form {
+    pub kind: ReportKind,
+    pub who: Vec<Role>,
+    pub title: Text,
+    pub summary: Text,
+    pub fields: Vec<Field>,
+}
+
+impl Form {
+    pub fn field(&self, key: &str) -> Option<&Field> {
+        self.fields.iter().find(|f| f.key == key)
+    }
+    /// Whether a person of `role` may file this form (officers may file any form).
+    pub fn allows(&self, role: Role) -> bool {
+        self.who.contains(&role)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Faq {
+    pub id: String,
+    pub question: Text,
+    pub answer: Text,
+    pub keywords_zh: Vec<String>,
+    pub keywords_en: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Tip {
+    pub id: String,
+    pub suit: String,
+    pub text: Text,
+}
+
+/// Everything in bot-scripts, checked.
+#[derive(Debug, Clone)]
+pub struct Scripts {
+    pub settings: Settings,
+    pub forms: Vec<Form>,
+    pub faq: Vec<Faq>,
+    pub suits: BTreeMap<String, Text>,
+    pub tips: Vec<Tip>,
+    pub templates: Templates,
+}
+
+impl Scripts {
+    pub fn form(&self, kind: ReportKind) -> &Form {
+        self.forms
+            .iter()
+            .find(|f| f.kind == kind)
+            .expect("the checker guarantees one form per report kind")
+    }
+}

@@ -1,0 +1,257 @@
+//! Message templates in zh-CN and en: `section.key = "text with {placeholders}"`.
+//!
+//! Substitution is a dozen lines written here rather than a templating crate: templates must
+//! stay plain TOML a station admin can edit, placeholders are only `{name}`, and a missing
+//! argument must show up visibly (`{name}`) instead of failing a reply at 2 a.m.
+
+use std::collections::BTreeMap;
+
+use crate::domain::Lang;
+
+/// Every template key the code uses. The checker refuses scripts that lack one in either
+/// language, and a unit test keeps this list in step with the source.
+pub const REQUIRED_KEYS: &[&str] = &[
+    "common.unknown_command",
+    "common.too_long",
+    "common.control_chars",
+    "common.bad_args",
+    "common.unterminated_quote",
+    "common.empty_value",
+    "common.staff_only",
+    "common.not_enrolled",
+    "common.unlinked_group",
+    "common.ticket_not_found",
+    "common.bad_ticket_no",
+    "common.expired_button",
+    "common.not_your_button",
+    "common.missing_text",
+    "common.no_station",
+    "common.dm_only_data",
+    "help.header",
+    "help.footer",
+    "help.role_resident",
+    "help.role_liaison",
+    "help.role_officer",
+    "help.role_admin",
+    "help.help",
+    "help.lang",
+    "help.ask",
+    "help.tip",
+    "help.subscribe",
+    "help.unsubscribe",
+    "help.report",
+    "help.feedback",
+    "help.status",
+    "help.cancel",
+    "help.tickets",
+    "help.ack",
+    "help.note",
+    "help.resolve",
+    "help.assign",
+    "help.answer",
+    "help.alert",
+    "lang.set",
+    "lang.usage",
+    "tip.card",
+    "tip.empty",
+    "subscribe.done",
+    "subscribe.unknown",
+    "subscribe.none",
+    "unsubscribe.done",
+    "ask.usage",
+    "ask.answer",
+    "ask.queued",
+    "ask.officer_new",
+    "answer.usage",
+    "answer.not_found",
+    "answer.already",
+    "answer.relayed",
+    "answer.to_asker",
+    "report.usage",
+    "report.unknown_kind",
+    "report.not_allowed",
+    "report.wrong_group",
+    "report.unknown_field",
+    "report.bad_value",
+    "report.bad_choice",
+    "report.continue_in_dm",
+    "report.ask_field",
+    "report.ask_choice",
+    "report.ask_multichoice",
+    "report.cancel_button",
+    "report.done_button",
+    "report.cancelled",
+    "report.nothing_to_cancel",
+    "report.received_group",
+    "report.received_reporter",
+    "report.officer_new",
+    "report.ack_button",
+    "ticket.list_header",
+    "ticket.list_line",
+    "ticket.list_empty",
+    "ticket.already_acked",
+    "ticket.finished",
+    "ticket.acked",
+    "ticket.acked_reporter",
+    "ticket.note_added",
+    "ticket.note_reporter",
+    "ticket.resolved",
+    "ticket.resolved_reporter",
+    "ticket.status",
+    "ticket.status_not_yours",
+    "ticket.assigned",
+    "ticket.assigned_to_you",
+    "ticket.assigned_away",
+    "ticket.assign_unknown",
+    "ticket.usage_note",
+    "ticket.usage_resolve",
+    "ticket.usage_assign",
+    "ticket.usage_ack",
+    "rating.thanks",
+    "rating.already",
+    "rating.button",
+    "status.open",
+    "status.acknowledged",
+    "status.resolved",
+    "status.closed",
+    "alert.usage",
+    "alert.bad_level",
+    "alert.bad_audience",
+    "alert.preview",
+    "alert.confirm_button",
+    "alert.cancel_button",
+    "alert.message",
+    "alert.sending",
+    "alert.cancelled",
+    "alert.no_targets",
+    "alert.summary",
+    "alert.already_handled",
+    "alert.level_info",
+    "alert.level_warning",
+    "alert.level_urgent",
+    "feedback.usage",
+    "feedback.received",
+    "feedback.officer_new",
+    "input.bad_id_number",
+    "input.bad_phone",
+    "input.bad_time",
+    "input.bad_amount",
+    "input.bad_yesno",
+    "input.bad_pattern",
+    "input.needs_photo",
+    "input.needs_location",
+    "yesno.yes",
+    "yesno.no",
+];
+
+/// Both languages' templates, flattened to `section.key`.
+#[derive(Debug, Clone, Default)]
+pub struct Templates {
+    pub(super) zh: BTreeMap<String, String>,
+    pub(super) en: BTreeMap<String, String>,
+}
+
+impl Templates {
+    /// The template `key` in `lang` with `{name}` placeholders replaced from `args`.
+    pub fn render(&self, lang: Lang, key: &str, args: &[(&str, &str)]) -> String {
+        let table = match lang {
+            Lang::Zh => &self.zh,
+            Lang::En => &self.en,
+        };
+        let Some(template) = table.get(key) else {
+            tracing::error!(key, "template missing at run time");
+            return key.to_owned();
+        };
+        substitute(template, args)
+    }
+}
+
+/// Replaces each `{name}` with its argument; unknown names stay as they are.
+pub fn substitute(template: &str, args: &[(&str, &str)]) -> String {
+    let mut out = String::with_capacity(template.len() + 32);
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        match after.find('}') {
+            Some(close) if is_name(&after[..close]) => {
+                let name = &after[..close];
+                match args.iter().find(|(k, _)| *k == name) {
+                    Some((_, v)) => out.push_str(v),
+                    None => out.push_str(&rest[open..open + close + 2]),
+                }
+                rest = &after[close + 1..];
+            }
+            _ => {
+                out.push('{');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+fn is_name(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+/// The placeholder names a template uses.
+pub fn placeholders(template: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        let after = &rest[open + 1..];
+        match after.find('}') {
+            Some(close) if is_name(&after[..close]) => {
+                names.push(after[..close].to_owned());
+                rest = &after[close + 1..];
+            }
+            _ => rest = after,
+        }
+    }
+    names.sort();
+    names.dedup();
+    names
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn substitutes_known_names_and_keeps_unknown_ones_visible() {
+        assert_eq!(substitute("#{n} by {who}", &[("n", "5")]), "#5 by {who}");
+        assert_eq!(substitute("a {not a name} b", &[]), "a {not a name} b");
+        assert_eq!(placeholders("{b} {a} {b}"), vec!["a", "b"]);
+    }
+
+    #[test]
+    fn every_template_key_used_in_the_source_is_required() {
+        let pattern = regex::Regex::new(r#"(?:msg|tr|render)\([^"]*"([a-z_]+\.[a-z_]+)""#).unwrap();
+        let mut missing = Vec::new();
+        for entry in walk(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/src"))) {
+            let source = std::fs::read_to_string(&entry).unwrap();
+            for cap in pattern.captures_iter(&source) {
+                let key = &cap[1];
+                if !REQUIRED_KEYS.contains(&key) {
+                    missing.push(format!("{}: {key}", entry.display()));
+                }
+            }
+        }
+        assert!(missing.is_empty(), "keys used but not in REQUIRED_KEYS: {missing:?}");
+    }
+
+    fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+        let mut files = Vec::new();
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                files.extend(walk(&path));
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                files.push(path);
+            }
+        }
+        files
+    }
+}

@@ -1,0 +1,93 @@
+//! Alerts: drafted by an officer, confirmed, fanned out through the outbox.
+
+use anyhow::{Context, Result};
+
+use super::{Conn, col};
+use crate::domain::{AlertAudience, AlertLevel};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Alert {
+    pub id: i64,
+    pub station_id: String,
+    pub officer_id: i64,
+    pub level: AlertLevel,
+    pub audience: AlertAudience,
+    pub text: String,
+    /// `draft`, `sent` or `cancelled`.
+    pub status: String,
+    pub targets: i64,
+    pub summary_sent: bool,
+}
+
+pub async fn insert_draft(
+    conn: &mut Conn,
+    station: &str,
+    officer: i64,
+    level: AlertLevel,
+    audience: AlertAudience,
+    text: &str,
+    now: i64,
+) -> Result<i64> {
+    let row = sqlx::query(
+        "INSERT INTO alerts (station_id, officer_id, level, audience, text, status, created_at) \
+         VALUES ($1, $2, $3, $4, $5, 'draft', $6) RETURNING id",
+    )
+    .bind(station)
+    .bind(officer)
+    .bind(level.as_str())
+    .bind(audience.as_str())
+    .bind(text)
+    .bind(now)
+    .fetch_one(conn)
+    .await
+    .context("drafting alert")?;
+    col(&row, "id")
+}
+
+pub async fn get(conn: &mut Conn, id: i64) -> Result<Option<Alert>> {
+    let row = sqlx::query("SELECT id, station_id, officer_id, level, audience, text, status, targets, summary_sent FROM alerts WHERE id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+        .context("loading alert")?;
+    row.map(|r| {
+        let level: String = col(&r, "level")?;
+        let audience: String = col(&r, "audience")?;
+        Ok(Alert {
+            id: col(&r, "id")?,
+            station_id: col(&r, "station_id")?,
+            officer_id: col(&r, "officer_id")?,
+            level: AlertLevel::parse(&level).with_context(|| format!("unknown level {level}"))?,
+            audience: AlertAudience::parse(&audience).with_context(|| format!("unknown audience {audience}"))?,
+            text: col(&r, "text")?,
+            status: col(&r, "status")?,
+            targets: col(&r, "targets")?,
+            summary_sent: col::<i64>(&r, "summary_sent")? != 0,
+        })
+    })
+    .transpose()
+}
+
+/// Moves a draft on (`sent` with its target count, or `cancelled`); `false` if it was no
+/// longer a draft (a second press of the button).
+pub async fn finish_draft(conn: &mut Conn, id: i64, status: &str, targets: i64, now: i64) -> Result<bool> {
+    let done = sqlx::query("UPDATE alerts SET status = $2, targets = $3, sent_at = $4 WHERE id = $1 AND status = 'draft'")
+        .bind(id)
+        .bind(status)
+        .bind(targets)
+        .bind(now)
+        .execute(conn)
+        .await
+        .context("finishing alert draft")?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Marks the summary as sent; `false` if it already was.
+pub async fn claim_summary(conn: &mut Conn, id: i64) -> Result<bool> {
+    let done = sqlx::query("UPDATE alerts SET summary_sent = 1 WHERE id = $1 AND summary_sent = 0")
+        .bind(id)
+        .execute(conn)
+        .await
+        .context("claiming alert summary")?;
+    Ok(done.rows_affected() == 1)
+}

@@ -1,0 +1,71 @@
+//! Groups (Telegram chats, Matrix rooms, console groups) linked to a station.
+
+use anyhow::{Context, Result};
+
+use super::{Conn, col};
+use crate::domain::{GroupKind, Platform};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Group {
+    pub id: i64,
+    pub platform: Platform,
+    pub chat_id: String,
+    pub kind: GroupKind,
+    pub station_id: String,
+    pub active: bool,
+}
+
+fn from_row(r: &sqlx::any::AnyRow) -> Result<Group> {
+    let platform: String = col(r, "platform")?;
+    let kind: String = col(r, "kind")?;
+    Ok(Group {
+        id: col(r, "id")?,
+        platform: Platform::parse(&platform).with_context(|| format!("unknown platform {platform}"))?,
+        chat_id: col(r, "chat_id")?,
+        kind: GroupKind::parse(&kind).with_context(|| format!("unknown group kind {kind}"))?,
+        station_id: col(r, "station_id")?,
+        active: col::<i64>(r, "active")? != 0,
+    })
+}
+
+/// Links (or re-links) a chat to a station with a kind; returns the group id.
+pub async fn link(conn: &mut Conn, platform: Platform, chat_id: &str, kind: GroupKind, station: &str, now: i64) -> Result<i64> {
+    let row = sqlx::query(
+        "INSERT INTO groups (platform, chat_id, kind, station_id, active, created_at) VALUES ($1, $2, $3, $4, 1, $5) \
+         ON CONFLICT (platform, chat_id) DO UPDATE SET kind = excluded.kind, station_id = excluded.station_id, active = 1 \
+         RETURNING id",
+    )
+    .bind(platform.as_str())
+    .bind(chat_id)
+    .bind(kind.as_str())
+    .bind(station)
+    .bind(now)
+    .fetch_one(conn)
+    .await
+    .context("linking group")?;
+    col(&row, "id")
+}
+
+pub async fn find(conn: &mut Conn, platform: Platform, chat_id: &str) -> Result<Option<Group>> {
+    let row = sqlx::query("SELECT id, platform, chat_id, kind, station_id, active FROM groups WHERE platform = $1 AND chat_id = $2")
+        .bind(platform.as_str())
+        .bind(chat_id)
+        .fetch_optional(conn)
+        .await
+        .context("loading group")?;
+    row.as_ref().map(from_row).transpose()
+}
+
+/// Active groups of a station, optionally of one kind.
+pub async fn of_station(conn: &mut Conn, station: &str, kind: Option<GroupKind>) -> Result<Vec<Group>> {
+    let rows = sqlx::query(
+        "SELECT id, platform, chat_id, kind, station_id, active FROM groups \
+         WHERE station_id = $1 AND active = 1 AND ($2 IS NULL OR kind = $2) ORDER BY id",
+    )
+    .bind(station)
+    .bind(kind.map(|k| k.as_str()))
+    .fetch_all(conn)
+    .await
+    .context("listing groups")?;
+    rows.iter().map(from_row).collect()
+}

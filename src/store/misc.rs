@@ -1,0 +1,47 @@
+//! Small tables: subscriptions and named counters (tip rotation).
+
+use anyhow::{Context, Result};
+
+use super::{Conn, col};
+
+/// The next value of a named counter, starting at 0.
+pub async fn next_counter(conn: &mut Conn, name: &str) -> Result<i64> {
+    let row = sqlx::query(
+        "INSERT INTO counters (name, value) VALUES ($1, 0) ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING value",
+    )
+    .bind(name)
+    .fetch_one(conn)
+    .await
+    .context("advancing counter")?;
+    col(&row, "value")
+}
+
+pub async fn subscribe(conn: &mut Conn, person_id: i64, category: &str) -> Result<()> {
+    sqlx::query("INSERT INTO subscriptions (person_id, category) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+        .bind(person_id)
+        .bind(category)
+        .execute(conn)
+        .await
+        .context("subscribing")?;
+    Ok(())
+}
+
+/// Removes one category, or all with `None`.
+pub async fn unsubscribe(conn: &mut Conn, person_id: i64, category: Option<&str>) -> Result<()> {
+    sqlx::query("DELETE FROM subscriptions WHERE person_id = $1 AND ($2 IS NULL OR category = $2)")
+        .bind(person_id)
+        .bind(category)
+        .execute(conn)
+        .await
+        .context("unsubscribing")?;
+    Ok(())
+}
+
+pub async fn subscriptions(conn: &mut Conn, person_id: i64) -> Result<Vec<String>> {
+    let rows = sqlx::query("SELECT category FROM subscriptions WHERE person_id = $1 ORDER BY category")
+        .bind(person_id)
+        .fetch_all(conn)
+        .await
+        .context("listing subscriptions")?;
+    rows.iter().map(|r| col(r, "category")).collect()
+}

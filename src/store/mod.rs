@@ -1,0 +1,170 @@
+//! The store: one sqlx `Any` pool over SQLite (the embedded default) or PostgreSQL, the
+//! migrations of both, and transactions that cannot fail half-way with `SQLITE_BUSY`
+//! (SQLite write transactions start with `BEGIN IMMEDIATE`, so the write lock is taken up
+//! front, waiting on `busy_timeout`, before anything is read).
+//!
+//! SQL is written once with `$N` placeholders; the only backend-specific statement is the
+//! outbox claim (`FOR UPDATE SKIP LOCKED` on PostgreSQL). Timestamps are UTC epoch
+//! milliseconds and flags are integers, so rows decode the same on both backends.
+
+pub mod alerts;
+pub mod dialogues;
+pub mod groups;
+pub mod inbound;
+pub mod misc;
+pub mod outbox;
+pub mod people;
+pub mod questions;
+pub mod stations;
+pub mod tickets;
+
+use std::borrow::Cow;
+use std::path::Path;
+use std::str::FromStr;
+use std::sync::Once;
+
+use anyhow::{Context, Result};
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::{Any, AnyConnection, AnyPool, ConnectOptions, Executor, Transaction};
+
+/// A transaction of the store; every core step runs inside one.
+pub type Tx = Transaction<'static, Any>;
+/// What store functions run their SQL on (a transaction derefs to it).
+pub type Conn = AnyConnection;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The shared database handle.
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+const SQLITE_MIGRATIONS: &[(i64, &str, &str)] =
+    &[(1, "foundation", include_str!("../../migrations/sqlite/0001_foundation.sql"))];
+const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] =
+    &[(1, "foundation", include_str!("../../migrations/postgres/0001_foundation.sql"))];
+
+fn install_drivers() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(sqlx::any::install_default_drivers);
+}
+
+impl Store {
+    /// Connects to `url` (`sqlite://path`, `sqlite::memory:`, `postgres://…`), creating a
+    /// SQLite file and its directory on first run. Does not migrate.
+    pub async fn connect(url: &str) -> Result<Store> {
+        install_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            anyhow::bail!("database.url must start with sqlite: or postgres://, got `{url}`");
+        };
+        let pool = match backend {
+            Backend::Sqlite => {
+                let memory = url.contains(":memory:");
+                let mut url = url.to_owned();
+                if !memory {
+                    let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+                    let path = path.split('?').next().unwrap_or(path);
+                    if let Some(dir) = Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
+                        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+                    }
+                    if !url.contains('?') {
+                        url.push_str("?mode=rwc");
+                    }
+                }
+                let options = AnyConnectOptions::from_str(&url)
+                    .with_context(|| "parsing database.url")?
+                    .disable_statement_logging();
+                // One connection: writes in one process are serialised here instead of
+                // contending for SQLite's lock; other processes wait on busy_timeout.
+                AnyPoolOptions::new()
+                    .max_connections(1)
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            conn.execute(
+                                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; \
+                                 PRAGMA busy_timeout=5000; PRAGMA foreign_keys=ON;",
+                            )
+                            .await?;
+                            Ok(())
+                        })
+                    })
+                    .connect_with(options)
+                    .await
+                    .with_context(|| "opening the SQLite database")?
+            }
+            Backend::Postgres => {
+                let options = AnyConnectOptions::from_str(url)
+                    .with_context(|| "parsing database.url")?
+                    .disable_statement_logging();
+                AnyPoolOptions::new()
+                    .max_connections(8)
+                    .connect_with(options)
+                    .await
+                    .with_context(|| "connecting to PostgreSQL")?
+            }
+        };
+        Ok(Store { pool, backend })
+    }
+
+    /// Connects and applies pending migrations.
+    pub async fn open(url: &str) -> Result<Store> {
+        let store = Store::connect(url).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Applies the migrations of this backend that have not run yet.
+    pub async fn migrate(&self) -> Result<()> {
+        let list = match self.backend {
+            Backend::Sqlite => SQLITE_MIGRATIONS,
+            Backend::Postgres => POSTGRES_MIGRATIONS,
+        };
+        let migrations = list
+            .iter()
+            .map(|(version, name, sql)| {
+                Migration::new(*version, Cow::Borrowed(*name), MigrationType::Simple, sqlx::SqlSafeStr::into_sql_str(*sql), false)
+            })
+            .collect();
+        Migrator::with_migrations(migrations)
+            .run(&self.pool)
+            .await
+            .context("applying database migrations")
+    }
+
+    /// Starts a write transaction (`BEGIN IMMEDIATE` on SQLite).
+    pub async fn begin(&self) -> Result<Tx> {
+        let tx = match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.pool.begin().await,
+        };
+        tx.context("starting a transaction")
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Reads column `name` of a row, with the column in the error.
+pub(crate) fn col<'r, T>(row: &'r sqlx::any::AnyRow, name: &str) -> Result<T>
+where
+    T: sqlx::Decode<'r, Any> + sqlx::Type<Any>,
+{
+    use sqlx::Row;
+    row.try_get(name).with_context(|| format!("reading column {name}"))
+}

@@ -1,0 +1,186 @@
+//! The outbox: every bot message is a row written in the same transaction as its cause,
+//! unique on its idempotency key; delivery workers claim due rows with a lease, and mark them
+//! delivered, due again later, or dead.
+
+use anyhow::{Context, Result};
+
+use super::{Backend, Conn, Store, col};
+use crate::domain::{Button, Platform};
+
+/// A message to write to the outbox.
+#[derive(Debug, Clone)]
+pub struct NewMessage<'a> {
+    pub platform: Platform,
+    pub chat_id: &'a str,
+    pub text: &'a str,
+    pub buttons: &'a [Vec<Button>],
+    /// An earlier outbox row whose delivered message this one replaces.
+    pub edit_of: Option<i64>,
+    pub priority: i64,
+    /// Unique per (message, target): a retried cause never enqueues twice.
+    pub idem_key: &'a str,
+    pub alert_id: Option<i64>,
+}
+
+/// A claimed outbox row, ready for a delivery attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    pub id: i64,
+    pub platform: Platform,
+    pub chat_id: String,
+    pub text: String,
+    pub buttons: Vec<Vec<Button>>,
+    pub edit_of: Option<i64>,
+    pub priority: i64,
+    pub idem_key: String,
+    pub alert_id: Option<i64>,
+    /// Attempts including the current one.
+    pub attempts: i64,
+}
+
+/// Enqueues a message; `None` if a row with the same idempotency key exists already.
+pub async fn enqueue(conn: &mut Conn, m: &NewMessage<'_>, now: i64) -> Result<Option<i64>> {
+    let buttons = if m.buttons.is_empty() { None } else { Some(serde_json::to_string(m.buttons)?) };
+    let row = sqlx::query(
+        "INSERT INTO outbox (platform, chat_id, text, buttons, edit_of, priority, idem_key, alert_id, next_attempt_at, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) ON CONFLICT (idem_key) DO NOTHING RETURNING id",
+    )
+    .bind(m.platform.as_str())
+    .bind(m.chat_id)
+    .bind(m.text)
+    .bind(buttons)
+    .bind(m.edit_of)
+    .bind(m.priority)
+    .bind(m.idem_key)
+    .bind(m.alert_id)
+    .bind(now)
+    .fetch_optional(conn)
+    .await
+    .context("enqueueing outbox message")?;
+    row.map(|r| col(&r, "id")).transpose()
+}
+
+const RETURNING: &str = "RETURNING id, platform, chat_id, text, buttons, edit_of, priority, idem_key, alert_id, attempts";
+
+/// Claims up to `limit` due messages of a platform for `lease_ms`, highest priority first.
+pub async fn claim(store: &Store, platform: Platform, now: i64, limit: i64, lease_ms: i64) -> Result<Vec<Message>> {
+    let lock = match store.backend() {
+        Backend::Postgres => "FOR UPDATE SKIP LOCKED",
+        Backend::Sqlite => "",
+    };
+    let sql = format!(
+        "UPDATE outbox SET lease_until = $3, attempts = attempts + 1 WHERE id IN (\
+         SELECT id FROM outbox WHERE platform = $1 AND status = 'pending' AND next_attempt_at <= $2 AND lease_until <= $2 \
+         ORDER BY priority DESC, id LIMIT $4 {lock}) {RETURNING}"
+    );
+    let mut tx = store.begin().await?;
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(platform.as_str())
+        .bind(now)
+        .bind(now + lease_ms)
+        .bind(limit)
+        .fetch_all(&mut *tx)
+        .await
+        .context("claiming outbox messages")?;
+    tx.commit().await.context("committing outbox claim")?;
+    let mut messages = rows.iter().map(from_row).collect::<Result<Vec<_>>>()?;
+    messages.sort_by_key(|m| (-m.priority, m.id));
+    Ok(messages)
+}
+
+fn from_row(r: &sqlx::any::AnyRow) -> Result<Message> {
+    let platform: String = col(r, "platform")?;
+    let buttons: Option<String> = col(r, "buttons")?;
+    Ok(Message {
+        id: col(r, "id")?,
+        platform: Platform::parse(&platform).with_context(|| format!("unknown platform {platform}"))?,
+        chat_id: col(r, "chat_id")?,
+        text: col(r, "text")?,
+        buttons: match buttons {
+            Some(b) => serde_json::from_str(&b).context("decoding buttons")?,
+            None => Vec::new(),
+        },
+        edit_of: col(r, "edit_of")?,
+        priority: col(r, "priority")?,
+        idem_key: col(r, "idem_key")?,
+        alert_id: col(r, "alert_id")?,
+        attempts: col(r, "attempts")?,
+    })
+}
+
+pub async fn mark_delivered(conn: &mut Conn, id: i64, platform_message_id: Option<&str>, now: i64) -> Result<()> {
+    sqlx::query("UPDATE outbox SET status = 'delivered', delivered_at = $3, platform_message_id = $2, last_error = NULL WHERE id = $1")
+        .bind(id)
+        .bind(platform_message_id)
+        .bind(now)
+        .execute(conn)
+        .await
+        .context("marking message delivered")?;
+    Ok(())
+}
+
+pub async fn mark_retry(conn: &mut Conn, id: i64, error: &str, next_attempt_at: i64) -> Result<()> {
+    sqlx::query("UPDATE outbox SET next_attempt_at = $3, lease_until = 0, last_error = $2 WHERE id = $1")
+        .bind(id)
+        .bind(error)
+        .bind(next_attempt_at)
+        .execute(conn)
+        .await
+        .context("scheduling message retry")?;
+    Ok(())
+}
+
+pub async fn mark_dead(conn: &mut Conn, id: i64, error: &str) -> Result<()> {
+    sqlx::query("UPDATE outbox SET status = 'dead', last_error = $2 WHERE id = $1")
+        .bind(id)
+        .bind(error)
+        .execute(conn)
+        .await
+        .context("dead-lettering message")?;
+    Ok(())
+}
+
+/// The platform's id of a delivered message (for edits); `None` while undelivered.
+pub async fn platform_message_id(conn: &mut Conn, id: i64) -> Result<Option<String>> {
+    let row = sqlx::query("SELECT platform_message_id FROM outbox WHERE id = $1 AND status = 'delivered'")
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+        .context("loading platform message id")?;
+    Ok(row.map(|r| col::<Option<String>>(&r, "platform_message_id")).transpose()?.flatten())
+}
+
+/// Delivery figures of an alert: (delivered, dead, pending).
+pub async fn alert_progress(conn: &mut Conn, alert_id: i64) -> Result<(i64, i64, i64)> {
+    let row = sqlx::query(
+        "SELECT COALESCE(SUM(CASE WHEN status = 'delivered' THEN 1 ELSE 0 END), 0) AS delivered, \
+         COALESCE(SUM(CASE WHEN status = 'dead' THEN 1 ELSE 0 END), 0) AS dead, \
+         COALESCE(SUM(CASE WHEN status = 'pending' THEN 1 ELSE 0 END), 0) AS pending \
+         FROM outbox WHERE alert_id = $1",
+    )
+    .bind(alert_id)
+    .fetch_one(conn)
+    .await
+    .context("counting alert deliveries")?;
+    Ok((col(&row, "delivered")?, col(&row, "dead")?, col(&row, "pending")?))
+}
+
+/// How many messages of a platform wait for delivery.
+pub async fn pending_count(conn: &mut Conn, platform: Platform) -> Result<i64> {
+    let row = sqlx::query("SELECT COUNT(*) AS n FROM outbox WHERE platform = $1 AND status = 'pending'")
+        .bind(platform.as_str())
+        .fetch_one(conn)
+        .await
+        .context("counting pending messages")?;
+    col(&row, "n")
+}
+
+/// The earliest time a pending message of a platform becomes due, if any.
+pub async fn next_due(conn: &mut Conn, platform: Platform) -> Result<Option<i64>> {
+    let row = sqlx::query("SELECT MIN(next_attempt_at) AS due FROM outbox WHERE platform = $1 AND status = 'pending'")
+        .bind(platform.as_str())
+        .fetch_one(conn)
+        .await
+        .context("finding next due message")?;
+    col(&row, "due")
+}

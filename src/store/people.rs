@@ -1,0 +1,207 @@
+//! People, their roles, and their identities on each platform.
+
+use anyhow::{Context, Result};
+
+use super::{Conn, col};
+use crate::domain::{Lang, Platform, Role};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Person {
+    pub id: i64,
+    /// A short stable name (`wang`), used by admins, transcripts and `/assign`.
+    pub handle: String,
+    pub role: Role,
+    pub station_id: Option<String>,
+    pub beat: Option<String>,
+    pub hotel_id: Option<i64>,
+    pub duty: bool,
+    pub lang: Option<Lang>,
+}
+
+/// Everything needed to create a person.
+#[derive(Debug, Clone)]
+pub struct NewPerson<'a> {
+    pub handle: &'a str,
+    pub role: Role,
+    pub station_id: Option<&'a str>,
+    pub beat: Option<&'a str>,
+    pub hotel_id: Option<i64>,
+    pub duty: bool,
+    pub lang: Option<Lang>,
+}
+
+const COLUMNS: &str = "p.id, p.handle, p.role, p.station_id, p.beat, p.hotel_id, p.duty, p.lang";
+
+fn from_row(r: &sqlx::any::AnyRow) -> Result<Person> {
+    let role: String = col(r, "role")?;
+    let lang: Option<String> = col(r, "lang")?;
+    Ok(Person {
+        id: col(r, "id")?,
+        handle: col(r, "handle")?,
+        role: Role::parse(&role).with_context(|| format!("unknown role {role} in database"))?,
+        station_id: col(r, "station_id")?,
+        beat: col(r, "beat")?,
+        hotel_id: col(r, "hotel_id")?,
+        duty: col::<i64>(r, "duty")? != 0,
+        lang: lang.as_deref().and_then(Lang::parse),
+    })
+}
+
+/// Creates a person, or updates role, station, beat, hotel, duty and language of the person
+/// with that handle. Returns the id.
+pub async fn upsert(conn: &mut Conn, p: &NewPerson<'_>, now: i64) -> Result<i64> {
+    let row = sqlx::query(
+        "INSERT INTO people (handle, role, station_id, beat, hotel_id, duty, lang, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+         ON CONFLICT (handle) DO UPDATE SET role = excluded.role, station_id = excluded.station_id, \
+         beat = excluded.beat, hotel_id = excluded.hotel_id, duty = excluded.duty, \
+         lang = COALESCE(excluded.lang, people.lang) RETURNING id",
+    )
+    .bind(p.handle)
+    .bind(p.role.as_str())
+    .bind(p.station_id)
+    .bind(p.beat)
+    .bind(p.hotel_id)
+    .bind(p.duty as i64)
+    .bind(p.lang.map(|l| l.code()))
+    .bind(now)
+    .fetch_one(conn)
+    .await
+    .context("upserting person")?;
+    col(&row, "id")
+}
+
+pub async fn by_id(conn: &mut Conn, id: i64) -> Result<Option<Person>> {
+    let sql = format!("SELECT {COLUMNS} FROM people p WHERE p.id = $1");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(conn).await.context("loading person")?;
+    row.as_ref().map(from_row).transpose()
+}
+
+pub async fn by_handle(conn: &mut Conn, handle: &str) -> Result<Option<Person>> {
+    let sql = format!("SELECT {COLUMNS} FROM people p WHERE p.handle = $1");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(handle)
+        .fetch_optional(conn)
+        .await
+        .context("loading person by handle")?;
+    row.as_ref().map(from_row).transpose()
+}
+
+/// The person behind a platform identity.
+pub async fn by_identity(conn: &mut Conn, platform: Platform, external_id: &str) -> Result<Option<Person>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM people p JOIN identities i ON i.person_id = p.id \
+         WHERE i.platform = $1 AND i.external_id = $2"
+    );
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(platform.as_str())
+        .bind(external_id)
+        .fetch_optional(conn)
+        .await
+        .context("loading person by identity")?;
+    row.as_ref().map(from_row).transpose()
+}
+
+/// Links a platform identity to a person; `dm_chat` is where the bot writes to them directly.
+pub async fn link_identity(
+    conn: &mut Conn,
+    platform: Platform,
+    external_id: &str,
+    person_id: i64,
+    dm_chat: Option<&str>,
+    now: i64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO identities (platform, external_id, person_id, dm_chat, last_seen_at) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (platform, external_id) DO UPDATE SET person_id = excluded.person_id, \
+         dm_chat = COALESCE(excluded.dm_chat, identities.dm_chat)",
+    )
+    .bind(platform.as_str())
+    .bind(external_id)
+    .bind(person_id)
+    .bind(dm_chat)
+    .bind(now)
+    .execute(conn)
+    .await
+    .context("linking identity")?;
+    Ok(())
+}
+
+/// Marks an identity as the one the person used last (their DMs go there).
+pub async fn touch_identity(conn: &mut Conn, platform: Platform, external_id: &str, now: i64) -> Result<()> {
+    sqlx::query("UPDATE identities SET last_seen_at = $3 WHERE platform = $1 AND external_id = $2")
+        .bind(platform.as_str())
+        .bind(external_id)
+        .bind(now)
+        .execute(conn)
+        .await
+        .context("touching identity")?;
+    Ok(())
+}
+
+/// Where to write to a person directly: the DM chat of the identity they used last.
+pub async fn dm_target(conn: &mut Conn, person_id: i64) -> Result<Option<(Platform, String)>> {
+    let row = sqlx::query(
+        "SELECT platform, dm_chat FROM identities WHERE person_id = $1 AND dm_chat IS NOT NULL \
+         ORDER BY last_seen_at DESC, platform LIMIT 1",
+    )
+    .bind(person_id)
+    .fetch_optional(conn)
+    .await
+    .context("loading DM target")?;
+    let Some(row) = row else { return Ok(None) };
+    let platform: String = col(&row, "platform")?;
+    Ok(Platform::parse(&platform).map(|p| (p, col::<Option<String>>(&row, "dm_chat").ok().flatten().unwrap_or_default())))
+}
+
+pub async fn set_lang(conn: &mut Conn, person_id: i64, lang: Lang) -> Result<()> {
+    sqlx::query("UPDATE people SET lang = $2 WHERE id = $1")
+        .bind(person_id)
+        .bind(lang.code())
+        .execute(conn)
+        .await
+        .context("setting language")?;
+    Ok(())
+}
+
+/// Gives a resident a home station the first time they are seen in one of its groups.
+pub async fn adopt_station(conn: &mut Conn, person_id: i64, station: &str) -> Result<()> {
+    sqlx::query("UPDATE people SET station_id = $2 WHERE id = $1 AND station_id IS NULL")
+        .bind(person_id)
+        .bind(station)
+        .execute(conn)
+        .await
+        .context("adopting station")?;
+    Ok(())
+}
+
+/// Officers (and admins) of a station, optionally only those on `beat` or only duty officers.
+pub async fn staff(conn: &mut Conn, station: &str, beat: Option<&str>, duty_only: bool) -> Result<Vec<Person>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM people p WHERE p.station_id = $1 AND p.role IN ('officer', 'admin') \
+         AND ($2 IS NULL OR p.beat = $2) AND ($3 = 0 OR p.duty = 1) ORDER BY p.id"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(station)
+        .bind(beat)
+        .bind(duty_only as i64)
+        .fetch_all(conn)
+        .await
+        .context("listing officers")?;
+    rows.iter().map(from_row).collect()
+}
+
+/// Residents of a station subscribed to `category`.
+pub async fn subscribers(conn: &mut Conn, station: &str, category: &str) -> Result<Vec<Person>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM people p JOIN subscriptions s ON s.person_id = p.id \
+         WHERE p.station_id = $1 AND s.category = $2 ORDER BY p.id"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(station)
+        .bind(category)
+        .fetch_all(conn)
+        .await
+        .context("listing subscribers")?;
+    rows.iter().map(from_row).collect()
+}

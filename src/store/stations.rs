@@ -1,0 +1,114 @@
+//! Stations, their beats and their hotels.
+
+use anyhow::{Context, Result};
+
+use super::{Conn, col};
+use crate::domain::Lang;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Station {
+    pub id: String,
+    pub name: String,
+    pub lang: Lang,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hotel {
+    pub id: i64,
+    pub station_id: String,
+    pub name: String,
+    pub beat: Option<String>,
+}
+
+/// Adds a station; `Ok(false)` when the id is taken.
+pub async fn add(conn: &mut Conn, id: &str, name: &str, lang: Lang, now: i64) -> Result<bool> {
+    let done = sqlx::query("INSERT INTO stations (id, name, lang, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING")
+        .bind(id)
+        .bind(name)
+        .bind(lang.code())
+        .bind(now)
+        .execute(conn)
+        .await
+        .context("inserting station")?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn get(conn: &mut Conn, id: &str) -> Result<Option<Station>> {
+    let row = sqlx::query("SELECT id, name, lang FROM stations WHERE id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+        .context("loading station")?;
+    row.map(|r| {
+        Ok(Station {
+            id: col(&r, "id")?,
+            name: col(&r, "name")?,
+            lang: Lang::parse(&col::<String>(&r, "lang")?).unwrap_or_default(),
+        })
+    })
+    .transpose()
+}
+
+/// All station ids, in order.
+pub async fn list(conn: &mut Conn) -> Result<Vec<String>> {
+    let rows = sqlx::query("SELECT id FROM stations ORDER BY id").fetch_all(conn).await.context("listing stations")?;
+    rows.iter().map(|r| col(r, "id")).collect()
+}
+
+/// Records a beat the first time it is named.
+pub async fn ensure_beat(conn: &mut Conn, station: &str, beat: &str) -> Result<()> {
+    sqlx::query("INSERT INTO beats (station_id, name) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+        .bind(station)
+        .bind(beat)
+        .execute(conn)
+        .await
+        .context("inserting beat")?;
+    Ok(())
+}
+
+/// The hotel of that name in the station, created (or moved to `beat`) as needed.
+pub async fn ensure_hotel(conn: &mut Conn, station: &str, name: &str, beat: Option<&str>) -> Result<i64> {
+    if let Some(beat) = beat {
+        ensure_beat(&mut *conn, station, beat).await?;
+    }
+    sqlx::query("INSERT INTO hotels (station_id, name, beat) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+        .bind(station)
+        .bind(name)
+        .bind(beat)
+        .execute(&mut *conn)
+        .await
+        .context("inserting hotel")?;
+    if let Some(beat) = beat {
+        sqlx::query("UPDATE hotels SET beat = $3 WHERE station_id = $1 AND name = $2")
+            .bind(station)
+            .bind(name)
+            .bind(beat)
+            .execute(&mut *conn)
+            .await
+            .context("moving hotel to beat")?;
+    }
+    let row = sqlx::query("SELECT id FROM hotels WHERE station_id = $1 AND name = $2")
+        .bind(station)
+        .bind(name)
+        .fetch_one(conn)
+        .await
+        .context("loading hotel id")?;
+    col(&row, "id")
+}
+
+pub async fn hotel(conn: &mut Conn, id: i64) -> Result<Option<Hotel>> {
+    let row = sqlx::query("SELECT id, station_id, name, beat FROM hotels WHERE id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+        .context("loading hotel")?;
+    row.map(|r| {
+        Ok(Hotel {
+            id: col(&r, "id")?,
+            station_id: col(&r, "station_id")?,
+            name: col(&r, "name")?,
+            beat: col(&r, "beat")?,
+        })
+    })
+    .transpose()
+}

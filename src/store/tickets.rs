@@ -1,0 +1,170 @@
+//! Tickets and their history (every action, who, when, from which platform).
+
+use std::collections::BTreeMap;
+
+use anyhow::{Context, Result};
+
+use super::{Conn, col};
+use crate::domain::{ReportKind, TicketStatus};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ticket {
+    pub id: i64,
+    pub station_id: String,
+    pub kind: ReportKind,
+    pub hotel_id: Option<i64>,
+    pub reporter_id: i64,
+    pub assignee_id: Option<i64>,
+    pub status: TicketStatus,
+    /// Field key → value as the reporter gave it (validated).
+    pub fields: BTreeMap<String, String>,
+    pub origin_group_id: Option<i64>,
+    pub created_at: i64,
+    pub acked_at: Option<i64>,
+    pub resolved_at: Option<i64>,
+    pub resolution: Option<String>,
+    pub rating: Option<i64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewTicket<'a> {
+    pub station_id: &'a str,
+    pub kind: ReportKind,
+    pub hotel_id: Option<i64>,
+    pub reporter_id: i64,
+    pub assignee_id: Option<i64>,
+    pub fields: &'a BTreeMap<String, String>,
+    pub origin_group_id: Option<i64>,
+}
+
+const COLUMNS: &str = "id, station_id, kind, hotel_id, reporter_id, assignee_id, status, fields, origin_group_id, \
+                       created_at, acked_at, resolved_at, resolution, rating";
+
+fn from_row(r: &sqlx::any::AnyRow) -> Result<Ticket> {
+    let kind: String = col(r, "kind")?;
+    let status: String = col(r, "status")?;
+    let fields: String = col(r, "fields")?;
+    Ok(Ticket {
+        id: col(r, "id")?,
+        station_id: col(r, "station_id")?,
+        kind: ReportKind::parse(&kind).with_context(|| format!("unknown kind {kind}"))?,
+        hotel_id: col(r, "hotel_id")?,
+        reporter_id: col(r, "reporter_id")?,
+        assignee_id: col(r, "assignee_id")?,
+        status: TicketStatus::parse(&status).with_context(|| format!("unknown status {status}"))?,
+        fields: serde_json::from_str(&fields).context("decoding ticket fields")?,
+        origin_group_id: col(r, "origin_group_id")?,
+        created_at: col(r, "created_at")?,
+        acked_at: col(r, "acked_at")?,
+        resolved_at: col(r, "resolved_at")?,
+        resolution: col(r, "resolution")?,
+        rating: col(r, "rating")?,
+    })
+}
+
+pub async fn insert(conn: &mut Conn, t: &NewTicket<'_>, now: i64) -> Result<i64> {
+    let row = sqlx::query(
+        "INSERT INTO tickets (station_id, kind, hotel_id, reporter_id, assignee_id, status, fields, origin_group_id, created_at) \
+         VALUES ($1, $2, $3, $4, $5, 'open', $6, $7, $8) RETURNING id",
+    )
+    .bind(t.station_id)
+    .bind(t.kind.as_str())
+    .bind(t.hotel_id)
+    .bind(t.reporter_id)
+    .bind(t.assignee_id)
+    .bind(serde_json::to_string(t.fields)?)
+    .bind(t.origin_group_id)
+    .bind(now)
+    .fetch_one(conn)
+    .await
+    .context("inserting ticket")?;
+    col(&row, "id")
+}
+
+pub async fn get(conn: &mut Conn, id: i64) -> Result<Option<Ticket>> {
+    let sql = format!("SELECT {COLUMNS} FROM tickets WHERE id = $1");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(conn).await.context("loading ticket")?;
+    row.as_ref().map(from_row).transpose()
+}
+
+/// Unfinished tickets of a station that are assigned to `officer` or to nobody, oldest first.
+pub async fn open_for(conn: &mut Conn, station: &str, officer: i64) -> Result<Vec<Ticket>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM tickets WHERE station_id = $1 AND status IN ('open', 'acknowledged') \
+         AND (assignee_id = $2 OR assignee_id IS NULL) ORDER BY id"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(station)
+        .bind(officer)
+        .fetch_all(conn)
+        .await
+        .context("listing tickets")?;
+    rows.iter().map(from_row).collect()
+}
+
+pub async fn acknowledge(conn: &mut Conn, id: i64, officer: i64, now: i64) -> Result<()> {
+    sqlx::query("UPDATE tickets SET status = 'acknowledged', acked_at = $3, assignee_id = COALESCE(assignee_id, $2) WHERE id = $1")
+        .bind(id)
+        .bind(officer)
+        .bind(now)
+        .execute(conn)
+        .await
+        .context("acknowledging ticket")?;
+    Ok(())
+}
+
+pub async fn resolve(conn: &mut Conn, id: i64, officer: i64, text: &str, now: i64) -> Result<()> {
+    sqlx::query(
+        "UPDATE tickets SET status = 'resolved', resolved_at = $4, resolution = $3, acked_at = COALESCE(acked_at, $4), \
+         assignee_id = COALESCE(assignee_id, $2) WHERE id = $1",
+    )
+    .bind(id)
+    .bind(officer)
+    .bind(text)
+    .bind(now)
+    .execute(conn)
+    .await
+    .context("resolving ticket")?;
+    Ok(())
+}
+
+pub async fn assign(conn: &mut Conn, id: i64, officer: i64) -> Result<()> {
+    sqlx::query("UPDATE tickets SET assignee_id = $2 WHERE id = $1").bind(id).bind(officer).execute(conn).await.context("assigning ticket")?;
+    Ok(())
+}
+
+/// Records a rating once; `false` if the ticket was already rated.
+pub async fn rate(conn: &mut Conn, id: i64, rating: i64) -> Result<bool> {
+    let done = sqlx::query("UPDATE tickets SET rating = $2 WHERE id = $1 AND rating IS NULL")
+        .bind(id)
+        .bind(rating)
+        .execute(conn)
+        .await
+        .context("rating ticket")?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Appends to the ticket's history.
+pub async fn log(conn: &mut Conn, ticket: i64, actor: Option<i64>, platform: &str, action: &str, detail: Option<&str>, now: i64) -> Result<()> {
+    sqlx::query("INSERT INTO ticket_events (ticket_id, at, actor_id, platform, action, detail) VALUES ($1, $2, $3, $4, $5, $6)")
+        .bind(ticket)
+        .bind(now)
+        .bind(actor)
+        .bind(platform)
+        .bind(action)
+        .bind(detail)
+        .execute(conn)
+        .await
+        .context("logging ticket event")?;
+    Ok(())
+}
+
+/// The actions recorded for a ticket, oldest first.
+pub async fn history(conn: &mut Conn, ticket: i64) -> Result<Vec<String>> {
+    let rows = sqlx::query("SELECT action FROM ticket_events WHERE ticket_id = $1 ORDER BY id")
+        .bind(ticket)
+        .fetch_all(conn)
+        .await
+        .context("loading ticket history")?;
+    rows.iter().map(|r| col(r, "action")).collect()
+}

@@ -1,0 +1,147 @@
+//! The delivery worker of one platform: claims due outbox rows (highest priority first, with
+//! a lease so a crashed worker's rows come back), hands each to the platform's [`Deliverer`],
+//! and records the outcome — delivered, due again after a backoff (or the platform's own
+//! `retry_after`), or dead after [`MAX_ATTEMPTS`]. When the last copy of an alert is settled,
+//! the officer's summary is enqueued in the same transaction.
+
+use std::future::Future;
+
+use anyhow::Result;
+
+use crate::app::{App, enqueue};
+use crate::core::alerts::summary_if_done;
+use crate::domain::Platform;
+use crate::store::outbox::{self, Message};
+
+/// Attempts before a message is dead-lettered.
+pub const MAX_ATTEMPTS: i64 = 8;
+const LEASE_MS: i64 = 60_000;
+const BATCH: i64 = 64;
+
+/// Why a delivery attempt failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeliveryError {
+    /// Worth trying again: after the platform's `retry_after`, or after our backoff.
+    Retry { after_ms: Option<i64>, reason: String },
+    /// Will never work (chat gone, bot removed): dead-letter now.
+    Permanent(String),
+}
+
+/// A platform's way of putting one outbox message into a chat.
+pub trait Deliverer: Send + Sync {
+    /// Sends `message` (or, with `edit_target`, replaces that earlier platform message) and
+    /// returns the platform's id of the message.
+    fn deliver(&self, message: &Message, edit_target: Option<&str>) -> impl Future<Output = Result<String, DeliveryError>> + Send;
+}
+
+/// Exponential backoff: 1 s, 2 s, 4 s … capped at 5 minutes.
+pub fn backoff_ms(attempts: i64) -> i64 {
+    let exp = (attempts - 1).clamp(0, 20) as u32;
+    (1_000i64 << exp).min(300_000)
+}
+
+/// Delivers one batch of due messages; returns how many were attempted.
+pub async fn deliver_due<D: Deliverer>(app: &App, platform: Platform, deliverer: &D) -> Result<usize> {
+    let now = app.now();
+    let batch = outbox::claim(&app.store, platform, now, BATCH, LEASE_MS).await?;
+    for message in &batch {
+        attempt(app, message, deliverer).await?;
+    }
+    Ok(batch.len())
+}
+
+async fn attempt<D: Deliverer>(app: &App, message: &Message, deliverer: &D) -> Result<()> {
+    let edit_target = match message.edit_of {
+        Some(original) => {
+            let mut tx = app.store.begin().await?;
+            let target = outbox::platform_message_id(&mut tx, original).await?;
+            tx.commit().await?;
+            if target.is_none() {
+                let mut tx = app.store.begin().await?;
+                settle_failure(app, &mut tx, message, DeliveryError::Retry { after_ms: None, reason: "original not delivered yet".into() }).await?;
+                tx.commit().await?;
+                return Ok(());
+            }
+            target
+        }
+        None => None,
+    };
+    let outcome = deliverer.deliver(message, edit_target.as_deref()).await;
+    let now = app.now();
+    let mut tx = app.store.begin().await?;
+    match outcome {
+        Ok(platform_id) => outbox::mark_delivered(&mut tx, message.id, Some(&platform_id), now).await?,
+        Err(e) => settle_failure(app, &mut tx, message, e).await?,
+    }
+    if let Some(alert_id) = message.alert_id
+        && let Some(summary) = summary_if_done(&mut tx, &app.scripts, alert_id).await?
+    {
+        enqueue(&mut tx, &[summary], &format!("alert-summary:{alert_id}"), now).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn settle_failure(app: &App, tx: &mut crate::store::Tx, message: &Message, error: DeliveryError) -> Result<()> {
+    let now = app.now();
+    match error {
+        DeliveryError::Permanent(reason) => {
+            tracing::warn!(id = message.id, %reason, "message dead-lettered");
+            outbox::mark_dead(tx, message.id, &reason).await
+        }
+        DeliveryError::Retry { reason, .. } if message.attempts >= MAX_ATTEMPTS => {
+            tracing::warn!(id = message.id, %reason, attempts = message.attempts, "message dead-lettered after retries");
+            outbox::mark_dead(tx, message.id, &reason).await
+        }
+        DeliveryError::Retry { after_ms, reason } => {
+            let wait = after_ms.unwrap_or_else(|| backoff_ms(message.attempts));
+            outbox::mark_retry(tx, message.id, &reason, now + wait).await
+        }
+    }
+}
+
+/// Delivers until nothing is due now (for the console, transcripts and tests).
+pub async fn drain<D: Deliverer>(app: &App, platform: Platform, deliverer: &D) -> Result<usize> {
+    let mut total = 0;
+    loop {
+        let n = deliver_due(app, platform, deliverer).await?;
+        if n == 0 {
+            return Ok(total);
+        }
+        total += n;
+    }
+}
+
+/// The worker loop: deliver, then sleep briefly when idle, until `shutdown` fires.
+pub async fn run<D: Deliverer>(app: App, platform: Platform, deliverer: D, mut shutdown: tokio::sync::watch::Receiver<bool>) -> Result<()> {
+    loop {
+        let n = match deliver_due(&app, platform, &deliverer).await {
+            Ok(n) => n,
+            Err(e) => {
+                tracing::error!(error = %format!("{e:#}"), "delivery batch failed");
+                0
+            }
+        };
+        if n == 0 {
+            tokio::select! {
+                _ = tokio::time::sleep(std::time::Duration::from_millis(200)) => {}
+                _ = shutdown.changed() => return Ok(()),
+            }
+        }
+        if *shutdown.borrow() {
+            return Ok(());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_is_capped() {
+        assert_eq!(backoff_ms(1), 1_000);
+        assert_eq!(backoff_ms(4), 8_000);
+        assert_eq!(backoff_ms(30), 300_000);
+    }
+}

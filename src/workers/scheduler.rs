@@ -1,0 +1,20 @@
+//! Periodic jobs run when due: for now, dropping report dialogues left half-filled past the
+//! expiry set in bot-scripts. Later issues add tips, the safety index, SLA escalation and the
+//! retention purge here.
+
+use anyhow::Result;
+
+use crate::app::App;
+use crate::store::dialogues;
+
+/// Runs every job that is due at the app's current time.
+pub async fn tick(app: &App) -> Result<()> {
+    let expiry_ms = app.scripts.settings.dialogue_expiry_hours * 3_600_000;
+    let mut tx = app.store.begin().await?;
+    let dropped = dialogues::expire(&mut tx, app.now() - expiry_ms).await?;
+    tx.commit().await?;
+    if dropped > 0 {
+        tracing::info!(dropped, "expired report dialogues");
+    }
+    Ok(())
+}
