@@ -137,7 +137,7 @@ enum GroupCommand {
         /// community or liaison.
         #[arg(long)]
         kind: String,
-        #[arg(long, conflicts_with = "matrix", required_unless_present = "matrix")]
+        #[arg(long, conflicts_with = "matrix", required_unless_present = "matrix", allow_hyphen_values = true)]
         telegram: Option<String>,
         #[arg(long)]
         matrix: Option<String>,

@@ -1,0 +1,64 @@
+//! Shared test support: the shipped scripts, fresh databases on both backends.
+
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+
+use beatbot::core::faq::FaqIndex;
+use beatbot::scripts::Scripts;
+use beatbot::store::Store;
+use sqlx::Connection;
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The project's own bot-scripts, loaded once.
+pub fn scripts() -> (Arc<Scripts>, Arc<FaqIndex>) {
+    static SCRIPTS: OnceLock<(Arc<Scripts>, Arc<FaqIndex>)> = OnceLock::new();
+    SCRIPTS
+        .get_or_init(|| {
+            let scripts = beatbot::scripts::load(&root().join("bot-scripts")).expect("shipped bot-scripts are valid");
+            let faq = FaqIndex::new(&scripts.faq);
+            (Arc::new(scripts), faq)
+        })
+        .clone()
+}
+
+/// A fresh SQLite database in a temporary directory (kept alive by the returned guard).
+pub async fn sqlite() -> (Store, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}", dir.path().join("test.db").display());
+    (Store::open(&url).await.expect("sqlite store"), dir)
+}
+
+/// The PostgreSQL server of this project's machines, or `BEATBOT_TEST_POSTGRES_URL`.
+pub fn postgres_url() -> String {
+    std::env::var("BEATBOT_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+/// A fresh PostgreSQL database (dropped by `drop_postgres`), or `None` with one loud line
+/// when no server answers.
+pub async fn postgres() -> Option<(Store, String)> {
+    let admin_url = postgres_url();
+    let mut admin = match sqlx::postgres::PgConnection::connect(&admin_url).await {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("!!!!! SKIPPED POSTGRESQL: no server at {admin_url} ({e}); set BEATBOT_TEST_POSTGRES_URL !!!!!");
+            return None;
+        }
+    };
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+    let name = format!("beatbot_test_{}_{nanos}", std::process::id());
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut admin).await.expect("create test database");
+    admin.close().await.ok();
+    let base = admin_url.rsplit_once('/').map(|(b, _)| b.to_owned()).unwrap_or(admin_url.clone());
+    let store = Store::open(&format!("{base}/{name}")).await.expect("postgres store");
+    Some((store, name))
+}
+
+pub async fn drop_postgres(store: Store, name: &str) {
+    store.close().await;
+    if let Ok(mut admin) = sqlx::postgres::PgConnection::connect(&postgres_url()).await {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))).execute(&mut admin).await.ok();
+    }
+}

@@ -1,0 +1,8 @@
+//! The integration tests, one binary: transcripts, the store contract on SQLite and
+//! PostgreSQL, the command line, and property tests of the parser and the dialogue.
+
+mod cli;
+mod harness;
+mod properties;
+mod store_contract;
+mod transcripts;
