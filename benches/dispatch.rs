@@ -1,1 +1,171 @@
-fn main(){}
+//! Inbound messages through dispatch → store → outbox on SQLite: messages per second and
+//! latency percentiles, for FAQ questions and for one-line hotel reports.
+//!
+//! Run: `cargo bench --bench dispatch` (add `-- 20000` for another message count). One
+//! current-thread runtime, so the figures are for one core. Each message is one
+//! `App::handle`: dedupe record, person and group lookup, dispatch, ticket and outbox rows,
+//! commit (SQLite WAL, synchronous=NORMAL, on a file in a temporary directory).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use beatbot::app::App;
+use beatbot::clock::SystemClock;
+use beatbot::core::{Content, Inbound};
+use beatbot::domain::{GroupKind, Platform, Role};
+use beatbot::store::Store;
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i]
+}
+
+async fn world(app: &App) -> anyhow::Result<()> {
+    app.add_station("xinhua", "Xinhua Road Station", None)
+        .await?;
+    let console = |name: &str| {
+        vec![(
+            Platform::Console,
+            name.to_owned(),
+            Some(format!("dm:{name}")),
+        )]
+    };
+    app.add_person(
+        "wang",
+        Role::Officer,
+        Some("xinhua"),
+        Some("east"),
+        None,
+        false,
+        None,
+        &console("wang"),
+    )
+    .await?;
+    app.add_person(
+        "zhou",
+        Role::Officer,
+        Some("xinhua"),
+        None,
+        None,
+        true,
+        None,
+        &console("zhou"),
+    )
+    .await?;
+    app.add_person(
+        "li",
+        Role::Liaison,
+        Some("xinhua"),
+        Some("east"),
+        Some("Jinjiang Inn"),
+        false,
+        None,
+        &console("li"),
+    )
+    .await?;
+    app.link_group(Platform::Console, "hotels", GroupKind::Liaison, "xinhua")
+        .await?;
+    app.link_group(
+        Platform::Console,
+        "residents",
+        GroupKind::Community,
+        "xinhua",
+    )
+    .await?;
+    Ok(())
+}
+
+async fn run(
+    app: &App,
+    label: &str,
+    n: usize,
+    make: impl Fn(usize) -> Inbound,
+) -> anyhow::Result<()> {
+    let mut latencies = Vec::with_capacity(n);
+    let start = Instant::now();
+    for i in 0..n {
+        let event = make(i);
+        let t = Instant::now();
+        app.handle(&event).await?;
+        latencies.push(t.elapsed());
+    }
+    let total = start.elapsed();
+    latencies.sort();
+    println!(
+        "| {label} | {n} | {:.0} | {:.3} | {:.3} | {:.3} |",
+        n as f64 / total.as_secs_f64(),
+        percentile(&latencies, 0.50).as_secs_f64() * 1e3,
+        percentile(&latencies, 0.99).as_secs_f64() * 1e3,
+        latencies
+            .last()
+            .map(|d| d.as_secs_f64() * 1e3)
+            .unwrap_or(0.0),
+    );
+    Ok(())
+}
+
+fn main() -> anyhow::Result<()> {
+    let n: usize = std::env::args()
+        .skip(1)
+        .find_map(|a| a.parse().ok())
+        .unwrap_or(20_000);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let dir = tempfile::tempdir()?;
+        let url = format!("sqlite://{}", dir.path().join("bench.db").display());
+        let scripts = beatbot::scripts::load(std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/bot-scripts"
+        )))
+        .map_err(|e| anyhow::anyhow!("bot-scripts invalid: {e:?}"))?;
+        let app = App::new(Store::open(&url).await?, scripts, Arc::new(SystemClock));
+        world(&app).await?;
+        // Warm up (statement cache, jieba dictionary).
+        for i in 0..200 {
+            let e = Inbound {
+                platform: Platform::Console,
+                event_id: format!("w{i}"),
+                chat_id: "dm:warm".into(),
+                is_direct: true,
+                sender: "warm".into(),
+                content: Content::Text("/ask 身份证丢了怎么补办".into()),
+                addressed: false,
+            };
+            app.handle(&e).await?;
+        }
+        println!("| workload | messages | messages/s | p50 ms | p99 ms | max ms |");
+        println!("| --- | ---: | ---: | ---: | ---: | ---: |");
+        let questions = [
+            "/ask 身份证丢了怎么补办？",
+            "How do I register my e-bike?",
+            "居住证怎么办理",
+            "what are the office hours of the station",
+        ];
+        run(&app, "FAQ question (DM)", n, |i| Inbound {
+            platform: Platform::Console,
+            event_id: format!("q{i}"),
+            chat_id: format!("dm:r{}", i % 500),
+            is_direct: true,
+            sender: format!("r{}", i % 500),
+            content: Content::Text(questions[i % questions.len()].into()),
+            addressed: false,
+        })
+        .await?;
+        run(&app, "one-line noid report (group)", n, |i| Inbound {
+            platform: Platform::Console,
+            event_id: format!("r{i}"),
+            chat_id: "hotels".into(),
+            is_direct: false,
+            sender: "li".into(),
+            content: Content::Text(format!(
+                "/report noid room={} name=\"Zhao Liu\" action=waiting",
+                100 + i % 900
+            )),
+            addressed: false,
+        })
+        .await?;
+        Ok(())
+    })
+}

@@ -34,7 +34,12 @@ pub enum Handled {
 impl App {
     pub fn new(store: Store, scripts: Scripts, clock: Arc<dyn Clock>) -> App {
         let faq = FaqIndex::new(&scripts.faq);
-        App { store, scripts: Arc::new(scripts), faq, clock }
+        App {
+            store,
+            scripts: Arc::new(scripts),
+            faq,
+            clock,
+        }
     }
 
     pub fn now(&self) -> i64 {
@@ -54,19 +59,63 @@ impl App {
         let mut ctx = self.context(&mut tx, event, now).await?;
         match dispatch(&mut ctx).await {
             Ok(()) => {
-                let out = std::mem::take(&mut ctx.out);
+                let mut out = std::mem::take(&mut ctx.out);
+                if !event.is_direct
+                    && out.iter().any(|o| o.to == Recipient::Person(ctx.me.id))
+                    && people::dm_target(ctx.tx, ctx.me.id).await?.is_none()
+                {
+                    // The answer belongs in a private chat the person has never opened.
+                    let text =
+                        self.scripts
+                            .templates
+                            .render(ctx.lang, "common.open_private_chat", &[]);
+                    out.push(Outbound::new(
+                        Recipient::Chat {
+                            platform: event.platform,
+                            chat_id: event.chat_id.clone(),
+                        },
+                        text,
+                    ));
+                }
                 enqueue(&mut tx, &out, &event_key(event), now).await?;
                 tx.commit().await.context("committing inbound event")?;
             }
             Err(Dispatched::User(err)) => {
                 let lang = ctx.lang;
                 drop(ctx);
-                tx.rollback().await.context("rolling back a refused command")?;
-                let text = self.scripts.templates.render(lang, err.key, &err.args.iter().map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>());
+                tx.rollback()
+                    .await
+                    .context("rolling back a refused command")?;
+                // Whatever a refusal echoes back never shows a long number in a group.
+                let args: Vec<(&str, String)> = err
+                    .args
+                    .iter()
+                    .map(|(k, v)| {
+                        (
+                            *k,
+                            if event.is_direct {
+                                v.clone()
+                            } else {
+                                crate::domain::redact_numbers(v)
+                            },
+                        )
+                    })
+                    .collect();
+                let text = self.scripts.templates.render(
+                    lang,
+                    err.key,
+                    &args
+                        .iter()
+                        .map(|(k, v)| (*k, v.as_str()))
+                        .collect::<Vec<_>>(),
+                );
                 let mut tx = self.store.begin().await?;
                 inbound::record(&mut tx, event.platform, &event.event_id, now).await?;
                 self.identify(&mut tx, event, now).await?;
-                let to = Recipient::Chat { platform: event.platform, chat_id: event.chat_id.clone() };
+                let to = Recipient::Chat {
+                    platform: event.platform,
+                    chat_id: event.chat_id.clone(),
+                };
                 enqueue(&mut tx, &[Outbound::new(to, text)], &event_key(event), now).await?;
                 tx.commit().await.context("committing a refusal")?;
             }
@@ -79,27 +128,71 @@ impl App {
         Ok(Handled::Done)
     }
 
-    async fn context<'a>(&'a self, tx: &'a mut Tx, event: &'a Inbound, now: i64) -> Result<Ctx<'a>> {
+    async fn context<'a>(
+        &'a self,
+        tx: &'a mut Tx,
+        event: &'a Inbound,
+        now: i64,
+    ) -> Result<Ctx<'a>> {
         let (me, group) = self.identify(tx, event, now).await?;
         let lang = crate::core::context_language(tx, &self.scripts, &me).await?;
-        Ok(Ctx { tx, scripts: &self.scripts, faq: &self.faq, now, inbound: event, me, lang, group, out: Vec::new() })
+        Ok(Ctx {
+            tx,
+            scripts: &self.scripts,
+            faq: &self.faq,
+            now,
+            inbound: event,
+            me,
+            lang,
+            group,
+            out: Vec::new(),
+        })
     }
 
     /// The sender (created as a resident on first contact) and the linked group, if any.
-    async fn identify(&self, tx: &mut Tx, event: &Inbound, now: i64) -> Result<(people::Person, Option<groups::Group>)> {
-        let group = if event.is_direct { None } else { groups::find(tx, event.platform, &event.chat_id).await?.filter(|g| g.active) };
+    async fn identify(
+        &self,
+        tx: &mut Tx,
+        event: &Inbound,
+        now: i64,
+    ) -> Result<(people::Person, Option<groups::Group>)> {
+        let group = if event.is_direct {
+            None
+        } else {
+            groups::find(tx, event.platform, &event.chat_id)
+                .await?
+                .filter(|g| g.active)
+        };
         let person = match people::by_identity(tx, event.platform, &event.sender).await? {
             Some(p) => p,
             None => {
                 let handle = format!("{}:{}", event.platform, event.sender);
-                let new = NewPerson { handle: &handle, role: Role::Resident, station_id: None, beat: None, hotel_id: None, duty: false, lang: None };
+                let new = NewPerson {
+                    handle: &handle,
+                    role: Role::Resident,
+                    station_id: None,
+                    beat: None,
+                    hotel_id: None,
+                    duty: false,
+                    lang: None,
+                };
                 let id = people::upsert(tx, &new, now).await?;
                 people::link_identity(tx, event.platform, &event.sender, id, None, now).await?;
-                people::by_id(tx, id).await?.context("person just created")?
+                people::by_id(tx, id)
+                    .await?
+                    .context("person just created")?
             }
         };
         if event.is_direct {
-            people::link_identity(tx, event.platform, &event.sender, person.id, Some(&event.chat_id), now).await?;
+            people::link_identity(
+                tx,
+                event.platform,
+                &event.sender,
+                person.id,
+                Some(&event.chat_id),
+                now,
+            )
+            .await?;
         }
         people::touch_identity(tx, event.platform, &event.sender, now).await?;
         let mut person = person;
@@ -138,7 +231,9 @@ impl App {
         let now = self.now();
         let mut tx = self.store.begin().await?;
         if let Some(station) = station {
-            stations::get(&mut tx, station).await?.with_context(|| format!("no station `{station}`: add it first"))?;
+            stations::get(&mut tx, station)
+                .await?
+                .with_context(|| format!("no station `{station}`: add it first"))?;
             if let Some(beat) = beat {
                 stations::ensure_beat(&mut tx, station, beat).await?;
             }
@@ -149,7 +244,15 @@ impl App {
             _ => None,
         };
         let person_beat = if role.is_staff() { beat } else { None };
-        let new = NewPerson { handle, role, station_id: station, beat: person_beat, hotel_id, duty, lang };
+        let new = NewPerson {
+            handle,
+            role,
+            station_id: station,
+            beat: person_beat,
+            hotel_id,
+            duty,
+            lang,
+        };
         let id = people::upsert(&mut tx, &new, now).await?;
         for (platform, external, dm) in identities {
             people::link_identity(&mut tx, *platform, external, id, dm.as_deref(), now).await?;
@@ -158,9 +261,17 @@ impl App {
         Ok(id)
     }
 
-    pub async fn link_group(&self, platform: Platform, chat_id: &str, kind: GroupKind, station: &str) -> Result<i64> {
+    pub async fn link_group(
+        &self,
+        platform: Platform,
+        chat_id: &str,
+        kind: GroupKind,
+        station: &str,
+    ) -> Result<i64> {
         let mut tx = self.store.begin().await?;
-        stations::get(&mut tx, station).await?.with_context(|| format!("no station `{station}`: add it first"))?;
+        stations::get(&mut tx, station)
+            .await?
+            .with_context(|| format!("no station `{station}`: add it first"))?;
         let id = groups::link(&mut tx, platform, chat_id, kind, station, self.now()).await?;
         tx.commit().await?;
         Ok(id)
@@ -188,7 +299,10 @@ pub async fn enqueue(tx: &mut Tx, out: &[Outbound], cause: &str, now: i64) -> Re
             Recipient::Person(id) => match people::dm_target(tx, *id).await? {
                 Some(target) => target,
                 None => {
-                    tracing::warn!(person = id, "no private chat known for person; message skipped");
+                    tracing::warn!(
+                        person = id,
+                        "no private chat known for person; message skipped"
+                    );
                     continue;
                 }
             },

@@ -46,7 +46,7 @@ pub struct Telegram {
     pub webhook_secret: String,
 }
 
-#[derive(Clone, Serialize, Deserialize)]
+#[derive(Clone, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Matrix {
     /// Homeserver URL; empty disables Matrix.
@@ -80,7 +80,9 @@ impl Default for Config {
 
 impl Default for Database {
     fn default() -> Self {
-        Database { url: "sqlite://data/beatbot.db".into() }
+        Database {
+            url: "sqlite://data/beatbot.db".into(),
+        }
     }
 }
 
@@ -96,15 +98,11 @@ impl Default for Telegram {
     }
 }
 
-impl Default for Matrix {
-    fn default() -> Self {
-        Matrix { homeserver: String::new(), user: String::new(), password: String::new(), access_token: String::new(), allowed_servers: Vec::new() }
-    }
-}
-
 impl Default for Web {
     fn default() -> Self {
-        Web { bind: "127.0.0.1:8080".into() }
+        Web {
+            bind: "127.0.0.1:8080".into(),
+        }
     }
 }
 
@@ -144,13 +142,19 @@ impl Config {
         match path {
             Some(p) if !p.exists() => bail!("config file {} does not exist", p.display()),
             Some(p) => figment = figment.merge(Toml::file(p)),
-            None if Path::new("beatbot.toml").exists() => figment = figment.merge(Toml::file("beatbot.toml")),
+            None if Path::new("beatbot.toml").exists() => {
+                figment = figment.merge(Toml::file("beatbot.toml"))
+            }
             None => {}
         }
         figment = figment.merge(Env::prefixed("BEATBOT_").split("__"));
         let config: Config = figment.extract().map_err(|e| {
             let key = e.path.join(".");
-            let shown = if key.is_empty() { String::new() } else { format!("`{key}`: ") };
+            let shown = if key.is_empty() {
+                String::new()
+            } else {
+                format!("`{key}`: ")
+            };
             anyhow::anyhow!("bad configuration {shown}{}", e.kind)
         })?;
         config.check()?;
@@ -160,23 +164,46 @@ impl Config {
     /// Refuses values that cannot work, naming the key.
     pub fn check(&self) -> Result<()> {
         let url = &self.database.url;
-        if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
-            bail!("bad configuration `database.url`: must start with sqlite: or postgres://, got `{url}`");
+        if !(url.starts_with("sqlite:")
+            || url.starts_with("postgres://")
+            || url.starts_with("postgresql://"))
+        {
+            bail!(
+                "bad configuration `database.url`: must start with sqlite: or postgres://, got `{url}`"
+            );
         }
         if !matches!(self.telegram.mode.as_str(), "polling" | "webhook") {
-            bail!("bad configuration `telegram.mode`: must be `polling` or `webhook`, got `{}`", self.telegram.mode);
+            bail!(
+                "bad configuration `telegram.mode`: must be `polling` or `webhook`, got `{}`",
+                self.telegram.mode
+            );
         }
         if self.telegram.mode == "webhook" && self.telegram.webhook_url.is_empty() {
-            bail!("bad configuration `telegram.webhook_url`: required when telegram.mode = \"webhook\"");
+            bail!(
+                "bad configuration `telegram.webhook_url`: required when telegram.mode = \"webhook\""
+            );
         }
-        if !self.telegram.api_url.starts_with("http://") && !self.telegram.api_url.starts_with("https://") {
-            bail!("bad configuration `telegram.api_url`: must be an http(s) URL, got `{}`", self.telegram.api_url);
+        if !self.telegram.api_url.starts_with("http://")
+            && !self.telegram.api_url.starts_with("https://")
+        {
+            bail!(
+                "bad configuration `telegram.api_url`: must be an http(s) URL, got `{}`",
+                self.telegram.api_url
+            );
         }
         if self.web.bind.parse::<SocketAddr>().is_err() {
-            bail!("bad configuration `web.bind`: must be an address like 127.0.0.1:8080, got `{}`", self.web.bind);
+            bail!(
+                "bad configuration `web.bind`: must be an address like 127.0.0.1:8080, got `{}`",
+                self.web.bind
+            );
         }
-        if !self.matrix.homeserver.is_empty() && self.matrix.password.is_empty() && self.matrix.access_token.is_empty() {
-            bail!("bad configuration `matrix.password`: set matrix.password or matrix.access_token");
+        if !self.matrix.homeserver.is_empty()
+            && self.matrix.password.is_empty()
+            && self.matrix.access_token.is_empty()
+        {
+            bail!(
+                "bad configuration `matrix.password`: set matrix.password or matrix.access_token"
+            );
         }
         Ok(())
     }

@@ -137,7 +137,12 @@ enum GroupCommand {
         /// community or liaison.
         #[arg(long)]
         kind: String,
-        #[arg(long, conflicts_with = "matrix", required_unless_present = "matrix", allow_hyphen_values = true)]
+        #[arg(
+            long,
+            conflicts_with = "matrix",
+            required_unless_present = "matrix",
+            allow_hyphen_values = true
+        )]
         telegram: Option<String>,
         #[arg(long)]
         matrix: Option<String>,
@@ -146,11 +151,17 @@ enum GroupCommand {
 
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("BEATBOT_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("BEATBOT_LOG")
+                .unwrap_or_else(|_| "warn".into()),
+        )
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the runtime: {e}");
@@ -171,7 +182,11 @@ fn load_scripts(dir: &std::path::Path) -> Result<Scripts> {
         for e in &errors {
             eprintln!("{e}");
         }
-        anyhow::anyhow!("{} problem(s) in bot-scripts at {}: fix them (see `beatbot scripts check`)", errors.len(), dir.display())
+        anyhow::anyhow!(
+            "{} problem(s) in bot-scripts at {}: fix them (see `beatbot scripts check`)",
+            errors.len(),
+            dir.display()
+        )
     })
 }
 
@@ -182,7 +197,9 @@ async fn app(config: &Config) -> Result<App> {
 }
 
 fn lang(s: &Option<String>) -> Result<Option<Lang>> {
-    s.as_deref().map(|l| Lang::parse(l).with_context(|| format!("unknown language `{l}` (zh or en)"))).transpose()
+    s.as_deref()
+        .map(|l| Lang::parse(l).with_context(|| format!("unknown language `{l}` (zh or en)")))
+        .transpose()
 }
 
 fn identities(who: &IdentityArgs) -> Vec<(Platform, String, Option<String>)> {
@@ -200,11 +217,19 @@ fn identities(who: &IdentityArgs) -> Vec<(Platform, String, Option<String>)> {
 async fn run(cli: Cli) -> Result<ExitCode> {
     let config = Config::load(cli.config.as_deref())?;
     match cli.command {
-        Command::Scripts { command: ScriptsCommand::Check { dir } } => {
+        Command::Scripts {
+            command: ScriptsCommand::Check { dir },
+        } => {
             let dir = dir.unwrap_or(config.scripts_dir.clone());
             match scripts::load(&dir) {
                 Ok(s) => {
-                    println!("{}: ok ({} forms, {} FAQ entries, {} tips)", dir.display(), s.forms.len(), s.faq.len(), s.tips.len());
+                    println!(
+                        "{}: ok ({} forms, {} FAQ entries, {} tips)",
+                        dir.display(),
+                        s.forms.len(),
+                        s.faq.len(),
+                        s.tips.len()
+                    );
                     Ok(ExitCode::SUCCESS)
                 }
                 Err(errors) => {
@@ -220,7 +245,8 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let faq = FaqIndex::new(&scripts.faq);
             let mut failed = 0;
             for file in &files {
-                let failures = beatbot::replay::run_file(file, scripts.clone(), faq.clone()).await?;
+                let failures =
+                    beatbot::replay::run_file(file, scripts.clone(), faq.clone()).await?;
                 if failures.is_empty() {
                     println!("ok   {}", file.display());
                 } else {
@@ -231,7 +257,11 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 }
             }
             println!("{} transcript(s), {} failed", files.len(), failed);
-            Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+            Ok(if failed == 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
         }
         Command::Demo => {
             let scripts = load_scripts(&config.scripts_dir)?;
@@ -245,32 +275,86 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Serve => serve(&config).await,
-        Command::Station { command: StationCommand::Add { id, name, lang: l } } => {
-            app(&config).await?.add_station(&id, &name, lang(&l)?).await?;
+        Command::Station {
+            command: StationCommand::Add { id, name, lang: l },
+        } => {
+            app(&config)
+                .await?
+                .add_station(&id, &name, lang(&l)?)
+                .await?;
             println!("station {id} added");
             Ok(ExitCode::SUCCESS)
         }
-        Command::Officer { command: OfficerCommand::Add { handle, station, beat, duty, who } } => {
+        Command::Officer {
+            command:
+                OfficerCommand::Add {
+                    handle,
+                    station,
+                    beat,
+                    duty,
+                    who,
+                },
+        } => {
             let app = app(&config).await?;
-            app.add_person(&handle, Role::Officer, Some(&station), beat.as_deref(), None, duty, lang(&who.lang)?, &identities(&who)).await?;
+            app.add_person(
+                &handle,
+                Role::Officer,
+                Some(&station),
+                beat.as_deref(),
+                None,
+                duty,
+                lang(&who.lang)?,
+                &identities(&who),
+            )
+            .await?;
             println!("officer {handle} added to {station}");
             Ok(ExitCode::SUCCESS)
         }
-        Command::Liaison { command: LiaisonCommand::Add { handle, station, hotel, beat, who } } => {
+        Command::Liaison {
+            command:
+                LiaisonCommand::Add {
+                    handle,
+                    station,
+                    hotel,
+                    beat,
+                    who,
+                },
+        } => {
             let app = app(&config).await?;
-            app.add_person(&handle, Role::Liaison, Some(&station), beat.as_deref(), Some(&hotel), false, lang(&who.lang)?, &identities(&who))
-                .await?;
+            app.add_person(
+                &handle,
+                Role::Liaison,
+                Some(&station),
+                beat.as_deref(),
+                Some(&hotel),
+                false,
+                lang(&who.lang)?,
+                &identities(&who),
+            )
+            .await?;
             println!("liaison {handle} added for {hotel}");
             Ok(ExitCode::SUCCESS)
         }
-        Command::Group { command: GroupCommand::Link { station, kind, telegram, matrix } } => {
-            let kind = GroupKind::parse(&kind).with_context(|| format!("unknown kind `{kind}` (community or liaison)"))?;
+        Command::Group {
+            command:
+                GroupCommand::Link {
+                    station,
+                    kind,
+                    telegram,
+                    matrix,
+                },
+        } => {
+            let kind = GroupKind::parse(&kind)
+                .with_context(|| format!("unknown kind `{kind}` (community or liaison)"))?;
             let (platform, chat) = match (telegram, matrix) {
                 (Some(t), _) => (Platform::Telegram, t),
                 (None, Some(m)) => (Platform::Matrix, m),
                 (None, None) => bail!("give --telegram CHAT_ID or --matrix ROOM_ID"),
             };
-            app(&config).await?.link_group(platform, &chat, kind, &station).await?;
+            app(&config)
+                .await?
+                .link_group(platform, &chat, kind, &station)
+                .await?;
             println!("{platform} {chat} linked to {station} as {}", kind.as_str());
             Ok(ExitCode::SUCCESS)
         }
@@ -283,16 +367,24 @@ async fn serve(config: &Config) -> Result<ExitCode> {
     let app = app(config).await?;
     beatbot::workers::scheduler::tick(&app).await?;
     if config.telegram.token.is_empty() && config.matrix.homeserver.is_empty() {
-        eprintln!("beatbot serve: no platform configured (set telegram.token or matrix.homeserver); try `beatbot demo` for the console");
+        eprintln!(
+            "beatbot serve: no platform configured (set telegram.token or matrix.homeserver); try `beatbot demo` for the console"
+        );
     } else {
-        eprintln!("beatbot serve: the Telegram and Matrix adapters are not part of this release yet; try `beatbot demo` for the console");
+        eprintln!(
+            "beatbot serve: the Telegram and Matrix adapters are not part of this release yet; try `beatbot demo` for the console"
+        );
     }
     Ok(ExitCode::FAILURE)
 }
 
 fn redact(url: &str) -> String {
     match url.split_once('@') {
-        Some((head, tail)) if head.contains("://") && head.contains(':') && head.rfind(':') > head.find("://").map(|i| i + 2) => {
+        Some((head, tail))
+            if head.contains("://")
+                && head.contains(':')
+                && head.rfind(':') > head.find("://").map(|i| i + 2) =>
+        {
             let scheme_end = head.find("://").map(|i| i + 3).unwrap_or(0);
             let user = head[scheme_end..].split(':').next().unwrap_or("");
             format!("{}{user}:***@{tail}", &head[..scheme_end])

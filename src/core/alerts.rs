@@ -27,15 +27,19 @@ pub async fn draft(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
     let Some(level_word) = parts.next() else {
         return Err(UserError::new("alert.usage").into());
     };
-    let level = AlertLevel::parse(level_word)
-        .ok_or_else(|| UserError::new("alert.bad_level").arg("level", level_word.chars().take(20).collect::<String>()))?;
+    let level = AlertLevel::parse(level_word).ok_or_else(|| {
+        UserError::new("alert.bad_level")
+            .arg("level", level_word.chars().take(20).collect::<String>())
+    })?;
     let mut audience = AlertAudience::Station;
     let mut words = Vec::new();
     for word in parts {
         match word.strip_prefix("to=") {
             Some(v) => {
-                audience = AlertAudience::parse(v)
-                    .ok_or_else(|| UserError::new("alert.bad_audience").arg("to", v.chars().take(20).collect::<String>()))?;
+                audience = AlertAudience::parse(v).ok_or_else(|| {
+                    UserError::new("alert.bad_audience")
+                        .arg("to", v.chars().take(20).collect::<String>())
+                })?;
             }
             None => words.push(word),
         }
@@ -47,23 +51,49 @@ pub async fn draft(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
     let Some(station) = ctx.me.station_id.clone() else {
         return Err(UserError::new("common.no_station").into());
     };
-    let id = alerts::insert_draft(ctx.tx, &station, ctx.me.id, level, audience, &text, ctx.now).await?;
+    let id =
+        alerts::insert_draft(ctx.tx, &station, ctx.me.id, level, audience, &text, ctx.now).await?;
     let level_text = level_label(ctx.scripts, ctx.lang, level);
-    let preview = ctx.msg("alert.preview", &[("n", &id.to_string()), ("level", &level_text), ("to", audience.as_str()), ("text", &text)]);
+    let preview = ctx.msg(
+        "alert.preview",
+        &[
+            ("n", &id.to_string()),
+            ("level", &level_text),
+            ("to", audience.as_str()),
+            ("text", &text),
+        ],
+    );
     let buttons = vec![vec![
-        Button::new(ctx.msg("alert.confirm_button", &[]), format!("alert:send:{id}")),
-        Button::new(ctx.msg("alert.cancel_button", &[]), format!("alert:cancel:{id}")),
+        Button::new(
+            ctx.msg("alert.confirm_button", &[]),
+            format!("alert:send:{id}"),
+        ),
+        Button::new(
+            ctx.msg("alert.cancel_button", &[]),
+            format!("alert:cancel:{id}"),
+        ),
     ]];
     ctx.to_me(preview, buttons);
     Ok(())
 }
 
 /// The confirmation buttons of a draft.
-pub async fn press(ctx: &mut Ctx<'_>, action: &str, raw_id: &str, message: Option<i64>) -> Result<(), Dispatched> {
-    let id: i64 = raw_id.parse().map_err(|_| UserError::new("common.expired_button"))?;
-    let alert = alerts::get(ctx.tx, id).await?.filter(|a| Some(a.station_id.as_str()) == ctx.me.station_id.as_deref());
+pub async fn press(
+    ctx: &mut Ctx<'_>,
+    action: &str,
+    raw_id: &str,
+    message: Option<i64>,
+) -> Result<(), Dispatched> {
+    let id: i64 = raw_id
+        .parse()
+        .map_err(|_| UserError::new("common.expired_button"))?;
+    let alert = alerts::get(ctx.tx, id)
+        .await?
+        .filter(|a| Some(a.station_id.as_str()) == ctx.me.station_id.as_deref());
     let Some(alert) = alert.filter(|a| a.status == "draft") else {
-        return Err(UserError::new("alert.already_handled").arg("n", raw_id.chars().take(12).collect::<String>()).into());
+        return Err(UserError::new("alert.already_handled")
+            .arg("n", raw_id.chars().take(12).collect::<String>())
+            .into());
     };
     let n = id.to_string();
     let text = match action {
@@ -94,11 +124,22 @@ async fn fan_out(ctx: &mut Ctx<'_>, alert: &Alert) -> Result<usize> {
         AlertAudience::Liaison => Some(GroupKind::Liaison),
         AlertAudience::Station | AlertAudience::All => None,
     };
-    let station_lang = stations::get(ctx.tx, &alert.station_id).await?.map(|s| s.lang).unwrap_or(ctx.scripts.settings.default_lang);
+    let station_lang = stations::get(ctx.tx, &alert.station_id)
+        .await?
+        .map(|s| s.lang)
+        .unwrap_or(ctx.scripts.settings.default_lang);
     let mut targets: Vec<(Recipient, Lang)> = groups::of_station(ctx.tx, &alert.station_id, kind)
         .await?
         .into_iter()
-        .map(|g| (Recipient::Chat { platform: g.platform, chat_id: g.chat_id }, station_lang))
+        .map(|g| {
+            (
+                Recipient::Chat {
+                    platform: g.platform,
+                    chat_id: g.chat_id,
+                },
+                station_lang,
+            )
+        })
         .collect();
     if alert.audience == AlertAudience::All {
         for person in people::subscribers(ctx.tx, &alert.station_id, "alerts").await? {
@@ -108,7 +149,15 @@ async fn fan_out(ctx: &mut Ctx<'_>, alert: &Alert) -> Result<usize> {
     }
     for (to, lang) in &targets {
         let level = level_label(ctx.scripts, *lang, alert.level);
-        let text = ctx.scripts.templates.render(*lang, "alert.message", &[("n", &alert.id.to_string()), ("level", &level), ("text", &alert.text)]);
+        let text = ctx.scripts.templates.render(
+            *lang,
+            "alert.message",
+            &[
+                ("n", &alert.id.to_string()),
+                ("level", &level),
+                ("text", &alert.text),
+            ],
+        );
         let mut out = Outbound::new(to.clone(), text);
         out.priority = alert.level.priority();
         out.alert_id = Some(alert.id);
@@ -119,21 +168,37 @@ async fn fan_out(ctx: &mut Ctx<'_>, alert: &Alert) -> Result<usize> {
 
 /// After a delivery attempt of an alert's copy: once none is pending, the officer's summary
 /// (at most once per alert).
-pub async fn summary_if_done(tx: &mut Tx, scripts: &Scripts, alert_id: i64) -> Result<Option<Outbound>> {
+pub async fn summary_if_done(
+    tx: &mut Tx,
+    scripts: &Scripts,
+    alert_id: i64,
+) -> Result<Option<Outbound>> {
     let (delivered, dead, pending) = outbox::alert_progress(tx, alert_id).await?;
     if pending > 0 {
         return Ok(None);
     }
-    let Some(alert) = alerts::get(tx, alert_id).await? else { return Ok(None) };
+    let Some(alert) = alerts::get(tx, alert_id).await? else {
+        return Ok(None);
+    };
     if alert.summary_sent || !alerts::claim_summary(tx, alert_id).await? {
         return Ok(None);
     }
-    let Some(officer) = people::by_id(tx, alert.officer_id).await? else { return Ok(None) };
+    // Targets that could not even be queued (a subscriber with no private chat) count as failed.
+    let total = alert.targets.max(delivered + dead);
+    let failed = total - delivered;
+    let Some(officer) = people::by_id(tx, alert.officer_id).await? else {
+        return Ok(None);
+    };
     let lang = super::context::language_of(tx, scripts, &officer).await?;
     let text = scripts.templates.render(
         lang,
         "alert.summary",
-        &[("n", &alert_id.to_string()), ("delivered", &delivered.to_string()), ("total", &(delivered + dead).to_string()), ("failed", &dead.to_string())],
+        &[
+            ("n", &alert_id.to_string()),
+            ("delivered", &delivered.to_string()),
+            ("total", &total.to_string()),
+            ("failed", &failed.to_string()),
+        ],
     );
     Ok(Some(Outbound::new(Recipient::Person(officer.id), text)))
 }

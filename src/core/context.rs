@@ -17,7 +17,10 @@ use crate::store::{Tx, stations};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Recipient {
     /// A chat on a platform (a group, or the chat the event came from).
-    Chat { platform: crate::domain::Platform, chat_id: String },
+    Chat {
+        platform: crate::domain::Platform,
+        chat_id: String,
+    },
     /// A person, in their private chat on the platform they used last.
     Person(i64),
 }
@@ -36,7 +39,14 @@ pub struct Outbound {
 
 impl Outbound {
     pub fn new(to: Recipient, text: String) -> Outbound {
-        Outbound { to, text, buttons: Vec::new(), edit_of: None, priority: 0, alert_id: None }
+        Outbound {
+            to,
+            text,
+            buttons: Vec::new(),
+            edit_of: None,
+            priority: 0,
+            alert_id: None,
+        }
     }
     pub fn buttons(mut self, buttons: Vec<Vec<Button>>) -> Outbound {
         self.buttons = buttons;
@@ -53,7 +63,10 @@ pub struct UserError {
 
 impl UserError {
     pub fn new(key: &'static str) -> UserError {
-        UserError { key, args: Vec::new() }
+        UserError {
+            key,
+            args: Vec::new(),
+        }
     }
     pub fn arg(mut self, name: &'static str, value: impl Into<String>) -> UserError {
         self.args.push((name, value.into()));
@@ -82,7 +95,10 @@ impl Ctx<'_> {
 
     /// The chat the event came from.
     pub fn here(&self) -> Recipient {
-        Recipient::Chat { platform: self.inbound.platform, chat_id: self.inbound.chat_id.clone() }
+        Recipient::Chat {
+            platform: self.inbound.platform,
+            chat_id: self.inbound.chat_id.clone(),
+        }
     }
 
     pub fn reply(&mut self, text: String) {
@@ -97,7 +113,11 @@ impl Ctx<'_> {
 
     /// A message to the sender's private chat.
     pub fn to_me(&mut self, text: String, buttons: Vec<Vec<Button>>) {
-        let to = if self.inbound.is_direct { self.here() } else { Recipient::Person(self.me.id) };
+        let to = if self.inbound.is_direct {
+            self.here()
+        } else {
+            Recipient::Person(self.me.id)
+        };
         self.out.push(Outbound::new(to, text).buttons(buttons));
     }
 
@@ -107,7 +127,10 @@ impl Ctx<'_> {
 
     /// The station the sender acts for: their own, else the group's.
     pub fn station(&self) -> Option<String> {
-        self.me.station_id.clone().or_else(|| self.group.as_ref().map(|g| g.station_id.clone()))
+        self.me
+            .station_id
+            .clone()
+            .or_else(|| self.group.as_ref().map(|g| g.station_id.clone()))
     }
 
     /// The language to write to another person in.
@@ -116,10 +139,17 @@ impl Ctx<'_> {
     }
 
     /// A template rendered in `person`'s language, addressed to their private chat.
-    pub async fn tell(&mut self, person: &Person, key: &str, args: &[(&str, &str)], buttons: Vec<Vec<Button>>) -> Result<()> {
+    pub async fn tell(
+        &mut self,
+        person: &Person,
+        key: &str,
+        args: &[(&str, &str)],
+        buttons: Vec<Vec<Button>>,
+    ) -> Result<()> {
         let lang = self.lang_of(person).await?;
         let text = self.scripts.templates.render(lang, key, args);
-        self.out.push(Outbound::new(Recipient::Person(person.id), text).buttons(buttons));
+        self.out
+            .push(Outbound::new(Recipient::Person(person.id), text).buttons(buttons));
         Ok(())
     }
 

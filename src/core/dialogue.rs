@@ -38,7 +38,8 @@ pub struct ReportDraft {
 
 impl ReportDraft {
     pub fn kind(&self) -> Result<ReportKind> {
-        ReportKind::parse(&self.kind).with_context(|| format!("unknown kind {} in dialogue", self.kind))
+        ReportKind::parse(&self.kind)
+            .with_context(|| format!("unknown kind {} in dialogue", self.kind))
     }
 }
 
@@ -68,28 +69,53 @@ pub async fn ask_next(ctx: &mut Ctx<'_>, mut draft: ReportDraft, field_key: &str
     draft.asking = Some(field_key.to_owned());
     let kind = draft.kind()?;
     let form = ctx.scripts.form(kind);
-    let field = form.field(field_key).context("asking for a field the form lacks")?;
+    let field = form
+        .field(field_key)
+        .context("asking for a field the form lacks")?;
     let lang = ctx.lang;
     let mut buttons: Vec<Vec<Button>> = Vec::new();
     let key = match field.field_type {
         FieldType::Choice => {
             for o in &field.options {
-                buttons.push(vec![Button::new(o.label.get(lang), format!("d:{nonce}:o:{}", o.key))]);
+                buttons.push(vec![Button::new(
+                    o.label.get(lang),
+                    format!("d:{nonce}:o:{}", o.key),
+                )]);
             }
             "report.ask_choice"
         }
         FieldType::MultiChoice => {
             for o in &field.options {
-                let mark = if draft.picked.contains(&o.key) { "☑ " } else { "☐ " };
-                buttons.push(vec![Button::new(format!("{mark}{}", o.label.get(lang)), format!("d:{nonce}:t:{}", o.key))]);
+                let mark = if draft.picked.contains(&o.key) {
+                    "☑ "
+                } else {
+                    "☐ "
+                };
+                buttons.push(vec![Button::new(
+                    format!("{mark}{}", o.label.get(lang)),
+                    format!("d:{nonce}:t:{}", o.key),
+                )]);
             }
-            buttons.push(vec![Button::new(ctx.msg("report.done_button", &[]), format!("d:{nonce}:done"))]);
+            buttons.push(vec![Button::new(
+                ctx.msg("report.done_button", &[]),
+                format!("d:{nonce}:done"),
+            )]);
             "report.ask_multichoice"
         }
         _ => "report.ask_field",
     };
-    buttons.push(vec![Button::new(ctx.msg("report.cancel_button", &[]), format!("d:{nonce}:cancel"))]);
-    let text = ctx.msg(key, &[("title", form.title.get(lang)), ("label", field.label.get(lang)), ("prompt", field.prompt.get(lang))]);
+    buttons.push(vec![Button::new(
+        ctx.msg("report.cancel_button", &[]),
+        format!("d:{nonce}:cancel"),
+    )]);
+    let text = ctx.msg(
+        key,
+        &[
+            ("title", form.title.get(lang)),
+            ("label", field.label.get(lang)),
+            ("prompt", field.prompt.get(lang)),
+        ],
+    );
     let state = serde_json::to_string(&Dialogue::Report(draft))?;
     dialogues::put(ctx.tx, ctx.me.id, nonce, &state, ctx.now).await?;
     ctx.to_me(text, buttons);
@@ -105,7 +131,9 @@ pub async fn answer_text(ctx: &mut Ctx<'_>, text: &str) -> Result<bool, Dispatch
         return Ok(false);
     };
     let form = ctx.scripts.form(draft.kind()?);
-    let field = form.field(&asking).context("dialogue asks for an unknown field")?;
+    let field = form
+        .field(&asking)
+        .context("dialogue asks for an unknown field")?;
     let value = fields::validate(field, text, ctx.now, ctx.scripts.settings.timezone)?;
     draft.fields.insert(asking, value);
     draft.picked.clear();
@@ -114,16 +142,25 @@ pub async fn answer_text(ctx: &mut Ctx<'_>, text: &str) -> Result<bool, Dispatch
 }
 
 /// A button of a dialogue: `o:KEY` choose, `t:KEY` toggle, `done`, `cancel`.
-pub async fn press(ctx: &mut Ctx<'_>, nonce: &str, action: &str, message: Option<i64>) -> Result<(), Dispatched> {
+pub async fn press(
+    ctx: &mut Ctx<'_>,
+    nonce: &str,
+    action: &str,
+    message: Option<i64>,
+) -> Result<(), Dispatched> {
     let current = load(ctx).await?;
-    let Some((saved_nonce, Dialogue::Report(mut draft))) = current.filter(|(n, _)| n.to_string() == nonce) else {
+    let Some((saved_nonce, Dialogue::Report(mut draft))) =
+        current.filter(|(n, _)| n.to_string() == nonce)
+    else {
         return Err(UserError::new("common.expired_button").into());
     };
     let Some(asking) = draft.asking.clone() else {
         return Err(UserError::new("common.expired_button").into());
     };
     let form = ctx.scripts.form(draft.kind()?);
-    let field = form.field(&asking).context("dialogue asks for an unknown field")?;
+    let field = form
+        .field(&asking)
+        .context("dialogue asks for an unknown field")?;
     let (verb, arg) = action.split_once(':').unwrap_or((action, ""));
     match verb {
         "cancel" => {
@@ -151,7 +188,15 @@ pub async fn press(ctx: &mut Ctx<'_>, nonce: &str, action: &str, message: Option
             if draft.picked.is_empty() && field.required {
                 return Err(UserError::new("report.bad_choice")
                     .arg("field", asking)
-                    .arg("options", field.options.iter().map(|o| o.key.as_str()).collect::<Vec<_>>().join(", "))
+                    .arg(
+                        "options",
+                        field
+                            .options
+                            .iter()
+                            .map(|o| o.key.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                    )
                     .into());
             }
             let value = draft.picked.join(",");
@@ -176,7 +221,11 @@ pub async fn cancel(ctx: &mut Ctx<'_>) -> Result<(), Dispatched> {
 }
 
 /// A photo: attached to the open report if its form has a photo field.
-pub async fn photo(ctx: &mut Ctx<'_>, file_id: &str, _caption: Option<&str>) -> Result<(), Dispatched> {
+pub async fn photo(
+    ctx: &mut Ctx<'_>,
+    file_id: &str,
+    _caption: Option<&str>,
+) -> Result<(), Dispatched> {
     attach(ctx, FieldType::Photo, file_id.to_owned()).await
 }
 

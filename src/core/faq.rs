@@ -38,7 +38,13 @@ impl FaqIndex {
         let entries = faq
             .iter()
             .map(|e| {
-                let keywords = e.keywords_zh.iter().chain(&e.keywords_en).map(|k| words(k)).filter(|k| !k.is_empty()).collect();
+                let keywords = e
+                    .keywords_zh
+                    .iter()
+                    .chain(&e.keywords_en)
+                    .map(|k| words(k))
+                    .filter(|k| !k.is_empty())
+                    .collect();
                 (e.clone(), keywords)
             })
             .collect();
@@ -54,7 +60,7 @@ impl FaqIndex {
             .map(|(e, kws)| (kws.iter().filter(|k| contains_run(&q, k)).count(), e))
             .filter(|(s, _)| *s > 0)
             .collect();
-        scored.sort_by(|a, b| b.0.cmp(&a.0));
+        scored.sort_by_key(|s| std::cmp::Reverse(s.0));
         let (top, entry) = *scored.first()?;
         let runner_up = scored.get(1).map(|s| s.0).unwrap_or(0);
         let enough = top >= 2 || q.len() <= 6;
@@ -78,7 +84,13 @@ pub async fn ask_command(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched
 pub async fn ask(ctx: &mut Ctx<'_>, question: &str) -> Result<(), Dispatched> {
     let faq = Arc::clone(ctx.faq);
     if let Some(entry) = faq.best(question) {
-        let text = ctx.msg("ask.answer", &[("question", entry.question.get(ctx.lang)), ("answer", entry.answer.get(ctx.lang))]);
+        let text = ctx.msg(
+            "ask.answer",
+            &[
+                ("question", entry.question.get(ctx.lang)),
+                ("answer", entry.answer.get(ctx.lang)),
+            ],
+        );
         ctx.reply(text);
         return Ok(());
     }
@@ -90,7 +102,13 @@ pub async fn ask(ctx: &mut Ctx<'_>, question: &str) -> Result<(), Dispatched> {
     let text = ctx.msg("ask.queued", &[("n", &n)]);
     ctx.reply(text);
     for officer in people::staff(ctx.tx, &station, None, false).await? {
-        ctx.tell(&officer, "ask.officer_new", &[("n", &n), ("text", question)], Vec::new()).await?;
+        ctx.tell(
+            &officer,
+            "ask.officer_new",
+            &[("n", &n), ("text", question)],
+            Vec::new(),
+        )
+        .await?;
     }
     Ok(())
 }
@@ -98,7 +116,11 @@ pub async fn ask(ctx: &mut Ctx<'_>, question: &str) -> Result<(), Dispatched> {
 /// `/answer Q TEXT`: relays an officer's answer to whoever asked (questions and feedback).
 pub async fn answer(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
     let rest = rest.trim();
-    let Some((raw, text)) = rest.split_once(char::is_whitespace).map(|(a, b)| (a, b.trim())).filter(|(_, t)| !t.is_empty()) else {
+    let Some((raw, text)) = rest
+        .split_once(char::is_whitespace)
+        .map(|(a, b)| (a, b.trim()))
+        .filter(|(_, t)| !t.is_empty())
+    else {
         return Err(UserError::new("answer.usage").into());
     };
     let id: Option<i64> = raw.trim_start_matches(['#', 'q', 'Q']).parse().ok();
@@ -106,17 +128,33 @@ pub async fn answer(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
         Some(id) => questions::get(ctx.tx, id).await?,
         None => None,
     };
-    let Some(q) = question.filter(|q| Some(q.station_id.as_str()) == ctx.me.station_id.as_deref()) else {
-        return Err(UserError::new("answer.not_found").arg("n", raw.chars().take(20).collect::<String>()).into());
+    let Some(q) = question.filter(|q| Some(q.station_id.as_str()) == ctx.me.station_id.as_deref())
+    else {
+        return Err(UserError::new("answer.not_found")
+            .arg("n", raw.chars().take(20).collect::<String>())
+            .into());
     };
     if q.answered || !questions::answer(ctx.tx, q.id, ctx.me.id, text, ctx.now).await? {
-        return Err(UserError::new("answer.already").arg("n", q.id.to_string()).into());
+        return Err(UserError::new("answer.already")
+            .arg("n", q.id.to_string())
+            .into());
     }
     let n = q.id.to_string();
     let reply = ctx.msg("answer.relayed", &[("n", &n)]);
     ctx.to_me(reply, Vec::new());
     if let Some(asker) = ctx.person(q.asker_id).await? {
-        ctx.tell(&asker, "answer.to_asker", &[("n", &n), ("question", &q.text), ("answer", text)], Vec::new()).await?;
+        let key = if q.category.is_some() {
+            "answer.to_feedback"
+        } else {
+            "answer.to_asker"
+        };
+        ctx.tell(
+            &asker,
+            key,
+            &[("n", &n), ("question", &q.text), ("answer", text)],
+            Vec::new(),
+        )
+        .await?;
     }
     Ok(())
 }

@@ -20,21 +20,29 @@ pub fn validate(field: &Field, raw: &str, now_ms: i64, tz: Tz) -> Result<String,
         return Err(UserError::new("common.empty_value").arg("key", field.key.clone()));
     }
     if value.chars().count() > MAX_TEXT_CHARS {
-        return Err(UserError::new("common.too_long").arg("chars", value.chars().count().to_string()));
+        return Err(
+            UserError::new("common.too_long").arg("chars", value.chars().count().to_string())
+        );
     }
     let stored = match field.field_type {
         FieldType::Text | FieldType::Location => value.to_owned(),
         FieldType::Room => {
-            static ROOM: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[A-Za-z0-9-]{1,8}$").expect("valid regex"));
+            static ROOM: LazyLock<Regex> =
+                LazyLock::new(|| Regex::new(r"^[A-Za-z0-9-]{1,8}$").expect("valid regex"));
             let re = field.pattern.as_ref().unwrap_or(&ROOM);
             if !re.is_match(value) {
                 return Err(bad("input.bad_pattern"));
             }
             value.to_uppercase()
         }
-        FieldType::IdNumber => check_id_number(value, now_ms, tz).ok_or_else(|| bad("input.bad_id_number"))?,
+        FieldType::IdNumber => {
+            check_id_number(value, now_ms, tz).ok_or_else(|| bad("input.bad_id_number"))?
+        }
         FieldType::Phone => {
-            let digits: String = value.chars().filter(|c| !matches!(c, ' ' | '-' | '(' | ')')).collect();
+            let digits: String = value
+                .chars()
+                .filter(|c| !matches!(c, ' ' | '-' | '(' | ')'))
+                .collect();
             let body = digits.strip_prefix('+').unwrap_or(&digits);
             if !(5..=20).contains(&body.len()) || !body.bytes().all(|b| b.is_ascii_digit()) {
                 return Err(bad("input.bad_phone"));
@@ -43,9 +51,13 @@ pub fn validate(field: &Field, raw: &str, now_ms: i64, tz: Tz) -> Result<String,
         }
         FieldType::Time => parse_time(value, now_ms, tz).ok_or_else(|| bad("input.bad_time"))?,
         FieldType::Amount => {
-            let number = value.trim_end_matches(['元', '块']).trim_end_matches("yuan").trim_start_matches(['¥', '￥']).trim();
+            let number = value
+                .trim_end_matches(['元', '块'])
+                .trim_end_matches("yuan")
+                .trim_start_matches(['¥', '￥'])
+                .trim();
             match number.parse::<f64>() {
-                Ok(n) if n.is_finite() && n >= 0.0 && n < 1e12 => format!("{n}"),
+                Ok(n) if (0.0..1e12).contains(&n) => format!("{n}"),
                 _ => return Err(bad("input.bad_amount")),
             }
         }
@@ -57,7 +69,11 @@ pub fn validate(field: &Field, raw: &str, now_ms: i64, tz: Tz) -> Result<String,
         FieldType::Choice => option_key(field, value).ok_or_else(|| choice_error(field))?,
         FieldType::MultiChoice => {
             let mut keys = Vec::new();
-            for part in value.split([',', '，', '、']).map(str::trim).filter(|p| !p.is_empty()) {
+            for part in value
+                .split([',', '，', '、'])
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+            {
                 let key = option_key(field, part).ok_or_else(|| choice_error(field))?;
                 if !keys.contains(&key) {
                     keys.push(key);
@@ -72,7 +88,9 @@ pub fn validate(field: &Field, raw: &str, now_ms: i64, tz: Tz) -> Result<String,
 
 fn choice_error(field: &Field) -> UserError {
     let keys: Vec<&str> = field.options.iter().map(|o| o.key.as_str()).collect();
-    UserError::new("report.bad_choice").arg("field", field.key.clone()).arg("options", keys.join(", "))
+    UserError::new("report.bad_choice")
+        .arg("field", field.key.clone())
+        .arg("options", keys.join(", "))
 }
 
 /// The option whose key or label (in either language) is `value`.
@@ -95,7 +113,11 @@ pub fn check_id_number(value: &str, now_ms: i64, tz: Tz) -> Option<String> {
     }
     const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
     const CHECK: &[u8; 11] = b"10X98765432";
-    let sum: u32 = bytes[..17].iter().zip(WEIGHTS).map(|(b, w)| u32::from(b - b'0') * w).sum();
+    let sum: u32 = bytes[..17]
+        .iter()
+        .zip(WEIGHTS)
+        .map(|(b, w)| u32::from(b - b'0') * w)
+        .sum();
     if bytes[17] != CHECK[(sum % 11) as usize] {
         return None;
     }
@@ -107,7 +129,10 @@ pub fn check_id_number(value: &str, now_ms: i64, tz: Tz) -> Option<String> {
 use chrono::Datelike;
 
 fn local(now_ms: i64, tz: Tz) -> DateTime<Tz> {
-    Utc.timestamp_millis_opt(now_ms).single().unwrap_or_default().with_timezone(&tz)
+    Utc.timestamp_millis_opt(now_ms)
+        .single()
+        .unwrap_or_default()
+        .with_timezone(&tz)
 }
 
 /// "21:40" (the latest such time not in the future), "10 minutes ago", "10分钟前", "now",
@@ -118,16 +143,27 @@ pub fn parse_time(value: &str, now_ms: i64, tz: Tz) -> Option<String> {
     });
     let now = local(now_ms, tz);
     let v = value.trim().to_lowercase();
-    let at: DateTime<Tz> = if matches!(v.as_str(), "now" | "just now" | "刚才" | "现在" | "刚刚") {
+    let at: DateTime<Tz> = if matches!(v.as_str(), "now" | "just now" | "刚才" | "现在" | "刚刚")
+    {
         now
     } else if let Some(c) = AGO.captures(&v) {
         let n: i64 = c[1].parse().ok()?;
         let unit = &c[2];
-        let minutes = if unit.starts_with('h') || unit == "小时" { n * 60 } else { n };
+        let minutes = if unit.starts_with('h') || unit == "小时" {
+            n * 60
+        } else {
+            n
+        };
         now - Duration::minutes(minutes)
     } else if let Ok(t) = NaiveTime::parse_from_str(&v.replace('：', ":"), "%H:%M") {
-        let today = tz.from_local_datetime(&now.date_naive().and_time(t)).earliest()?;
-        if today > now { today - Duration::days(1) } else { today }
+        let today = tz
+            .from_local_datetime(&now.date_naive().and_time(t))
+            .earliest()?;
+        if today > now {
+            today - Duration::days(1)
+        } else {
+            today
+        }
     } else if let Ok(dt) = NaiveDateTime::parse_from_str(&v, "%Y-%m-%d %H:%M") {
         let at = tz.from_local_datetime(&dt).earliest()?;
         if at > now {
@@ -142,15 +178,36 @@ pub fn parse_time(value: &str, now_ms: i64, tz: Tz) -> Option<String> {
 
 /// A stored value as shown to a reader: option labels translated, ID and phone numbers masked
 /// unless `unmasked` (only in the assigned officer's private chat).
-pub fn display(field: &Field, value: &str, lang: Lang, unmasked: bool, templates: &Templates) -> String {
+pub fn display(
+    field: &Field,
+    value: &str,
+    lang: Lang,
+    unmasked: bool,
+    templates: &Templates,
+) -> String {
     match field.field_type {
         FieldType::IdNumber | FieldType::Phone if !unmasked => mask_tail(value),
         FieldType::Choice | FieldType::MultiChoice => value
             .split(',')
-            .map(|k| field.options.iter().find(|o| o.key == k).map(|o| o.label.get(lang).to_owned()).unwrap_or_else(|| k.to_owned()))
+            .map(|k| {
+                field
+                    .options
+                    .iter()
+                    .find(|o| o.key == k)
+                    .map(|o| o.label.get(lang).to_owned())
+                    .unwrap_or_else(|| k.to_owned())
+            })
             .collect::<Vec<_>>()
             .join(if lang == Lang::Zh { "、" } else { ", " }),
-        FieldType::YesNo => templates.render(lang, if value == "yes" { "yesno.yes" } else { "yesno.no" }, &[]),
+        FieldType::YesNo => templates.render(
+            lang,
+            if value == "yes" {
+                "yesno.yes"
+            } else {
+                "yesno.no"
+            },
+            &[],
+        ),
         FieldType::Photo => "📷".to_owned(),
         _ => value.to_owned(),
     }
@@ -165,18 +222,39 @@ mod tests {
     #[test]
     fn id_numbers_are_checked_with_the_gb11643_check_digit() {
         let tz = chrono_tz::Asia::Shanghai;
-        assert_eq!(check_id_number("11010519491231002x", NOV_23_0900_CST, tz).as_deref(), Some("11010519491231002X"));
-        assert_eq!(check_id_number("110105194912310021", NOV_23_0900_CST, tz), None);
-        assert_eq!(check_id_number("1101051949123100", NOV_23_0900_CST, tz), None);
+        assert_eq!(
+            check_id_number("11010519491231002x", NOV_23_0900_CST, tz).as_deref(),
+            Some("11010519491231002X")
+        );
+        assert_eq!(
+            check_id_number("110105194912310021", NOV_23_0900_CST, tz),
+            None
+        );
+        assert_eq!(
+            check_id_number("1101051949123100", NOV_23_0900_CST, tz),
+            None
+        );
     }
 
     #[test]
     fn times_are_read_as_clock_times_or_relative_and_never_in_the_future() {
         let tz = chrono_tz::Asia::Shanghai;
-        assert_eq!(parse_time("08:40", NOV_23_0900_CST, tz).as_deref(), Some("2026-11-23 08:40"));
-        assert_eq!(parse_time("21:40", NOV_23_0900_CST, tz).as_deref(), Some("2026-11-22 21:40"));
-        assert_eq!(parse_time("10 minutes ago", NOV_23_0900_CST, tz).as_deref(), Some("2026-11-23 08:50"));
-        assert_eq!(parse_time("2小时前", NOV_23_0900_CST, tz).as_deref(), Some("2026-11-23 07:00"));
+        assert_eq!(
+            parse_time("08:40", NOV_23_0900_CST, tz).as_deref(),
+            Some("2026-11-23 08:40")
+        );
+        assert_eq!(
+            parse_time("21:40", NOV_23_0900_CST, tz).as_deref(),
+            Some("2026-11-22 21:40")
+        );
+        assert_eq!(
+            parse_time("10 minutes ago", NOV_23_0900_CST, tz).as_deref(),
+            Some("2026-11-23 08:50")
+        );
+        assert_eq!(
+            parse_time("2小时前", NOV_23_0900_CST, tz).as_deref(),
+            Some("2026-11-23 07:00")
+        );
         assert_eq!(parse_time("2026-12-01 10:00", NOV_23_0900_CST, tz), None);
         assert_eq!(parse_time("soon", NOV_23_0900_CST, tz), None);
     }

@@ -18,13 +18,25 @@ pub fn help(ctx: &mut Ctx<'_>) -> Result<(), super::Dispatched> {
         if *name == CommandName::Start || (*audience == Audience::Staff && !role.is_staff()) {
             continue;
         }
-        let kinds: Vec<&str> = ctx.scripts.forms.iter().filter(|f| f.allows(role)).map(|f| f.kind.as_str()).collect();
+        let kinds: Vec<&str> = ctx
+            .scripts
+            .forms
+            .iter()
+            .filter(|f| f.allows(role))
+            .map(|f| f.kind.as_str())
+            .collect();
         if *name == CommandName::Report && kinds.is_empty() {
             continue;
         }
         let key = format!("help.{english}");
-        let text = ctx.scripts.templates.render(ctx.lang, &key, &[("kinds", &kinds.join("|"))]);
-        let alias = aliases.first().map(|a| format!(" ({a})")).unwrap_or_default();
+        let text = ctx
+            .scripts
+            .templates
+            .render(ctx.lang, &key, &[("kinds", &kinds.join("|"))]);
+        let alias = aliases
+            .first()
+            .map(|a| format!(" ({a})"))
+            .unwrap_or_default();
         lines.push(format!("• {text}{alias}"));
     }
     lines.push(ctx.msg("help.footer", &[]));

@@ -23,15 +23,36 @@ pub async fn lang(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
 /// `/tip [SUIT]`: the next card of the tip library, in rotation.
 pub async fn tip(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
     let wanted = rest.trim().to_lowercase();
-    let suit = ctx.scripts.suits.iter().find(|(k, t)| **k == wanted || t.zh == wanted || t.en.to_lowercase() == wanted).map(|(k, _)| k.clone());
-    let deck: Vec<_> = ctx.scripts.tips.iter().filter(|t| suit.as_ref().is_none_or(|s| &t.suit == s)).collect();
+    let suit = ctx
+        .scripts
+        .suits
+        .iter()
+        .find(|(k, t)| **k == wanted || t.zh == wanted || t.en.to_lowercase() == wanted)
+        .map(|(k, _)| k.clone());
+    if !wanted.is_empty() && suit.is_none() {
+        return Err(UserError::new("tip.empty").into());
+    }
+    let deck: Vec<_> = ctx
+        .scripts
+        .tips
+        .iter()
+        .filter(|t| suit.as_ref().is_none_or(|s| &t.suit == s))
+        .collect();
     if deck.is_empty() {
         return Err(UserError::new("tip.empty").into());
     }
     let n = misc::next_counter(ctx.tx, "tip").await?;
     let card = deck[(n as usize) % deck.len()];
-    let suit_name = ctx.scripts.suits.get(&card.suit).map(|t| t.get(ctx.lang).to_owned()).unwrap_or_default();
-    let text = ctx.msg("tip.card", &[("suit", &suit_name), ("text", card.text.get(ctx.lang))]);
+    let suit_name = ctx
+        .scripts
+        .suits
+        .get(&card.suit)
+        .map(|t| t.get(ctx.lang).to_owned())
+        .unwrap_or_default();
+    let text = ctx.msg(
+        "tip.card",
+        &[("suit", &suit_name), ("text", card.text.get(ctx.lang))],
+    );
     ctx.reply(text);
     Ok(())
 }
@@ -85,7 +106,11 @@ pub async fn unsubscribe(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched
         misc::unsubscribe(ctx.tx, ctx.me.id, Some(cat)).await?;
     }
     let all = misc::subscriptions(ctx.tx, ctx.me.id).await?;
-    let text = if all.is_empty() { ctx.msg("subscribe.none", &[]) } else { ctx.msg("unsubscribe.done", &[("categories", &all.join(", "))]) };
+    let text = if all.is_empty() {
+        ctx.msg("subscribe.none", &[])
+    } else {
+        ctx.msg("unsubscribe.done", &[("categories", &all.join(", "))])
+    };
     ctx.to_me(text, Vec::new());
     Ok(())
 }
@@ -109,18 +134,50 @@ pub async fn feedback(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
         .or_else(|| settings.feedback_categories.last());
     let (cat_key, cat_label) = match category {
         Some((key, label, _)) => (key.clone(), label.clone()),
-        None => ("other".to_owned(), crate::scripts::Text { zh: "其他".into(), en: "other".into() }),
+        None => (
+            "other".to_owned(),
+            crate::scripts::Text {
+                zh: "其他".into(),
+                en: "other".into(),
+            },
+        ),
     };
     let due = ctx.now + settings.feedback_reply_hours * 3_600_000;
-    let id = questions::insert(ctx.tx, &station, ctx.me.id, text, Some(&cat_key), Some(due), ctx.now).await?;
+    let id = questions::insert(
+        ctx.tx,
+        &station,
+        ctx.me.id,
+        text,
+        Some(&cat_key),
+        Some(due),
+        ctx.now,
+    )
+    .await?;
     let n = id.to_string();
     let hours = settings.feedback_reply_hours.to_string();
-    let reply = ctx.msg("feedback.received", &[("n", &n), ("category", cat_label.get(ctx.lang)), ("hours", &hours)]);
+    let reply = ctx.msg(
+        "feedback.received",
+        &[
+            ("n", &n),
+            ("category", cat_label.get(ctx.lang)),
+            ("hours", &hours),
+        ],
+    );
     ctx.to_me(reply, Vec::new());
     for officer in people::staff(ctx.tx, &station, None, false).await? {
         let lang = ctx.lang_of(&officer).await?;
-        ctx.tell(&officer, "feedback.officer_new", &[("n", &n), ("category", cat_label.get(lang)), ("hours", &hours), ("text", text)], Vec::new())
-            .await?;
+        ctx.tell(
+            &officer,
+            "feedback.officer_new",
+            &[
+                ("n", &n),
+                ("category", cat_label.get(lang)),
+                ("hours", &hours),
+                ("text", text),
+            ],
+            Vec::new(),
+        )
+        .await?;
     }
     Ok(())
 }

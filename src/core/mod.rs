@@ -41,9 +41,18 @@ pub struct Inbound {
 pub enum Content {
     Text(String),
     /// A button press: its data, and the outbox row of the message that carried the button.
-    Press { data: String, message: Option<i64> },
-    Photo { file_id: String, caption: Option<String> },
-    Location { lat: f64, lon: f64 },
+    Press {
+        data: String,
+        message: Option<i64>,
+    },
+    Photo {
+        file_id: String,
+        caption: Option<String>,
+    },
+    Location {
+        lat: f64,
+        lon: f64,
+    },
 }
 
 /// Routes one event. User mistakes come back as `Err(UserError)` so the caller can roll back
@@ -61,15 +70,21 @@ pub async fn dispatch(ctx: &mut Ctx<'_>) -> Result<(), Dispatched> {
     }
     match content {
         Content::Press { data, message } => press(ctx, &data, message).await,
-        Content::Photo { file_id, caption } => dialogue::photo(ctx, &file_id, caption.as_deref()).await,
+        Content::Photo { file_id, caption } => {
+            dialogue::photo(ctx, &file_id, caption.as_deref()).await
+        }
         Content::Location { lat, lon } => dialogue::location(ctx, lat, lon).await,
         Content::Text(raw) => {
             let text = match check_input(&raw) {
                 Ok(text) => text,
                 Err(InputProblem::TooLong { chars }) => {
-                    return Err(UserError::new("common.too_long").arg("chars", chars.to_string()).into());
+                    return Err(UserError::new("common.too_long")
+                        .arg("chars", chars.to_string())
+                        .into());
                 }
-                Err(InputProblem::ControlCharacters) => return Err(UserError::new("common.control_chars").into()),
+                Err(InputProblem::ControlCharacters) => {
+                    return Err(UserError::new("common.control_chars").into());
+                }
             };
             text_message(ctx, &text).await
         }
@@ -79,7 +94,9 @@ pub async fn dispatch(ctx: &mut Ctx<'_>) -> Result<(), Dispatched> {
 async fn text_message(ctx: &mut Ctx<'_>, text: &str) -> Result<(), Dispatched> {
     match command::parse(text) {
         Parsed::Command(name, rest) => run_command(ctx, name, rest).await,
-        Parsed::Unknown(name) => Err(UserError::new("common.unknown_command").arg("name", name).into()),
+        Parsed::Unknown(name) => Err(UserError::new("common.unknown_command")
+            .arg("name", name)
+            .into()),
         Parsed::Text if ctx.inbound.is_direct => {
             if dialogue::answer_text(ctx, text).await? {
                 return Ok(());
@@ -93,7 +110,9 @@ async fn text_message(ctx: &mut Ctx<'_>, text: &str) -> Result<(), Dispatched> {
 
 async fn run_command(ctx: &mut Ctx<'_>, name: CommandName, rest: &str) -> Result<(), Dispatched> {
     if name.audience() == command::Audience::Staff && !ctx.me.role.is_staff() {
-        return Err(UserError::new("common.staff_only").arg("name", name.name()).into());
+        return Err(UserError::new("common.staff_only")
+            .arg("name", name.name())
+            .into());
     }
     match name {
         CommandName::Help | CommandName::Start => help::help(ctx),
@@ -120,10 +139,14 @@ async fn run_command(ctx: &mut Ctx<'_>, name: CommandName, rest: &str) -> Result
 async fn press(ctx: &mut Ctx<'_>, data: &str, message: Option<i64>) -> Result<(), Dispatched> {
     let mut parts = data.splitn(3, ':');
     match (parts.next(), parts.next(), parts.next()) {
-        (Some("d"), Some(nonce), rest) => dialogue::press(ctx, nonce, rest.unwrap_or(""), message).await,
+        (Some("d"), Some(nonce), rest) => {
+            dialogue::press(ctx, nonce, rest.unwrap_or(""), message).await
+        }
         (Some("ack"), Some(n), None) if ctx.me.role.is_staff() => tickets::ack(ctx, n).await,
         (Some("rate"), Some(n), Some(k)) => tickets::rate(ctx, n, k, message).await,
-        (Some("alert"), Some(action), Some(id)) if ctx.me.role.is_staff() => alerts::press(ctx, action, id, message).await,
+        (Some("alert"), Some(action), Some(id)) if ctx.me.role.is_staff() => {
+            alerts::press(ctx, action, id, message).await
+        }
         _ => Err(UserError::new("common.expired_button").into()),
     }
 }

@@ -17,12 +17,18 @@ pub fn arg_error(e: ArgError) -> UserError {
     match e {
         ArgError::UnterminatedQuote => UserError::new("common.unterminated_quote"),
         ArgError::EmptyValue(key) => UserError::new("common.empty_value").arg("key", key),
-        ArgError::BadPair(text) => UserError::new("common.bad_args").arg("text", text),
+        ArgError::BadPair(_) => UserError::new("common.bad_args"),
     }
 }
 
 fn kinds_for(scripts: &Scripts, role: Role) -> String {
-    scripts.forms.iter().filter(|f| f.allows(role)).map(|f| f.kind.as_str()).collect::<Vec<_>>().join("|")
+    scripts
+        .forms
+        .iter()
+        .filter(|f| f.allows(role))
+        .map(|f| f.kind.as_str())
+        .collect::<Vec<_>>()
+        .join("|")
 }
 
 pub async fn report(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
@@ -39,19 +45,31 @@ pub async fn report(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
     };
     let form = ctx.scripts.form(kind);
     if !form.allows(ctx.me.role) {
-        return Err(UserError::new("report.not_allowed").arg("kind", form.title.get(ctx.lang)).into());
+        return Err(UserError::new("report.not_allowed")
+            .arg("kind", form.title.get(ctx.lang))
+            .into());
     }
     if let Some(group) = &ctx.group {
-        let wanted = if ctx.me.role == Role::Liaison { GroupKind::Liaison } else { GroupKind::Community };
+        let wanted = if ctx.me.role == Role::Liaison {
+            GroupKind::Liaison
+        } else {
+            GroupKind::Community
+        };
         if group.kind != wanted {
-            return Err(UserError::new("report.wrong_group").arg("kind", form.title.get(ctx.lang)).into());
+            return Err(UserError::new("report.wrong_group")
+                .arg("kind", form.title.get(ctx.lang))
+                .into());
         }
     }
     let Some(station) = ctx.station() else {
         return Err(UserError::new("common.no_station").into());
     };
     let hotel_id = if ctx.me.role == Role::Liaison {
-        Some(ctx.me.hotel_id.ok_or_else(|| UserError::new("common.not_enrolled"))?)
+        Some(
+            ctx.me
+                .hotel_id
+                .ok_or_else(|| UserError::new("common.not_enrolled"))?,
+        )
     } else {
         None
     };
@@ -70,7 +88,11 @@ pub async fn report(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
 }
 
 /// Checks every `key=value`; leftover plain words become the description.
-fn collect_fields(ctx: &Ctx<'_>, form: &Form, args: &[Arg]) -> Result<BTreeMap<String, String>, UserError> {
+fn collect_fields(
+    ctx: &Ctx<'_>,
+    form: &Form,
+    args: &[Arg],
+) -> Result<BTreeMap<String, String>, UserError> {
     let tz = ctx.scripts.settings.timezone;
     let mut values = BTreeMap::new();
     let mut words = Vec::new();
@@ -93,9 +115,12 @@ fn collect_fields(ctx: &Ctx<'_>, form: &Form, args: &[Arg]) -> Result<BTreeMap<S
         let joined = words.join(" ");
         match form.field("description") {
             Some(field) if !values.contains_key("description") => {
-                values.insert("description".to_owned(), fields::validate(field, &joined, ctx.now, tz)?);
+                values.insert(
+                    "description".to_owned(),
+                    fields::validate(field, &joined, ctx.now, tz)?,
+                );
             }
-            _ => return Err(UserError::new("common.bad_args").arg("text", joined.chars().take(40).collect::<String>())),
+            _ => return Err(UserError::new("common.bad_args")),
         }
     }
     Ok(values)
@@ -104,11 +129,18 @@ fn collect_fields(ctx: &Ctx<'_>, form: &Form, args: &[Arg]) -> Result<BTreeMap<S
 /// Asks for the next missing required field, or files the ticket when none is missing.
 pub async fn continue_draft(ctx: &mut Ctx<'_>, draft: ReportDraft) -> Result<()> {
     let form = ctx.scripts.form(draft.kind()?);
-    let missing = form.fields.iter().find(|f| f.required && !draft.fields.contains_key(&f.key)).map(|f| f.key.clone());
+    let missing = form
+        .fields
+        .iter()
+        .find(|f| f.required && !draft.fields.contains_key(&f.key))
+        .map(|f| f.key.clone());
     match missing {
         Some(key) => {
             if !ctx.inbound.is_direct && draft.asking.is_none() {
-                let text = ctx.msg("report.continue_in_dm", &[("title", form.title.get(ctx.lang))]);
+                let text = ctx.msg(
+                    "report.continue_in_dm",
+                    &[("title", form.title.get(ctx.lang))],
+                );
                 ctx.reply(text);
             }
             ask_next(ctx, draft, &key).await
@@ -135,17 +167,36 @@ async fn file(ctx: &mut Ctx<'_>, draft: ReportDraft) -> Result<()> {
     };
     let id = crate::store::tickets::insert(ctx.tx, &ticket, ctx.now).await?;
     let platform = ctx.inbound.platform.as_str();
-    crate::store::tickets::log(ctx.tx, id, Some(ctx.me.id), platform, "created", None, ctx.now).await?;
+    crate::store::tickets::log(
+        ctx.tx,
+        id,
+        Some(ctx.me.id),
+        platform,
+        "created",
+        None,
+        ctx.now,
+    )
+    .await?;
     let n = id.to_string();
     let form = ctx.scripts.form(kind);
     if let Some(group_id) = draft.origin_group {
         tickets::tell_group(ctx, group_id, "report.received_group", id, kind).await?;
     }
     let summary = details(ctx.scripts, form, &draft.fields, ctx.lang, false);
-    let text = ctx.msg("report.received_reporter", &[("n", &n), ("title", form.title.get(ctx.lang)), ("details", &summary)]);
+    let text = ctx.msg(
+        "report.received_reporter",
+        &[
+            ("n", &n),
+            ("title", form.title.get(ctx.lang)),
+            ("details", &summary),
+        ],
+    );
     ctx.to_me(text, Vec::new());
     let hotel = match draft.hotel_id {
-        Some(h) => stations::hotel(ctx.tx, h).await?.map(|h| h.name).unwrap_or_default(),
+        Some(h) => stations::hotel(ctx.tx, h)
+            .await?
+            .map(|h| h.name)
+            .unwrap_or_default(),
         None => String::new(),
     };
     for officer in &route.notify {
@@ -153,22 +204,44 @@ async fn file(ctx: &mut Ctx<'_>, draft: ReportDraft) -> Result<()> {
         let unmasked = route.assignee == Some(officer.id);
         let body = details(ctx.scripts, form, &draft.fields, lang, unmasked);
         let button = ctx.scripts.templates.render(lang, "report.ack_button", &[]);
-        let buttons = vec![vec![crate::domain::Button::new(button, format!("ack:{id}"))]];
-        ctx.tell(officer, "report.officer_new", &[("n", &n), ("title", form.title.get(lang)), ("hotel", &hotel), ("details", &body)], buttons)
-            .await?;
+        let buttons = vec![vec![crate::domain::Button::new(
+            button,
+            format!("ack:{id}"),
+        )]];
+        ctx.tell(
+            officer,
+            "report.officer_new",
+            &[
+                ("n", &n),
+                ("title", form.title.get(lang)),
+                ("hotel", &hotel),
+                ("details", &body),
+            ],
+            buttons,
+        )
+        .await?;
     }
     Ok(())
 }
 
 /// The fields of a report, one `label: value` line each, in `lang`.
-pub fn details(scripts: &Scripts, form: &Form, values: &BTreeMap<String, String>, lang: Lang, unmasked: bool) -> String {
+pub fn details(
+    scripts: &Scripts,
+    form: &Form,
+    values: &BTreeMap<String, String>,
+    lang: Lang,
+    unmasked: bool,
+) -> String {
     form.fields
         .iter()
         .filter_map(|f| {
             let v = values.get(&f.key)?;
-            Some(format!("{}: {}", f.label.get(lang), fields::display(f, v, lang, unmasked, &scripts.templates)))
+            Some(format!(
+                "{}: {}",
+                f.label.get(lang),
+                fields::display(f, v, lang, unmasked, &scripts.templates)
+            ))
         })
         .collect::<Vec<_>>()
         .join("\n")
 }
-

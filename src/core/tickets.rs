@@ -36,38 +36,72 @@ pub async fn route(ctx: &mut Ctx<'_>, station: &str, hotel_id: Option<i64>) -> R
     if notify.is_empty() {
         notify = people::staff(ctx.tx, station, None, false).await?;
     }
-    let assignee = if notify.len() == 1 { Some(notify[0].id) } else { None };
+    let assignee = if notify.len() == 1 {
+        Some(notify[0].id)
+    } else {
+        None
+    };
     Ok(Route { notify, assignee })
 }
 
 /// A template about ticket `id` to a linked group, in its station's language (never any field).
-pub async fn tell_group(ctx: &mut Ctx<'_>, group_id: i64, key: &str, id: i64, kind: ReportKind) -> Result<()> {
+pub async fn tell_group(
+    ctx: &mut Ctx<'_>,
+    group_id: i64,
+    key: &str,
+    id: i64,
+    kind: ReportKind,
+) -> Result<()> {
     let Some(group) = group_by_id(ctx.tx, group_id).await? else {
         return Ok(());
     };
-    let lang = stations::get(ctx.tx, &group.station_id).await?.map(|s| s.lang).unwrap_or(ctx.scripts.settings.default_lang);
+    let lang = stations::get(ctx.tx, &group.station_id)
+        .await?
+        .map(|s| s.lang)
+        .unwrap_or(ctx.scripts.settings.default_lang);
     let title = ctx.scripts.form(kind).title.get(lang).to_owned();
-    let text = ctx.scripts.templates.render(lang, key, &[("n", &id.to_string()), ("title", &title)]);
-    ctx.send(Outbound::new(Recipient::Chat { platform: group.platform, chat_id: group.chat_id }, text));
+    let text =
+        ctx.scripts
+            .templates
+            .render(lang, key, &[("n", &id.to_string()), ("title", &title)]);
+    ctx.send(Outbound::new(
+        Recipient::Chat {
+            platform: group.platform,
+            chat_id: group.chat_id,
+        },
+        text,
+    ));
     Ok(())
 }
 
 async fn group_by_id(tx: &mut Tx, id: i64) -> Result<Option<Group>> {
     use sqlx::Row;
-    let row = sqlx::query("SELECT platform, chat_id FROM groups WHERE id = $1").bind(id).fetch_optional(&mut **tx).await?;
+    let row = sqlx::query("SELECT platform, chat_id FROM groups WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await?;
     let Some(row) = row else { return Ok(None) };
     let platform: String = row.try_get("platform")?;
     let chat_id: String = row.try_get("chat_id")?;
-    let Some(platform) = crate::domain::Platform::parse(&platform) else { return Ok(None) };
+    let Some(platform) = crate::domain::Platform::parse(&platform) else {
+        return Ok(None);
+    };
     crate::store::groups::find(tx, platform, &chat_id).await
 }
 
 /// The ticket `raw` names, if the sender (an officer) may work it.
 async fn staff_ticket(ctx: &mut Ctx<'_>, raw: &str) -> Result<Ticket, Dispatched> {
-    let no = TicketNo::parse(raw).ok_or_else(|| UserError::new("common.bad_ticket_no").arg("text", raw.chars().take(20).collect::<String>()))?;
+    let no = TicketNo::parse(raw).ok_or_else(|| UserError::new("common.bad_ticket_no"))?;
     match tickets::get(ctx.tx, no.get()).await? {
-        Some(t) if ctx.me.role.is_staff() && ctx.me.station_id.as_deref() == Some(t.station_id.as_str()) => Ok(t),
-        _ => Err(UserError::new("common.ticket_not_found").arg("n", no.to_string()).into()),
+        Some(t)
+            if ctx.me.role.is_staff()
+                && ctx.me.station_id.as_deref() == Some(t.station_id.as_str()) =>
+        {
+            Ok(t)
+        }
+        _ => Err(UserError::new("common.ticket_not_found")
+            .arg("n", no.to_string())
+            .into()),
     }
 }
 
@@ -95,7 +129,10 @@ pub async fn list(ctx: &mut Ctx<'_>) -> Result<(), Dispatched> {
     let mut lines = vec![ctx.msg("ticket.list_header", &[("count", &open.len().to_string())])];
     for t in &open {
         let hotel = match t.hotel_id {
-            Some(h) => stations::hotel(ctx.tx, h).await?.map(|h| h.name).unwrap_or_default(),
+            Some(h) => stations::hotel(ctx.tx, h)
+                .await?
+                .map(|h| h.name)
+                .unwrap_or_default(),
             None => String::new(),
         };
         let age_min = ((ctx.now - t.created_at) / 60_000).to_string();
@@ -103,7 +140,13 @@ pub async fn list(ctx: &mut Ctx<'_>) -> Result<(), Dispatched> {
         let title = ctx.scripts.form(t.kind).title.get(ctx.lang).to_owned();
         lines.push(ctx.msg(
             "ticket.list_line",
-            &[("n", &t.id.to_string()), ("title", &title), ("hotel", &hotel), ("status", &status), ("minutes", &age_min)],
+            &[
+                ("n", &t.id.to_string()),
+                ("title", &title),
+                ("hotel", &hotel),
+                ("status", &status),
+                ("minutes", &age_min),
+            ],
         ));
     }
     ctx.to_me(lines.join("\n"), Vec::new());
@@ -112,21 +155,47 @@ pub async fn list(ctx: &mut Ctx<'_>) -> Result<(), Dispatched> {
 
 /// `/ack N`: the officer takes the ticket; the reporter is told.
 pub async fn ack(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
-    let raw = rest.split_whitespace().next().ok_or_else(|| UserError::new("ticket.usage_ack"))?;
+    let raw = rest
+        .split_whitespace()
+        .next()
+        .ok_or_else(|| UserError::new("ticket.usage_ack"))?;
     let t = staff_ticket(ctx, raw).await?;
     match t.status {
-        TicketStatus::Acknowledged => return Err(UserError::new("ticket.already_acked").arg("n", t.id.to_string()).into()),
-        s if s.is_finished() => return Err(UserError::new("ticket.finished").arg("n", t.id.to_string()).into()),
+        TicketStatus::Acknowledged => {
+            return Err(UserError::new("ticket.already_acked")
+                .arg("n", t.id.to_string())
+                .into());
+        }
+        s if s.is_finished() => {
+            return Err(UserError::new("ticket.finished")
+                .arg("n", t.id.to_string())
+                .into());
+        }
         _ => {}
     }
     tickets::acknowledge(ctx.tx, t.id, ctx.me.id, ctx.now).await?;
-    tickets::log(ctx.tx, t.id, Some(ctx.me.id), ctx.inbound.platform.as_str(), "acknowledged", None, ctx.now).await?;
+    tickets::log(
+        ctx.tx,
+        t.id,
+        Some(ctx.me.id),
+        ctx.inbound.platform.as_str(),
+        "acknowledged",
+        None,
+        ctx.now,
+    )
+    .await?;
     let n = t.id.to_string();
     let text = ctx.msg("ticket.acked", &[("n", &n)]);
     ctx.to_me(text, Vec::new());
     if let Some(reporter) = ctx.person(t.reporter_id).await? {
         let officer = ctx.me.handle.clone();
-        ctx.tell(&reporter, "ticket.acked_reporter", &[("n", &n), ("officer", &officer)], Vec::new()).await?;
+        ctx.tell(
+            &reporter,
+            "ticket.acked_reporter",
+            &[("n", &n), ("officer", &officer)],
+            Vec::new(),
+        )
+        .await?;
     }
     Ok(())
 }
@@ -144,27 +213,56 @@ pub async fn note(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
     let (raw, text) = number_and_text(rest).ok_or_else(|| UserError::new("ticket.usage_note"))?;
     let t = staff_ticket(ctx, raw).await?;
     if t.status.is_finished() {
-        return Err(UserError::new("ticket.finished").arg("n", t.id.to_string()).into());
+        return Err(UserError::new("ticket.finished")
+            .arg("n", t.id.to_string())
+            .into());
     }
-    tickets::log(ctx.tx, t.id, Some(ctx.me.id), ctx.inbound.platform.as_str(), "note", Some(text), ctx.now).await?;
+    tickets::log(
+        ctx.tx,
+        t.id,
+        Some(ctx.me.id),
+        ctx.inbound.platform.as_str(),
+        "note",
+        Some(text),
+        ctx.now,
+    )
+    .await?;
     let n = t.id.to_string();
     let reply = ctx.msg("ticket.note_added", &[("n", &n)]);
     ctx.to_me(reply, Vec::new());
     if let Some(reporter) = ctx.person(t.reporter_id).await? {
-        ctx.tell(&reporter, "ticket.note_reporter", &[("n", &n), ("text", text)], Vec::new()).await?;
+        ctx.tell(
+            &reporter,
+            "ticket.note_reporter",
+            &[("n", &n), ("text", text)],
+            Vec::new(),
+        )
+        .await?;
     }
     Ok(())
 }
 
 /// `/resolve N TEXT`: closes the case; the reporter gets the outcome and a 1–5 rating.
 pub async fn resolve(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
-    let (raw, text) = number_and_text(rest).ok_or_else(|| UserError::new("ticket.usage_resolve"))?;
+    let (raw, text) =
+        number_and_text(rest).ok_or_else(|| UserError::new("ticket.usage_resolve"))?;
     let t = staff_ticket(ctx, raw).await?;
     if t.status.is_finished() {
-        return Err(UserError::new("ticket.finished").arg("n", t.id.to_string()).into());
+        return Err(UserError::new("ticket.finished")
+            .arg("n", t.id.to_string())
+            .into());
     }
     tickets::resolve(ctx.tx, t.id, ctx.me.id, text, ctx.now).await?;
-    tickets::log(ctx.tx, t.id, Some(ctx.me.id), ctx.inbound.platform.as_str(), "resolved", Some(text), ctx.now).await?;
+    tickets::log(
+        ctx.tx,
+        t.id,
+        Some(ctx.me.id),
+        ctx.inbound.platform.as_str(),
+        "resolved",
+        Some(text),
+        ctx.now,
+    )
+    .await?;
     let n = t.id.to_string();
     let reply = ctx.msg("ticket.resolved", &[("n", &n)]);
     ctx.to_me(reply, Vec::new());
@@ -172,10 +270,25 @@ pub async fn resolve(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
         let lang = ctx.lang_of(&reporter).await?;
         let buttons = vec![
             (1..=5)
-                .map(|k| Button::new(ctx.scripts.templates.render(lang, "rating.button", &[("k", &k.to_string())]), format!("rate:{}:{k}", t.id)))
+                .map(|k| {
+                    Button::new(
+                        ctx.scripts.templates.render(
+                            lang,
+                            "rating.button",
+                            &[("k", &k.to_string())],
+                        ),
+                        format!("rate:{}:{k}", t.id),
+                    )
+                })
                 .collect(),
         ];
-        ctx.tell(&reporter, "ticket.resolved_reporter", &[("n", &n), ("text", text)], buttons).await?;
+        ctx.tell(
+            &reporter,
+            "ticket.resolved_reporter",
+            &[("n", &n), ("text", text)],
+            buttons,
+        )
+        .await?;
     }
     Ok(())
 }
@@ -183,20 +296,37 @@ pub async fn resolve(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
 /// `/assign N OFFICER`: moves a ticket to another officer of the station; both are told.
 pub async fn assign(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
     let args = arguments(rest).map_err(arg_error)?;
-    let (Some(Arg::Word(raw)), Some(Arg::Word(handle)), None) = (args.first(), args.get(1), args.get(2)) else {
+    let (Some(Arg::Word(raw)), Some(Arg::Word(handle)), None) =
+        (args.first(), args.get(1), args.get(2))
+    else {
         return Err(UserError::new("ticket.usage_assign").into());
     };
     let t = staff_ticket(ctx, raw).await?;
     if t.status.is_finished() {
-        return Err(UserError::new("ticket.finished").arg("n", t.id.to_string()).into());
+        return Err(UserError::new("ticket.finished")
+            .arg("n", t.id.to_string())
+            .into());
     }
     let handle = handle.trim_start_matches('@');
-    let target = people::by_handle(ctx.tx, handle).await?.filter(|p| p.role.is_staff() && p.station_id == ctx.me.station_id);
+    let target = people::by_handle(ctx.tx, handle)
+        .await?
+        .filter(|p| p.role.is_staff() && p.station_id == ctx.me.station_id);
     let Some(target) = target else {
-        return Err(UserError::new("ticket.assign_unknown").arg("officer", handle.chars().take(32).collect::<String>()).into());
+        return Err(UserError::new("ticket.assign_unknown")
+            .arg("officer", handle.chars().take(32).collect::<String>())
+            .into());
     };
     tickets::assign(ctx.tx, t.id, target.id).await?;
-    tickets::log(ctx.tx, t.id, Some(ctx.me.id), ctx.inbound.platform.as_str(), "assigned", Some(&target.handle), ctx.now).await?;
+    tickets::log(
+        ctx.tx,
+        t.id,
+        Some(ctx.me.id),
+        ctx.inbound.platform.as_str(),
+        "assigned",
+        Some(&target.handle),
+        ctx.now,
+    )
+    .await?;
     let n = t.id.to_string();
     let reply = ctx.msg("ticket.assigned", &[("n", &n), ("officer", &target.handle)]);
     ctx.to_me(reply, Vec::new());
@@ -204,28 +334,52 @@ pub async fn assign(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
     let lang = ctx.lang_of(&target).await?;
     let body = details(ctx.scripts, form, &t.fields, lang, true);
     let by = ctx.me.handle.clone();
-    ctx.tell(&target, "ticket.assigned_to_you", &[("n", &n), ("by", &by), ("title", form.title.get(lang)), ("details", &body)], Vec::new())
-        .await?;
+    ctx.tell(
+        &target,
+        "ticket.assigned_to_you",
+        &[
+            ("n", &n),
+            ("by", &by),
+            ("title", form.title.get(lang)),
+            ("details", &body),
+        ],
+        Vec::new(),
+    )
+    .await?;
     if let Some(previous) = t.assignee_id.filter(|p| *p != target.id && *p != ctx.me.id)
         && let Some(previous) = ctx.person(previous).await?
     {
-        ctx.tell(&previous, "ticket.assigned_away", &[("n", &n), ("officer", &target.handle)], Vec::new()).await?;
+        ctx.tell(
+            &previous,
+            "ticket.assigned_away",
+            &[("n", &n), ("officer", &target.handle)],
+            Vec::new(),
+        )
+        .await?;
     }
     Ok(())
 }
 
 /// `/status N`: for the reporter, a liaison of the same hotel, or an officer of the station.
 pub async fn status(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
-    let raw = rest.split_whitespace().next().ok_or_else(|| UserError::new("common.bad_ticket_no").arg("text", ""))?;
-    let no = TicketNo::parse(raw).ok_or_else(|| UserError::new("common.bad_ticket_no").arg("text", raw.chars().take(20).collect::<String>()))?;
+    let raw = rest
+        .split_whitespace()
+        .next()
+        .ok_or_else(|| UserError::new("common.bad_ticket_no"))?;
+    let no = TicketNo::parse(raw).ok_or_else(|| UserError::new("common.bad_ticket_no"))?;
     let ticket = tickets::get(ctx.tx, no.get()).await?;
     let may_see = |t: &Ticket| {
         t.reporter_id == ctx.me.id
-            || (ctx.me.role.is_staff() && ctx.me.station_id.as_deref() == Some(t.station_id.as_str()))
-            || (t.hotel_id.is_some() && ctx.me.role == crate::domain::Role::Liaison && ctx.me.hotel_id == t.hotel_id)
+            || (ctx.me.role.is_staff()
+                && ctx.me.station_id.as_deref() == Some(t.station_id.as_str()))
+            || (t.hotel_id.is_some()
+                && ctx.me.role == crate::domain::Role::Liaison
+                && ctx.me.hotel_id == t.hotel_id)
     };
     let Some(t) = ticket.filter(may_see) else {
-        return Err(UserError::new("common.ticket_not_found").arg("n", no.to_string()).into());
+        return Err(UserError::new("common.ticket_not_found")
+            .arg("n", no.to_string())
+            .into());
     };
     let officer = match t.assignee_id {
         Some(id) => ctx.person(id).await?.map(|p| p.handle).unwrap_or_default(),
@@ -233,24 +387,57 @@ pub async fn status(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
     };
     let status = status_label(ctx, t.status, ctx.lang);
     let title = ctx.scripts.form(t.kind).title.get(ctx.lang).to_owned();
-    let text = ctx.msg("ticket.status", &[("n", &t.id.to_string()), ("title", &title), ("status", &status), ("officer", &officer)]);
+    let text = ctx.msg(
+        "ticket.status",
+        &[
+            ("n", &t.id.to_string()),
+            ("title", &title),
+            ("status", &status),
+            ("officer", &officer),
+        ],
+    );
     ctx.to_me(text, Vec::new());
     Ok(())
 }
 
 /// A rating button `rate:N:K`: only the reporter, only once, 1 to 5.
-pub async fn rate(ctx: &mut Ctx<'_>, raw: &str, k: &str, message: Option<i64>) -> Result<(), Dispatched> {
-    let rating: i64 = k.parse().ok().filter(|r| (1..=5).contains(r)).ok_or_else(|| UserError::new("common.expired_button"))?;
+pub async fn rate(
+    ctx: &mut Ctx<'_>,
+    raw: &str,
+    k: &str,
+    message: Option<i64>,
+) -> Result<(), Dispatched> {
+    let rating: i64 = k
+        .parse()
+        .ok()
+        .filter(|r| (1..=5).contains(r))
+        .ok_or_else(|| UserError::new("common.expired_button"))?;
     let no = TicketNo::parse(raw).ok_or_else(|| UserError::new("common.expired_button"))?;
-    let t = tickets::get(ctx.tx, no.get()).await?.ok_or_else(|| UserError::new("common.expired_button"))?;
+    let t = tickets::get(ctx.tx, no.get())
+        .await?
+        .ok_or_else(|| UserError::new("common.expired_button"))?;
     if t.reporter_id != ctx.me.id {
         return Err(UserError::new("common.not_your_button").into());
     }
     if t.status != TicketStatus::Resolved || !tickets::rate(ctx.tx, t.id, rating).await? {
-        return Err(UserError::new("rating.already").arg("n", t.id.to_string()).into());
+        return Err(UserError::new("rating.already")
+            .arg("n", t.id.to_string())
+            .into());
     }
-    tickets::log(ctx.tx, t.id, Some(ctx.me.id), ctx.inbound.platform.as_str(), "rated", Some(&rating.to_string()), ctx.now).await?;
-    let text = ctx.msg("rating.thanks", &[("n", &t.id.to_string()), ("rating", &rating.to_string())]);
+    tickets::log(
+        ctx.tx,
+        t.id,
+        Some(ctx.me.id),
+        ctx.inbound.platform.as_str(),
+        "rated",
+        Some(&rating.to_string()),
+        ctx.now,
+    )
+    .await?;
+    let text = ctx.msg(
+        "rating.thanks",
+        &[("n", &t.id.to_string()), ("rating", &rating.to_string())],
+    );
     let mut out = Outbound::new(ctx.here(), text);
     out.edit_of = message;
     ctx.send(out);

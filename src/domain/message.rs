@@ -12,6 +12,9 @@ pub struct Button {
 
 impl Button {
     pub fn new(label: impl Into<String>, data: impl Into<String>) -> Button {
-        Button { label: label.into(), data: data.into() }
+        Button {
+            label: label.into(),
+            data: data.into(),
+        }
     }
 }

@@ -15,4 +15,4 @@ pub use lang::Lang;
 pub use message::Button;
 pub use person::{GroupKind, Platform, Role};
 pub use report::{ReportKind, TicketNo, TicketStatus};
-pub use text::{InputProblem, check_input, mask_tail};
+pub use text::{InputProblem, check_input, mask_tail, redact_numbers};

@@ -44,6 +44,31 @@ pub fn mask_tail(value: &str) -> String {
     out
 }
 
+/// Masks every run of seven or more digits (an ID, phone or account number) in text that is
+/// echoed back to a group, keeping only its last four characters.
+pub fn redact_numbers(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut run = String::new();
+    let flush = |run: &mut String, out: &mut String| {
+        if run.chars().filter(char::is_ascii_digit).count() >= 7 {
+            out.push_str(&mask_tail(run));
+        } else {
+            out.push_str(run);
+        }
+        run.clear();
+    };
+    for c in text.chars() {
+        if c.is_ascii_digit() || ((c == 'X' || c == 'x') && !run.is_empty()) {
+            run.push(c);
+        } else {
+            flush(&mut run, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut run, &mut out);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -51,15 +76,36 @@ mod tests {
     #[test]
     fn zero_width_characters_are_dropped_and_controls_refused() {
         assert_eq!(check_input("/he\u{200B}lp").unwrap(), "/help");
-        assert_eq!(check_input("a\u{0007}b"), Err(InputProblem::ControlCharacters));
-        assert_eq!(check_input("x\u{202E}y"), Err(InputProblem::ControlCharacters));
+        assert_eq!(
+            check_input("a\u{0007}b"),
+            Err(InputProblem::ControlCharacters)
+        );
+        assert_eq!(
+            check_input("x\u{202E}y"),
+            Err(InputProblem::ControlCharacters)
+        );
         assert_eq!(check_input("line1\nline2").unwrap(), "line1\nline2");
     }
 
     #[test]
     fn overlong_messages_are_refused() {
         let long = "字".repeat(MAX_MESSAGE_CHARS + 1);
-        assert!(matches!(check_input(&long), Err(InputProblem::TooLong { .. })));
+        assert!(matches!(
+            check_input(&long),
+            Err(InputProblem::TooLong { .. })
+        ));
+    }
+
+    #[test]
+    fn long_digit_runs_are_redacted_and_short_ones_kept() {
+        assert_eq!(
+            redact_numbers("id=11010519491231002X room 305"),
+            "id=**************002X room 305"
+        );
+        assert_eq!(
+            redact_numbers("call 110 or 13800138000"),
+            "call 110 or *******8000"
+        );
     }
 
     #[test]

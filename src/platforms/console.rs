@@ -35,7 +35,10 @@ pub fn dm_chat(user: &str) -> String {
 impl Console {
     /// A console that prints what it delivers.
     pub fn printing() -> Console {
-        Console { log: Arc::default(), echo: true }
+        Console {
+            log: Arc::default(),
+            echo: true,
+        }
     }
 
     /// Everything delivered so far.
@@ -58,7 +61,15 @@ impl Console {
             None => (dm_chat(user), true),
         };
         let addressed = matches!(&content, Content::Text(t) if t.contains("@beatbot"));
-        Inbound { platform: Platform::Console, event_id, chat_id, is_direct, sender: user.to_owned(), content, addressed }
+        Inbound {
+            platform: Platform::Console,
+            event_id,
+            chat_id,
+            is_direct,
+            sender: user.to_owned(),
+            content,
+            addressed,
+        }
     }
 }
 
@@ -68,7 +79,10 @@ fn render(d: &Delivered) -> String {
         None => format!("[{}]", d.chat_id),
     };
     let edited = if d.edit_of.is_some() { " (edited)" } else { "" };
-    let mut out = format!("{place} beatbot{edited}: {}", d.text.replace('\n', "\n    "));
+    let mut out = format!(
+        "{place} beatbot{edited}: {}",
+        d.text.replace('\n', "\n    ")
+    );
     for row in &d.buttons {
         let labels: Vec<String> = row.iter().map(|b| format!("[{}]", b.label)).collect();
         out.push_str(&format!("\n    {}", labels.join(" ")));
@@ -77,7 +91,11 @@ fn render(d: &Delivered) -> String {
 }
 
 impl Deliverer for Console {
-    async fn deliver(&self, message: &Message, edit_target: Option<&str>) -> Result<String, DeliveryError> {
+    async fn deliver(
+        &self,
+        message: &Message,
+        edit_target: Option<&str>,
+    ) -> Result<String, DeliveryError> {
         let delivered = Delivered {
             outbox_id: message.id,
             chat_id: message.chat_id.clone(),
@@ -89,7 +107,10 @@ impl Deliverer for Console {
             println!("{}", render(&delivered));
         }
         let id = delivered.edit_of.unwrap_or(message.id);
-        self.log.lock().map_err(|_| DeliveryError::Permanent("console log poisoned".into()))?.push(delivered);
+        self.log
+            .lock()
+            .map_err(|_| DeliveryError::Permanent("console log poisoned".into()))?
+            .push(delivered);
         Ok(id.to_string())
     }
 }

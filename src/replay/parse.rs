@@ -12,14 +12,24 @@ pub enum Pattern {
 impl Pattern {
     pub fn parse(text: &str) -> Result<Pattern, String> {
         let t = text.trim();
-        if t.len() >= 2 && t.starts_with('/') {
-            if let Some(end) = t.rfind('/').filter(|&e| e > 0) {
-                let flags = &t[end + 1..];
-                if flags.chars().all(|c| matches!(c, 'i' | 's' | 'm' | 'x' | 'u')) {
-                    let body = &t[1..end];
-                    let source = if flags.is_empty() { body.to_owned() } else { format!("(?{flags}){body}") };
-                    return Regex::new(&source).map(Pattern::Regex).map_err(|e| format!("bad regex: {e}"));
-                }
+        if t.len() >= 2
+            && t.starts_with('/')
+            && let Some(end) = t.rfind('/').filter(|&e| e > 0)
+        {
+            let flags = &t[end + 1..];
+            if flags
+                .chars()
+                .all(|c| matches!(c, 'i' | 's' | 'm' | 'x' | 'u'))
+            {
+                let body = &t[1..end];
+                let source = if flags.is_empty() {
+                    body.to_owned()
+                } else {
+                    format!("(?{flags}){body}")
+                };
+                return Regex::new(&source)
+                    .map(Pattern::Regex)
+                    .map_err(|e| format!("bad regex: {e}"));
             }
         }
         Ok(Pattern::Plain(t.to_owned()))
@@ -50,15 +60,48 @@ pub enum Check {
 #[derive(Debug, Clone)]
 pub enum Step {
     Clock(i64),
-    Station { id: String, name: String, opts: Vec<(String, String)> },
-    Officer { name: String, station: String, duty: bool, opts: Vec<(String, String)> },
-    Liaison { name: String, station: String, hotel: String, opts: Vec<(String, String)> },
-    Resident { name: String, opts: Vec<(String, String)> },
-    Group { id: String, kind: String, station: String, members: Vec<String> },
+    Station {
+        id: String,
+        name: String,
+        opts: Vec<(String, String)>,
+    },
+    Officer {
+        name: String,
+        station: String,
+        duty: bool,
+        opts: Vec<(String, String)>,
+    },
+    Liaison {
+        name: String,
+        station: String,
+        hotel: String,
+        opts: Vec<(String, String)>,
+    },
+    Resident {
+        name: String,
+        opts: Vec<(String, String)>,
+    },
+    Group {
+        id: String,
+        kind: String,
+        station: String,
+        members: Vec<String>,
+    },
     Advance(i64),
-    Say { chat: Option<String>, user: String, text: String },
-    Press { user: String, label: Pattern },
-    Expect { chat: Check, pattern: Pattern, negated: bool },
+    Say {
+        chat: Option<String>,
+        user: String,
+        text: String,
+    },
+    Press {
+        user: String,
+        label: Pattern,
+    },
+    Expect {
+        chat: Check,
+        pattern: Pattern,
+        negated: bool,
+    },
 }
 
 /// Splits on white space, keeping "quoted words" together.
@@ -136,52 +179,96 @@ pub fn parse(text: &str) -> Result<Vec<(usize, Step)>, (usize, String)> {
 fn parse_line(line: &str) -> Result<Step, String> {
     if let Some(rest) = line.strip_prefix('@') {
         let w = words(rest)?;
-        let need = |k: usize| if w.len() >= k { Ok(()) } else { Err(format!("@{} needs {} words", w[0], k - 1)) };
+        let need = |k: usize| {
+            if w.len() >= k {
+                Ok(())
+            } else {
+                Err(format!("@{} needs {} words", w[0], k - 1))
+            }
+        };
         return match w.first().map(String::as_str) {
             Some("clock") => {
                 need(2)?;
-                let at = chrono::DateTime::parse_from_rfc3339(&w[1]).map_err(|e| format!("bad time: {e}"))?;
+                let at = chrono::DateTime::parse_from_rfc3339(&w[1])
+                    .map_err(|e| format!("bad time: {e}"))?;
                 Ok(Step::Clock(at.timestamp_millis()))
             }
             Some("station") => {
                 need(3)?;
                 let (_, opts) = split_opts(&w[3..]);
-                Ok(Step::Station { id: w[1].clone(), name: w[2].clone(), opts })
+                Ok(Step::Station {
+                    id: w[1].clone(),
+                    name: w[2].clone(),
+                    opts,
+                })
             }
             Some("officer") => {
                 need(3)?;
                 let (plain, opts) = split_opts(&w[3..]);
-                Ok(Step::Officer { name: w[1].clone(), station: w[2].clone(), duty: plain.iter().any(|p| p == "duty"), opts })
+                Ok(Step::Officer {
+                    name: w[1].clone(),
+                    station: w[2].clone(),
+                    duty: plain.iter().any(|p| p == "duty"),
+                    opts,
+                })
             }
             Some("liaison") => {
                 need(4)?;
                 let (_, opts) = split_opts(&w[4..]);
-                Ok(Step::Liaison { name: w[1].clone(), station: w[2].clone(), hotel: w[3].clone(), opts })
+                Ok(Step::Liaison {
+                    name: w[1].clone(),
+                    station: w[2].clone(),
+                    hotel: w[3].clone(),
+                    opts,
+                })
             }
             Some("resident") => {
                 need(2)?;
                 let (_, opts) = split_opts(&w[2..]);
-                Ok(Step::Resident { name: w[1].clone(), opts })
+                Ok(Step::Resident {
+                    name: w[1].clone(),
+                    opts,
+                })
             }
             Some("group") => {
                 need(4)?;
-                Ok(Step::Group { id: w[1].clone(), kind: w[2].clone(), station: w[3].clone(), members: w[4..].to_vec() })
+                Ok(Step::Group {
+                    id: w[1].clone(),
+                    kind: w[2].clone(),
+                    station: w[3].clone(),
+                    members: w[4..].to_vec(),
+                })
             }
             Some("advance") => {
                 need(2)?;
-                duration_ms(&w[1]).map(Step::Advance).ok_or_else(|| format!("bad duration `{}`", w[1]))
+                duration_ms(&w[1])
+                    .map(Step::Advance)
+                    .ok_or_else(|| format!("bad duration `{}`", w[1]))
             }
             other => Err(format!("unknown directive @{}", other.unwrap_or(""))),
         };
     }
     if let Some(rest) = line.strip_prefix('>') {
-        let (head, text) = rest.split_once(':').ok_or("a `>` line needs `CHAT USER: TEXT`")?;
+        let (head, text) = rest
+            .split_once(':')
+            .ok_or("a `>` line needs `CHAT USER: TEXT`")?;
         let head: Vec<&str> = head.split_whitespace().collect();
         let text = text.strip_prefix(' ').unwrap_or(text).to_owned();
         return match head.as_slice() {
-            ["press", user] => Ok(Step::Press { user: (*user).to_owned(), label: Pattern::parse(&text)? }),
-            ["dm", user] => Ok(Step::Say { chat: None, user: (*user).to_owned(), text }),
-            [chat, user] => Ok(Step::Say { chat: Some((*chat).to_owned()), user: (*user).to_owned(), text }),
+            ["press", user] => Ok(Step::Press {
+                user: (*user).to_owned(),
+                label: Pattern::parse(&text)?,
+            }),
+            ["dm", user] => Ok(Step::Say {
+                chat: None,
+                user: (*user).to_owned(),
+                text,
+            }),
+            [chat, user] => Ok(Step::Say {
+                chat: Some((*chat).to_owned()),
+                user: (*user).to_owned(),
+                text,
+            }),
             _ => Err("a `>` line needs `CHAT USER: TEXT`".into()),
         };
     }
@@ -192,14 +279,20 @@ fn parse_line(line: &str) -> Result<Step, String> {
     } else {
         return Err("a line must start with #, @, > or <".into());
     };
-    let (head, pattern) = rest.split_once(':').ok_or("a `<` line needs `CHAT: PATTERN`")?;
+    let (head, pattern) = rest
+        .split_once(':')
+        .ok_or("a `<` line needs `CHAT: PATTERN`")?;
     let head: Vec<&str> = head.split_whitespace().collect();
     let chat = match head.as_slice() {
         ["dm", user] => Check::Dm((*user).to_owned()),
         [group] => Check::Group((*group).to_owned()),
         _ => return Err("a `<` line needs `CHAT: PATTERN` (CHAT is a group or `dm USER`)".into()),
     };
-    Ok(Step::Expect { chat, pattern: Pattern::parse(pattern)?, negated })
+    Ok(Step::Expect {
+        chat,
+        pattern: Pattern::parse(pattern)?,
+        negated,
+    })
 }
 
 #[cfg(test)]
@@ -227,7 +320,9 @@ mod tests {
         assert!(matches!(&steps[3].1, Step::Officer { duty: true, .. }));
         assert!(matches!(&steps[4].1, Step::Liaison { hotel, .. } if hotel == "Jinjiang Inn"));
         assert!(matches!(&steps[6].1, Step::Advance(2_700_000)));
-        assert!(matches!(&steps[7].1, Step::Say { text, .. } if text == r#"/report noid room=305 name="Zhao Liu""#));
+        assert!(
+            matches!(&steps[7].1, Step::Say { text, .. } if text == r#"/report noid room=305 name="Zhao Liu""#)
+        );
         assert!(matches!(&steps[10].1, Step::Expect { negated: true, .. }));
         assert_eq!(steps[10].0, 13);
     }

@@ -52,10 +52,27 @@ impl Replayer {
     }
 
     /// A bot on `store` whose messages go to `console`.
-    pub async fn with_store(store: Store, scripts: Arc<Scripts>, faq: Arc<FaqIndex>, console: Console) -> Result<Replayer> {
+    pub async fn with_store(
+        store: Store,
+        scripts: Arc<Scripts>,
+        faq: Arc<FaqIndex>,
+        console: Console,
+    ) -> Result<Replayer> {
         let clock = Arc::new(FakeClock::new(DEFAULT_START));
-        let app = App { store, scripts, faq, clock: clock.clone() };
-        Ok(Replayer { app, clock, console, members: HashMap::new(), mark: 0, seq: 0 })
+        let app = App {
+            store,
+            scripts,
+            faq,
+            clock: clock.clone(),
+        };
+        Ok(Replayer {
+            app,
+            clock,
+            console,
+            members: HashMap::new(),
+            mark: 0,
+            seq: 0,
+        })
     }
 
     /// Sets the fake clock (the demo starts it at the real time).
@@ -69,25 +86,66 @@ impl Replayer {
     }
 
     async fn play(&mut self, step: &Step) -> Result<Result<(), String>> {
-        let opt = |opts: &[(String, String)], k: &str| opts.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
+        let opt = |opts: &[(String, String)], k: &str| {
+            opts.iter()
+                .find(|(key, _)| key == k)
+                .map(|(_, v)| v.clone())
+        };
         let lang = |opts: &[(String, String)]| opt(opts, "lang").and_then(|l| Lang::parse(&l));
         match step {
             Step::Clock(ms) => self.clock.set(*ms),
             Step::Station { id, name, opts } => self.app.add_station(id, name, lang(opts)).await?,
-            Step::Officer { name, station, duty, opts } => {
+            Step::Officer {
+                name,
+                station,
+                duty,
+                opts,
+            } => {
                 let beat = opt(opts, "beat");
-                self.person(name, Role::Officer, Some(station), beat.as_deref(), None, *duty, lang(opts)).await?;
+                self.person(
+                    name,
+                    Role::Officer,
+                    Some(station),
+                    beat.as_deref(),
+                    None,
+                    *duty,
+                    lang(opts),
+                )
+                .await?;
             }
-            Step::Liaison { name, station, hotel, opts } => {
+            Step::Liaison {
+                name,
+                station,
+                hotel,
+                opts,
+            } => {
                 let beat = opt(opts, "beat");
-                self.person(name, Role::Liaison, Some(station), beat.as_deref(), Some(hotel), false, lang(opts)).await?;
+                self.person(
+                    name,
+                    Role::Liaison,
+                    Some(station),
+                    beat.as_deref(),
+                    Some(hotel),
+                    false,
+                    lang(opts),
+                )
+                .await?;
             }
             Step::Resident { name, opts } => {
-                self.person(name, Role::Resident, None, None, None, false, lang(opts)).await?;
+                self.person(name, Role::Resident, None, None, None, false, lang(opts))
+                    .await?;
             }
-            Step::Group { id, kind, station, members } => {
-                let kind = GroupKind::parse(kind).with_context(|| format!("unknown group kind {kind}"))?;
-                self.app.link_group(Platform::Console, id, kind, station).await?;
+            Step::Group {
+                id,
+                kind,
+                station,
+                members,
+            } => {
+                let kind =
+                    GroupKind::parse(kind).with_context(|| format!("unknown group kind {kind}"))?;
+                self.app
+                    .link_group(Platform::Console, id, kind, station)
+                    .await?;
                 for m in members {
                     if let Some(p) = self.person_by_handle(m).await? {
                         self.app.adopt_station(p, station).await?;
@@ -103,17 +161,33 @@ impl Replayer {
             }
             Step::Say { chat, user, text } => {
                 self.mark = self.console.len();
-                self.send(chat.as_deref(), user, Content::Text(text.clone())).await?;
+                self.send(chat.as_deref(), user, Content::Text(text.clone()))
+                    .await?;
             }
             Step::Press { user, label } => {
                 let Some((chat, message, data)) = self.find_button(user, label) else {
-                    return Ok(Err(format!("no button matching {} was offered to {user}", label.source())));
+                    return Ok(Err(format!(
+                        "no button matching {} was offered to {user}",
+                        label.source()
+                    )));
                 };
                 self.mark = self.console.len();
                 let chat = chat.strip_prefix("dm:").is_none().then_some(chat);
-                self.send(chat.as_deref(), user, Content::Press { data, message: Some(message) }).await?;
+                self.send(
+                    chat.as_deref(),
+                    user,
+                    Content::Press {
+                        data,
+                        message: Some(message),
+                    },
+                )
+                .await?;
             }
-            Step::Expect { chat, pattern, negated } => return Ok(self.expect(chat, pattern, *negated)),
+            Step::Expect {
+                chat,
+                pattern,
+                negated,
+            } => return Ok(self.expect(chat, pattern, *negated)),
         }
         Ok(Ok(()))
     }
@@ -129,8 +203,14 @@ impl Replayer {
         duty: bool,
         lang: Option<Lang>,
     ) -> Result<()> {
-        let identity = (Platform::Console, name.to_owned(), Some(console::dm_chat(name)));
-        self.app.add_person(name, role, station, beat, hotel, duty, lang, &[identity]).await?;
+        let identity = (
+            Platform::Console,
+            name.to_owned(),
+            Some(console::dm_chat(name)),
+        );
+        self.app
+            .add_person(name, role, station, beat, hotel, duty, lang, &[identity])
+            .await?;
         Ok(())
     }
 
@@ -156,7 +236,12 @@ impl Replayer {
 
     /// Messages delivered since the last input, to `chat`.
     fn since_mark(&self, chat_id: &str) -> Vec<Delivered> {
-        self.console.log().into_iter().skip(self.mark).filter(|d| d.chat_id == chat_id).collect()
+        self.console
+            .log()
+            .into_iter()
+            .skip(self.mark)
+            .filter(|d| d.chat_id == chat_id)
+            .collect()
     }
 
     fn expect(&self, chat: &Check, pattern: &Pattern, negated: bool) -> Result<(), String> {
@@ -169,8 +254,15 @@ impl Replayer {
         if hit != negated {
             return Ok(());
         }
-        let what = if negated { "expected no message matching" } else { "expected a message matching" };
-        let mut msg = format!("{what} {} in {place}; delivered there since the last input:", pattern.source());
+        let what = if negated {
+            "expected no message matching"
+        } else {
+            "expected a message matching"
+        };
+        let mut msg = format!(
+            "{what} {} in {place}; delivered there since the last input:",
+            pattern.source()
+        );
         if seen.is_empty() {
             msg.push_str("\n    (nothing)");
         }
@@ -196,25 +288,53 @@ impl Replayer {
                 None => current.push((d.chat_id.clone(), d.outbox_id, d.buttons.clone())),
             }
         }
-        let visible = |chat: &str| chat == dm || self.members.get(chat).is_some_and(|m| m.iter().any(|u| u == user));
-        current.iter().rev().filter(|(chat, _, buttons)| !buttons.is_empty() && visible(chat)).find_map(|(chat, id, buttons)| {
-            buttons.iter().flatten().find(|b| label.matches(&b.label)).map(|b| (chat.clone(), *id, b.data.clone()))
-        })
+        let visible = |chat: &str| {
+            chat == dm
+                || self
+                    .members
+                    .get(chat)
+                    .is_some_and(|m| m.iter().any(|u| u == user))
+        };
+        current
+            .iter()
+            .rev()
+            .filter(|(chat, _, buttons)| !buttons.is_empty() && visible(chat))
+            .find_map(|(chat, id, buttons)| {
+                buttons
+                    .iter()
+                    .flatten()
+                    .find(|b| label.matches(&b.label))
+                    .map(|b| (chat.clone(), *id, b.data.clone()))
+            })
     }
 }
 
 /// Runs one transcript file; returns its failures (empty when it passed).
-pub async fn run_file(path: &Path, scripts: Arc<Scripts>, faq: Arc<FaqIndex>) -> Result<Vec<Failure>> {
+pub async fn run_file(
+    path: &Path,
+    scripts: Arc<Scripts>,
+    faq: Arc<FaqIndex>,
+) -> Result<Vec<Failure>> {
     let name = path.display().to_string();
     let text = std::fs::read_to_string(path).with_context(|| format!("reading {name}"))?;
     let steps = match parse(&text) {
         Ok(s) => s,
-        Err((line, message)) => return Ok(vec![Failure { file: name, line, message }]),
+        Err((line, message)) => {
+            return Ok(vec![Failure {
+                file: name,
+                line,
+                message,
+            }]);
+        }
     };
     let mut replayer = Replayer::new(scripts, faq).await?;
     for (line, step) in &steps {
         if let Err(message) = replayer.step(step).await {
-            return Ok(vec![Failure { file: name, line: *line, message }]);
+            return Ok(vec![Failure {
+                file: name,
+                line: *line,
+                message,
+            }]);
         }
     }
     replayer.app.store.close().await;

@@ -154,7 +154,11 @@ struct Source<'a> {
 impl Source<'_> {
     fn line_of(&self, offset: usize) -> usize {
         let end = offset.min(self.text.len());
-        self.text.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() + 1
+        self.text.as_bytes()[..end]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()
+            + 1
     }
     fn error(&mut self, offset: usize, message: impl Into<String>) {
         let line = self.line_of(offset);
@@ -182,7 +186,10 @@ impl Source<'_> {
         let (zh, en) = (get(&raw.get_ref().zh), get(&raw.get_ref().en));
         for (value, code) in [(&zh, "zh"), (&en, "en")] {
             if value.is_empty() {
-                self.error(offset, format!("missing translation: {what} has no `{code}` text"));
+                self.error(
+                    offset,
+                    format!("missing translation: {what} has no `{code}` text"),
+                );
             }
         }
         Text { zh, en }
@@ -233,24 +240,39 @@ fn load_settings(dir: &Path, errors: &mut Vec<ScriptError>) -> Option<Settings> 
     if let Some(lang) = &raw.default_lang {
         match Lang::parse(lang.get_ref()) {
             Some(l) => default_lang = l,
-            None => src.error(lang.span().start, format!("unknown language `{}` (zh or en)", lang.get_ref())),
+            None => src.error(
+                lang.span().start,
+                format!("unknown language `{}` (zh or en)", lang.get_ref()),
+            ),
         }
     }
     let mut timezone = chrono_tz::Asia::Shanghai;
     if let Some(tz) = &raw.timezone {
         match tz.get_ref().parse::<chrono_tz::Tz>() {
             Ok(t) => timezone = t,
-            Err(_) => src.error(tz.span().start, format!("unknown time zone `{}`", tz.get_ref())),
+            Err(_) => src.error(
+                tz.span().start,
+                format!("unknown time zone `{}`", tz.get_ref()),
+            ),
         }
     }
-    let feedback = raw.feedback.unwrap_or(RawFeedback { reply_hours: None, category: Vec::new() });
+    let feedback = raw.feedback.unwrap_or(RawFeedback {
+        reply_hours: None,
+        category: Vec::new(),
+    });
     let mut categories = Vec::new();
     let mut seen = HashSet::new();
     for cat in &feedback.category {
         if !seen.insert(cat.key.get_ref().clone()) {
-            src.error(cat.key.span().start, format!("duplicate id: feedback category `{}`", cat.key.get_ref()));
+            src.error(
+                cat.key.span().start,
+                format!("duplicate id: feedback category `{}`", cat.key.get_ref()),
+            );
         }
-        let label = src.text(&cat.label, &format!("feedback category `{}` label", cat.key.get_ref()));
+        let label = src.text(
+            &cat.label,
+            &format!("feedback category `{}` label", cat.key.get_ref()),
+        );
         let keywords = cat.keywords.iter().map(|k| k.to_lowercase()).collect();
         categories.push((cat.key.get_ref().clone(), label, keywords));
     }
@@ -274,18 +296,32 @@ fn load_forms(dir: &Path, errors: &mut Vec<ScriptError>) -> Vec<Form> {
     let mut seen_kinds = HashSet::new();
     for rf in &raw.form {
         let kind_at = rf.kind.span().start;
-        let Some(kind) = ReportKind::parse(rf.kind.get_ref()).filter(|k| k.as_str() == rf.kind.get_ref()) else {
-            src.error(kind_at, format!("unknown report kind `{}` (noid, item, person, fraud, tip, lost)", rf.kind.get_ref()));
+        let Some(kind) =
+            ReportKind::parse(rf.kind.get_ref()).filter(|k| k.as_str() == rf.kind.get_ref())
+        else {
+            src.error(
+                kind_at,
+                format!(
+                    "unknown report kind `{}` (noid, item, person, fraud, tip, lost)",
+                    rf.kind.get_ref()
+                ),
+            );
             continue;
         };
         if !seen_kinds.insert(kind) {
-            src.error(kind_at, format!("duplicate id: form `{}` is defined twice", kind.as_str()));
+            src.error(
+                kind_at,
+                format!("duplicate id: form `{}` is defined twice", kind.as_str()),
+            );
         }
         let mut who = Vec::new();
         for role in rf.who.get_ref() {
             match Role::parse(role).filter(|r| matches!(r, Role::Resident | Role::Liaison)) {
                 Some(r) => who.push(r),
-                None => src.error(rf.who.span().start, format!("unknown role `{role}` in who (resident, liaison)")),
+                None => src.error(
+                    rf.who.span().start,
+                    format!("unknown role `{role}` in who (resident, liaison)"),
+                ),
             }
         }
         let title = src.text(&rf.title, &format!("form `{}` title", kind.as_str()));
@@ -298,9 +334,18 @@ fn load_forms(dir: &Path, errors: &mut Vec<ScriptError>) -> Vec<Form> {
             }
         }
         if !fields.iter().any(|f| f.required) {
-            src.error(kind_at, format!("form `{}` has no required field", kind.as_str()));
+            src.error(
+                kind_at,
+                format!("form `{}` has no required field", kind.as_str()),
+            );
         }
-        forms.push(Form { kind, who, title, summary, fields });
+        forms.push(Form {
+            kind,
+            who,
+            title,
+            summary,
+            fields,
+        });
     }
     for kind in ReportKind::ALL {
         if !seen_kinds.contains(&kind) {
@@ -310,14 +355,28 @@ fn load_forms(dir: &Path, errors: &mut Vec<ScriptError>) -> Vec<Form> {
     forms
 }
 
-fn check_field(src: &mut Source<'_>, kind: ReportKind, raw: &RawField, seen: &mut HashSet<String>) -> Option<Field> {
+fn check_field(
+    src: &mut Source<'_>,
+    kind: ReportKind,
+    raw: &RawField,
+    seen: &mut HashSet<String>,
+) -> Option<Field> {
     let key = raw.key.get_ref().clone();
     let key_at = raw.key.span().start;
     if !seen.insert(key.clone()) {
-        src.error(key_at, format!("duplicate id: field `{key}` appears twice in form `{}`", kind.as_str()));
+        src.error(
+            key_at,
+            format!(
+                "duplicate id: field `{key}` appears twice in form `{}`",
+                kind.as_str()
+            ),
+        );
     }
     if key.is_empty() || !key.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') {
-        src.error(key_at, format!("field key `{key}` must be lower-case letters and `_`"));
+        src.error(
+            key_at,
+            format!("field key `{key}` must be lower-case letters and `_`"),
+        );
     }
     let field_type = FieldType::parse(raw.field_type.get_ref());
     if field_type.is_none() {
@@ -329,14 +388,26 @@ fn check_field(src: &mut Source<'_>, kind: ReportKind, raw: &RawField, seen: &mu
             ),
         );
     }
-    let pattern = raw.pattern.as_ref().and_then(|p| match Regex::new(p.get_ref()) {
-        Ok(re) => Some(re),
-        Err(e) => {
-            let first = e.to_string().lines().last().unwrap_or("invalid").trim().to_owned();
-            src.error(p.span().start, format!("bad regex in field `{key}`: {first}"));
-            None
-        }
-    });
+    let pattern = raw
+        .pattern
+        .as_ref()
+        .and_then(|p| match Regex::new(p.get_ref()) {
+            Ok(re) => Some(re),
+            Err(e) => {
+                let first = e
+                    .to_string()
+                    .lines()
+                    .last()
+                    .unwrap_or("invalid")
+                    .trim()
+                    .to_owned();
+                src.error(
+                    p.span().start,
+                    format!("bad regex in field `{key}`: {first}"),
+                );
+                None
+            }
+        });
     let what = format!("field `{key}` of form `{}`", kind.as_str());
     let label = src.text(&raw.label, &format!("{what} label"));
     let prompt = src.text(&raw.prompt, &format!("{what} prompt"));
@@ -344,10 +415,19 @@ fn check_field(src: &mut Source<'_>, kind: ReportKind, raw: &RawField, seen: &mu
     let mut seen_options = HashSet::new();
     for opt in &raw.option {
         if !seen_options.insert(opt.key.get_ref().clone()) {
-            src.error(opt.key.span().start, format!("duplicate id: option `{}` in {what}", opt.key.get_ref()));
+            src.error(
+                opt.key.span().start,
+                format!("duplicate id: option `{}` in {what}", opt.key.get_ref()),
+            );
         }
-        let label = src.text(&opt.label, &format!("option `{}` of {what}", opt.key.get_ref()));
-        options.push(FieldOption { key: opt.key.get_ref().clone(), label });
+        let label = src.text(
+            &opt.label,
+            &format!("option `{}` of {what}", opt.key.get_ref()),
+        );
+        options.push(FieldOption {
+            key: opt.key.get_ref().clone(),
+            label,
+        });
     }
     let field_type = field_type?;
     if matches!(field_type, FieldType::Choice | FieldType::MultiChoice) && options.is_empty() {
@@ -384,10 +464,18 @@ fn load_faq(dir: &Path, errors: &mut Vec<ScriptError>) -> Vec<Faq> {
         let kw = rf.keywords.get_ref();
         for (list, code) in [(&kw.zh, "zh"), (&kw.en, "en")] {
             if list.iter().all(|k| k.trim().is_empty()) {
-                src.error(rf.keywords.span().start, format!("missing translation: faq `{id}` has no `{code}` keywords"));
+                src.error(
+                    rf.keywords.span().start,
+                    format!("missing translation: faq `{id}` has no `{code}` keywords"),
+                );
             }
         }
-        let clean = |v: &Vec<String>| v.iter().map(|k| k.trim().to_lowercase()).filter(|k| !k.is_empty()).collect();
+        let clean = |v: &Vec<String>| {
+            v.iter()
+                .map(|k| k.trim().to_lowercase())
+                .filter(|k| !k.is_empty())
+                .collect()
+        };
         entries.push(Faq {
             id,
             question,
@@ -419,18 +507,27 @@ fn load_tips(dir: &Path, errors: &mut Vec<ScriptError>) -> (BTreeMap<String, Tex
             src.error(rt.id.span().start, format!("duplicate id: tip `{id}`"));
         }
         if !suits.contains_key(rt.suit.get_ref()) {
-            src.error(rt.suit.span().start, format!("unknown suit `{}` in tip `{id}`", rt.suit.get_ref()));
+            src.error(
+                rt.suit.span().start,
+                format!("unknown suit `{}` in tip `{id}`", rt.suit.get_ref()),
+            );
         }
         let text = src.text(&rt.text, &format!("tip `{id}`"));
-        tips.push(Tip { id, suit: rt.suit.get_ref().clone(), text });
+        tips.push(Tip {
+            id,
+            suit: rt.suit.get_ref().clone(),
+            text,
+        });
     }
     (suits, tips)
 }
 
 type RawTemplateFile = BTreeMap<String, BTreeMap<String, Spanned<String>>>;
+type FlatTemplates = BTreeMap<String, (usize, String)>;
 
 fn load_templates(dir: &Path, errors: &mut Vec<ScriptError>) -> Templates {
-    let mut files: Vec<(PathBuf, String, BTreeMap<String, (usize, String)>)> = Vec::new();
+    // (path, flattened `section.key` → (line, text)) per language file.
+    let mut files: Vec<(PathBuf, FlatTemplates)> = Vec::new();
     for name in ["templates/zh-CN.toml", "templates/en.toml"] {
         let Some(mut src) = open(dir, name, errors) else {
             continue;
@@ -445,26 +542,39 @@ fn load_templates(dir: &Path, errors: &mut Vec<ScriptError>) -> Templates {
                 flat.insert(format!("{section}.{key}"), (line, value.into_inner()));
             }
         }
-        files.push((src.path.clone(), src.text.clone(), flat));
+        files.push((src.path.clone(), flat));
     }
     if files.len() != 2 {
         return Templates::default();
     }
     let (zh_path, en_path) = (files[0].0.clone(), files[1].0.clone());
-    let (zh, en) = (&files[0].2, &files[1].2);
+    let (zh, en) = (&files[0].1, &files[1].1);
     let push = |errors: &mut Vec<ScriptError>, file: &Path, line: usize, message: String| {
-        errors.push(ScriptError { file: file.to_path_buf(), line, message });
+        errors.push(ScriptError {
+            file: file.to_path_buf(),
+            line,
+            message,
+        });
     };
     for (key, (line, text)) in zh {
         match en.get(key) {
-            None => push(errors, &zh_path, *line, format!("missing translation: `{key}` has no en text in templates/en.toml")),
+            None => push(
+                errors,
+                &zh_path,
+                *line,
+                format!("missing translation: `{key}` has no en text in templates/en.toml"),
+            ),
             Some((en_line, en_text)) => {
                 if placeholders(text) != placeholders(en_text) {
                     push(
                         errors,
                         &en_path,
                         *en_line,
-                        format!("placeholders of `{key}` differ between zh-CN {:?} and en {:?}", placeholders(text), placeholders(en_text)),
+                        format!(
+                            "placeholders of `{key}` differ between zh-CN {:?} and en {:?}",
+                            placeholders(text),
+                            placeholders(en_text)
+                        ),
                     );
                 }
             }
@@ -472,16 +582,32 @@ fn load_templates(dir: &Path, errors: &mut Vec<ScriptError>) -> Templates {
     }
     for (key, (line, _)) in en {
         if !zh.contains_key(key) {
-            push(errors, &en_path, *line, format!("missing translation: `{key}` has no zh text in templates/zh-CN.toml"));
+            push(
+                errors,
+                &en_path,
+                *line,
+                format!("missing translation: `{key}` has no zh text in templates/zh-CN.toml"),
+            );
         }
     }
     for key in REQUIRED_KEYS {
         if !zh.contains_key(*key) && !en.contains_key(*key) {
-            push(errors, &en_path, 1, format!("template `{key}` is missing (the bot uses it)"));
+            push(
+                errors,
+                &en_path,
+                1,
+                format!("template `{key}` is missing (the bot uses it)"),
+            );
         }
     }
     Templates {
-        zh: zh.iter().map(|(k, (_, v))| (k.clone(), v.clone())).collect(),
-        en: en.iter().map(|(k, (_, v))| (k.clone(), v.clone())).collect(),
+        zh: zh
+            .iter()
+            .map(|(k, (_, v))| (k.clone(), v.clone()))
+            .collect(),
+        en: en
+            .iter()
+            .map(|(k, (_, v))| (k.clone(), v.clone()))
+            .collect(),
     }
 }

@@ -8,5 +8,5 @@ mod model;
 mod templates;
 
 pub use check::{ScriptError, load};
-pub use model::{Faq, Field, FieldType, FieldOption, Form, Scripts, Settings, Text, Tip};
+pub use model::{Faq, Field, FieldOption, FieldType, Form, Scripts, Settings, Text, Tip};
 pub use templates::Templates;

@@ -26,7 +26,7 @@ pub const REQUIRED_KEYS: &[&str] = &[
     "common.not_your_button",
     "common.missing_text",
     "common.no_station",
-    "common.dm_only_data",
+    "common.open_private_chat",
     "help.header",
     "help.footer",
     "help.role_resident",
@@ -67,6 +67,7 @@ pub const REQUIRED_KEYS: &[&str] = &[
     "answer.already",
     "answer.relayed",
     "answer.to_asker",
+    "answer.to_feedback",
     "report.usage",
     "report.unknown_kind",
     "report.not_allowed",
@@ -230,7 +231,10 @@ mod tests {
     fn every_template_key_used_in_the_source_is_required() {
         let pattern = regex::Regex::new(r#"(?:msg|tr|render)\([^"]*"([a-z_]+\.[a-z_]+)""#).unwrap();
         let mut missing = Vec::new();
-        for entry in walk(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/src"))) {
+        for entry in walk(std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/src"
+        ))) {
             let source = std::fs::read_to_string(&entry).unwrap();
             for cap in pattern.captures_iter(&source) {
                 let key = &cap[1];
@@ -239,7 +243,10 @@ mod tests {
                 }
             }
         }
-        assert!(missing.is_empty(), "keys used but not in REQUIRED_KEYS: {missing:?}");
+        assert!(
+            missing.is_empty(),
+            "keys used but not in REQUIRED_KEYS: {missing:?}"
+        );
     }
 
     fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {

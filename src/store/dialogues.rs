@@ -18,8 +18,14 @@ pub async fn get(conn: &mut Conn, person_id: i64) -> Result<Option<StoredDialogu
         .fetch_optional(conn)
         .await
         .context("loading dialogue")?;
-    row.map(|r| Ok(StoredDialogue { nonce: col(&r, "nonce")?, state: col(&r, "state")?, updated_at: col(&r, "updated_at")? }))
-        .transpose()
+    row.map(|r| {
+        Ok(StoredDialogue {
+            nonce: col(&r, "nonce")?,
+            state: col(&r, "state")?,
+            updated_at: col(&r, "updated_at")?,
+        })
+    })
+    .transpose()
 }
 
 pub async fn put(conn: &mut Conn, person_id: i64, nonce: i64, state: &str, now: i64) -> Result<()> {
@@ -38,12 +44,20 @@ pub async fn put(conn: &mut Conn, person_id: i64, nonce: i64, state: &str, now: 
 }
 
 pub async fn delete(conn: &mut Conn, person_id: i64) -> Result<()> {
-    sqlx::query("DELETE FROM dialogues WHERE person_id = $1").bind(person_id).execute(conn).await.context("ending dialogue")?;
+    sqlx::query("DELETE FROM dialogues WHERE person_id = $1")
+        .bind(person_id)
+        .execute(conn)
+        .await
+        .context("ending dialogue")?;
     Ok(())
 }
 
 /// Drops dialogues untouched since `before`; returns how many.
 pub async fn expire(conn: &mut Conn, before: i64) -> Result<u64> {
-    let done = sqlx::query("DELETE FROM dialogues WHERE updated_at < $1").bind(before).execute(conn).await.context("expiring dialogues")?;
+    let done = sqlx::query("DELETE FROM dialogues WHERE updated_at < $1")
+        .bind(before)
+        .execute(conn)
+        .await
+        .context("expiring dialogues")?;
     Ok(done.rows_affected())
 }

@@ -20,7 +20,8 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<Group> {
     let kind: String = col(r, "kind")?;
     Ok(Group {
         id: col(r, "id")?,
-        platform: Platform::parse(&platform).with_context(|| format!("unknown platform {platform}"))?,
+        platform: Platform::parse(&platform)
+            .with_context(|| format!("unknown platform {platform}"))?,
         chat_id: col(r, "chat_id")?,
         kind: GroupKind::parse(&kind).with_context(|| format!("unknown group kind {kind}"))?,
         station_id: col(r, "station_id")?,
@@ -29,7 +30,14 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<Group> {
 }
 
 /// Links (or re-links) a chat to a station with a kind; returns the group id.
-pub async fn link(conn: &mut Conn, platform: Platform, chat_id: &str, kind: GroupKind, station: &str, now: i64) -> Result<i64> {
+pub async fn link(
+    conn: &mut Conn,
+    platform: Platform,
+    chat_id: &str,
+    kind: GroupKind,
+    station: &str,
+    now: i64,
+) -> Result<i64> {
     let row = sqlx::query(
         "INSERT INTO groups (platform, chat_id, kind, station_id, active, created_at) VALUES ($1, $2, $3, $4, 1, $5) \
          ON CONFLICT (platform, chat_id) DO UPDATE SET kind = excluded.kind, station_id = excluded.station_id, active = 1 \
@@ -57,7 +65,11 @@ pub async fn find(conn: &mut Conn, platform: Platform, chat_id: &str) -> Result<
 }
 
 /// Active groups of a station, optionally of one kind.
-pub async fn of_station(conn: &mut Conn, station: &str, kind: Option<GroupKind>) -> Result<Vec<Group>> {
+pub async fn of_station(
+    conn: &mut Conn,
+    station: &str,
+    kind: Option<GroupKind>,
+) -> Result<Vec<Group>> {
     let rows = sqlx::query(
         "SELECT id, platform, chat_id, kind, station_id, active FROM groups \
          WHERE station_id = $1 AND active = 1 AND ($2 IS NULL OR kind = $2) ORDER BY id",

@@ -46,10 +46,16 @@ pub struct Store {
     backend: Backend,
 }
 
-const SQLITE_MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "foundation", include_str!("../../migrations/sqlite/0001_foundation.sql"))];
-const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "foundation", include_str!("../../migrations/postgres/0001_foundation.sql"))];
+const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[(
+    1,
+    "foundation",
+    include_str!("../../migrations/sqlite/0001_foundation.sql"),
+)];
+const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[(
+    1,
+    "foundation",
+    include_str!("../../migrations/postgres/0001_foundation.sql"),
+)];
 
 fn install_drivers() {
     static ONCE: Once = Once::new();
@@ -73,10 +79,16 @@ impl Store {
                 let memory = url.contains(":memory:");
                 let mut url = url.to_owned();
                 if !memory {
-                    let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+                    let path = url
+                        .trim_start_matches("sqlite://")
+                        .trim_start_matches("sqlite:");
                     let path = path.split('?').next().unwrap_or(path);
-                    if let Some(dir) = Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
-                        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+                    if let Some(dir) = Path::new(path)
+                        .parent()
+                        .filter(|d| !d.as_os_str().is_empty())
+                    {
+                        std::fs::create_dir_all(dir)
+                            .with_context(|| format!("creating {}", dir.display()))?;
                     }
                     if !url.contains('?') {
                         url.push_str("?mode=rwc");
@@ -137,7 +149,13 @@ impl Store {
         let migrations = list
             .iter()
             .map(|(version, name, sql)| {
-                Migration::new(*version, Cow::Borrowed(*name), MigrationType::Simple, sqlx::SqlSafeStr::into_sql_str(*sql), false)
+                Migration::new(
+                    *version,
+                    Cow::Borrowed(*name),
+                    MigrationType::Simple,
+                    sqlx::SqlSafeStr::into_sql_str(*sql),
+                    false,
+                )
             })
             .collect();
         Migrator::with_migrations(migrations)
@@ -166,5 +184,6 @@ where
     T: sqlx::Decode<'r, Any> + sqlx::Type<Any>,
 {
     use sqlx::Row;
-    row.try_get(name).with_context(|| format!("reading column {name}"))
+    row.try_get(name)
+        .with_context(|| format!("reading column {name}"))
 }

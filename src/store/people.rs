@@ -73,7 +73,11 @@ pub async fn upsert(conn: &mut Conn, p: &NewPerson<'_>, now: i64) -> Result<i64>
 
 pub async fn by_id(conn: &mut Conn, id: i64) -> Result<Option<Person>> {
     let sql = format!("SELECT {COLUMNS} FROM people p WHERE p.id = $1");
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(conn).await.context("loading person")?;
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+        .context("loading person")?;
     row.as_ref().map(from_row).transpose()
 }
 
@@ -88,7 +92,11 @@ pub async fn by_handle(conn: &mut Conn, handle: &str) -> Result<Option<Person>> 
 }
 
 /// The person behind a platform identity.
-pub async fn by_identity(conn: &mut Conn, platform: Platform, external_id: &str) -> Result<Option<Person>> {
+pub async fn by_identity(
+    conn: &mut Conn,
+    platform: Platform,
+    external_id: &str,
+) -> Result<Option<Person>> {
     let sql = format!(
         "SELECT {COLUMNS} FROM people p JOIN identities i ON i.person_id = p.id \
          WHERE i.platform = $1 AND i.external_id = $2"
@@ -128,7 +136,12 @@ pub async fn link_identity(
 }
 
 /// Marks an identity as the one the person used last (their DMs go there).
-pub async fn touch_identity(conn: &mut Conn, platform: Platform, external_id: &str, now: i64) -> Result<()> {
+pub async fn touch_identity(
+    conn: &mut Conn,
+    platform: Platform,
+    external_id: &str,
+    now: i64,
+) -> Result<()> {
     sqlx::query("UPDATE identities SET last_seen_at = $3 WHERE platform = $1 AND external_id = $2")
         .bind(platform.as_str())
         .bind(external_id)
@@ -151,7 +164,15 @@ pub async fn dm_target(conn: &mut Conn, person_id: i64) -> Result<Option<(Platfo
     .context("loading DM target")?;
     let Some(row) = row else { return Ok(None) };
     let platform: String = col(&row, "platform")?;
-    Ok(Platform::parse(&platform).map(|p| (p, col::<Option<String>>(&row, "dm_chat").ok().flatten().unwrap_or_default())))
+    Ok(Platform::parse(&platform).map(|p| {
+        (
+            p,
+            col::<Option<String>>(&row, "dm_chat")
+                .ok()
+                .flatten()
+                .unwrap_or_default(),
+        )
+    }))
 }
 
 pub async fn set_lang(conn: &mut Conn, person_id: i64, lang: Lang) -> Result<()> {
@@ -176,7 +197,12 @@ pub async fn adopt_station(conn: &mut Conn, person_id: i64, station: &str) -> Re
 }
 
 /// Officers (and admins) of a station, optionally only those on `beat` or only duty officers.
-pub async fn staff(conn: &mut Conn, station: &str, beat: Option<&str>, duty_only: bool) -> Result<Vec<Person>> {
+pub async fn staff(
+    conn: &mut Conn,
+    station: &str,
+    beat: Option<&str>,
+    duty_only: bool,
+) -> Result<Vec<Person>> {
     let sql = format!(
         "SELECT {COLUMNS} FROM people p WHERE p.station_id = $1 AND p.role IN ('officer', 'admin') \
          AND ($2 IS NULL OR p.beat = $2) AND ($3 = 0 OR p.duty = 1) ORDER BY p.id"

@@ -11,6 +11,8 @@ pub struct Question {
     pub asker_id: i64,
     pub text: String,
     pub answered: bool,
+    /// Set for feedback (its category), `None` for a question.
+    pub category: Option<String>,
 }
 
 /// Queues a question, or feedback when `category` (and its reply deadline `due_at`) is set.
@@ -39,11 +41,13 @@ pub async fn insert(
 }
 
 pub async fn get(conn: &mut Conn, id: i64) -> Result<Option<Question>> {
-    let row = sqlx::query("SELECT id, station_id, asker_id, text, answered_at FROM questions WHERE id = $1")
-        .bind(id)
-        .fetch_optional(conn)
-        .await
-        .context("loading question")?;
+    let row = sqlx::query(
+        "SELECT id, station_id, asker_id, text, answered_at, category FROM questions WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await
+    .context("loading question")?;
     row.map(|r| {
         Ok(Question {
             id: col(&r, "id")?,
@@ -51,6 +55,7 @@ pub async fn get(conn: &mut Conn, id: i64) -> Result<Option<Question>> {
             asker_id: col(&r, "asker_id")?,
             text: col(&r, "text")?,
             answered: col::<Option<i64>>(&r, "answered_at")?.is_some(),
+            category: col(&r, "category")?,
         })
     })
     .transpose()

@@ -51,7 +51,10 @@ pub async fn get(conn: &mut Conn, id: &str) -> Result<Option<Station>> {
 
 /// All station ids, in order.
 pub async fn list(conn: &mut Conn) -> Result<Vec<String>> {
-    let rows = sqlx::query("SELECT id FROM stations ORDER BY id").fetch_all(conn).await.context("listing stations")?;
+    let rows = sqlx::query("SELECT id FROM stations ORDER BY id")
+        .fetch_all(conn)
+        .await
+        .context("listing stations")?;
     rows.iter().map(|r| col(r, "id")).collect()
 }
 
@@ -67,17 +70,24 @@ pub async fn ensure_beat(conn: &mut Conn, station: &str, beat: &str) -> Result<(
 }
 
 /// The hotel of that name in the station, created (or moved to `beat`) as needed.
-pub async fn ensure_hotel(conn: &mut Conn, station: &str, name: &str, beat: Option<&str>) -> Result<i64> {
+pub async fn ensure_hotel(
+    conn: &mut Conn,
+    station: &str,
+    name: &str,
+    beat: Option<&str>,
+) -> Result<i64> {
     if let Some(beat) = beat {
         ensure_beat(&mut *conn, station, beat).await?;
     }
-    sqlx::query("INSERT INTO hotels (station_id, name, beat) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
-        .bind(station)
-        .bind(name)
-        .bind(beat)
-        .execute(&mut *conn)
-        .await
-        .context("inserting hotel")?;
+    sqlx::query(
+        "INSERT INTO hotels (station_id, name, beat) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+    )
+    .bind(station)
+    .bind(name)
+    .bind(beat)
+    .execute(&mut *conn)
+    .await
+    .context("inserting hotel")?;
     if let Some(beat) = beat {
         sqlx::query("UPDATE hotels SET beat = $3 WHERE station_id = $1 AND name = $2")
             .bind(station)

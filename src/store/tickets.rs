@@ -83,7 +83,11 @@ pub async fn insert(conn: &mut Conn, t: &NewTicket<'_>, now: i64) -> Result<i64>
 
 pub async fn get(conn: &mut Conn, id: i64) -> Result<Option<Ticket>> {
     let sql = format!("SELECT {COLUMNS} FROM tickets WHERE id = $1");
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(conn).await.context("loading ticket")?;
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+        .context("loading ticket")?;
     row.as_ref().map(from_row).transpose()
 }
 
@@ -129,7 +133,12 @@ pub async fn resolve(conn: &mut Conn, id: i64, officer: i64, text: &str, now: i6
 }
 
 pub async fn assign(conn: &mut Conn, id: i64, officer: i64) -> Result<()> {
-    sqlx::query("UPDATE tickets SET assignee_id = $2 WHERE id = $1").bind(id).bind(officer).execute(conn).await.context("assigning ticket")?;
+    sqlx::query("UPDATE tickets SET assignee_id = $2 WHERE id = $1")
+        .bind(id)
+        .bind(officer)
+        .execute(conn)
+        .await
+        .context("assigning ticket")?;
     Ok(())
 }
 
@@ -145,7 +154,15 @@ pub async fn rate(conn: &mut Conn, id: i64, rating: i64) -> Result<bool> {
 }
 
 /// Appends to the ticket's history.
-pub async fn log(conn: &mut Conn, ticket: i64, actor: Option<i64>, platform: &str, action: &str, detail: Option<&str>, now: i64) -> Result<()> {
+pub async fn log(
+    conn: &mut Conn,
+    ticket: i64,
+    actor: Option<i64>,
+    platform: &str,
+    action: &str,
+    detail: Option<&str>,
+    now: i64,
+) -> Result<()> {
     sqlx::query("INSERT INTO ticket_events (ticket_id, at, actor_id, platform, action, detail) VALUES ($1, $2, $3, $4, $5, $6)")
         .bind(ticket)
         .bind(now)

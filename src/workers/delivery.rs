@@ -22,7 +22,10 @@ const BATCH: i64 = 64;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DeliveryError {
     /// Worth trying again: after the platform's `retry_after`, or after our backoff.
-    Retry { after_ms: Option<i64>, reason: String },
+    Retry {
+        after_ms: Option<i64>,
+        reason: String,
+    },
     /// Will never work (chat gone, bot removed): dead-letter now.
     Permanent(String),
 }
@@ -31,7 +34,11 @@ pub enum DeliveryError {
 pub trait Deliverer: Send + Sync {
     /// Sends `message` (or, with `edit_target`, replaces that earlier platform message) and
     /// returns the platform's id of the message.
-    fn deliver(&self, message: &Message, edit_target: Option<&str>) -> impl Future<Output = Result<String, DeliveryError>> + Send;
+    fn deliver(
+        &self,
+        message: &Message,
+        edit_target: Option<&str>,
+    ) -> impl Future<Output = Result<String, DeliveryError>> + Send;
 }
 
 /// Exponential backoff: 1 s, 2 s, 4 s … capped at 5 minutes.
@@ -41,7 +48,11 @@ pub fn backoff_ms(attempts: i64) -> i64 {
 }
 
 /// Delivers one batch of due messages; returns how many were attempted.
-pub async fn deliver_due<D: Deliverer>(app: &App, platform: Platform, deliverer: &D) -> Result<usize> {
+pub async fn deliver_due<D: Deliverer>(
+    app: &App,
+    platform: Platform,
+    deliverer: &D,
+) -> Result<usize> {
     let now = app.now();
     let batch = outbox::claim(&app.store, platform, now, BATCH, LEASE_MS).await?;
     for message in &batch {
@@ -58,7 +69,16 @@ async fn attempt<D: Deliverer>(app: &App, message: &Message, deliverer: &D) -> R
             tx.commit().await?;
             if target.is_none() {
                 let mut tx = app.store.begin().await?;
-                settle_failure(app, &mut tx, message, DeliveryError::Retry { after_ms: None, reason: "original not delivered yet".into() }).await?;
+                settle_failure(
+                    app,
+                    &mut tx,
+                    message,
+                    DeliveryError::Retry {
+                        after_ms: None,
+                        reason: "original not delivered yet".into(),
+                    },
+                )
+                .await?;
                 tx.commit().await?;
                 return Ok(());
             }
@@ -70,19 +90,32 @@ async fn attempt<D: Deliverer>(app: &App, message: &Message, deliverer: &D) -> R
     let now = app.now();
     let mut tx = app.store.begin().await?;
     match outcome {
-        Ok(platform_id) => outbox::mark_delivered(&mut tx, message.id, Some(&platform_id), now).await?,
+        Ok(platform_id) => {
+            outbox::mark_delivered(&mut tx, message.id, Some(&platform_id), now).await?
+        }
         Err(e) => settle_failure(app, &mut tx, message, e).await?,
     }
     if let Some(alert_id) = message.alert_id
         && let Some(summary) = summary_if_done(&mut tx, &app.scripts, alert_id).await?
     {
-        enqueue(&mut tx, &[summary], &format!("alert-summary:{alert_id}"), now).await?;
+        enqueue(
+            &mut tx,
+            &[summary],
+            &format!("alert-summary:{alert_id}"),
+            now,
+        )
+        .await?;
     }
     tx.commit().await?;
     Ok(())
 }
 
-async fn settle_failure(app: &App, tx: &mut crate::store::Tx, message: &Message, error: DeliveryError) -> Result<()> {
+async fn settle_failure(
+    app: &App,
+    tx: &mut crate::store::Tx,
+    message: &Message,
+    error: DeliveryError,
+) -> Result<()> {
     let now = app.now();
     match error {
         DeliveryError::Permanent(reason) => {
@@ -113,7 +146,12 @@ pub async fn drain<D: Deliverer>(app: &App, platform: Platform, deliverer: &D) -
 }
 
 /// The worker loop: deliver, then sleep briefly when idle, until `shutdown` fires.
-pub async fn run<D: Deliverer>(app: App, platform: Platform, deliverer: D, mut shutdown: tokio::sync::watch::Receiver<bool>) -> Result<()> {
+pub async fn run<D: Deliverer>(
+    app: App,
+    platform: Platform,
+    deliverer: D,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+) -> Result<()> {
     loop {
         let n = match deliver_due(&app, platform, &deliverer).await {
             Ok(n) => n,

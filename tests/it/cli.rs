@@ -7,7 +7,8 @@ use super::harness;
 
 fn beatbot(dir: &Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_beatbot"));
-    cmd.current_dir(dir).env("BEATBOT_SCRIPTS_DIR", harness::root().join("bot-scripts"));
+    cmd.current_dir(dir)
+        .env("BEATBOT_SCRIPTS_DIR", harness::root().join("bot-scripts"));
     cmd
 }
 
@@ -27,8 +28,16 @@ fn copy_dir(from: &Path, to: &Path) {
 #[test]
 fn scripts_check_accepts_the_shipped_scripts() {
     let dir = tempfile::tempdir().unwrap();
-    let out = beatbot(dir.path()).args(["scripts", "check"]).arg(harness::root().join("bot-scripts")).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    let out = beatbot(dir.path())
+        .args(["scripts", "check"])
+        .arg(harness::root().join("bot-scripts"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
 }
 
 #[test]
@@ -37,22 +46,43 @@ fn scripts_check_reports_every_error_with_file_and_line() {
     let scripts = dir.path().join("bad-scripts");
     copy_dir(&harness::root().join("bot-scripts"), &scripts);
     let forms = std::fs::read_to_string(scripts.join("forms.toml")).unwrap();
-    let forms = forms.replacen("type = \"room\"", "type = \"roomz\"", 1).replacen("pattern = '^[A-Za-z0-9-]{1,8}$'", "pattern = '^[A-Z'", 1);
+    let forms = forms
+        .replacen("type = \"room\"", "type = \"roomz\"", 1)
+        .replacen("pattern = '^[A-Za-z0-9-]{1,8}$'", "pattern = '^[A-Z'", 1);
     std::fs::write(scripts.join("forms.toml"), forms).unwrap();
     let tips = std::fs::read_to_string(scripts.join("tips.toml")).unwrap();
     let tips = tips.replacen("id = \"theft-02\"", "id = \"theft-01\"", 1);
     std::fs::write(scripts.join("tips.toml"), tips).unwrap();
     let en = std::fs::read_to_string(scripts.join("templates/en.toml")).unwrap();
-    std::fs::write(scripts.join("templates/en.toml"), en.replacen("list_empty = ", "list_empty_x = ", 1)).unwrap();
+    std::fs::write(
+        scripts.join("templates/en.toml"),
+        en.replacen("list_empty = ", "list_empty_x = ", 1),
+    )
+    .unwrap();
 
-    let out = beatbot(dir.path()).args(["scripts", "check"]).arg(&scripts).output().unwrap();
+    let out = beatbot(dir.path())
+        .args(["scripts", "check"])
+        .arg(&scripts)
+        .output()
+        .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{text}");
-    let has = |file: &str, what: &str| text.lines().any(|l| l.contains(file) && l.split(':').nth(1).is_some_and(|n| n.parse::<usize>().is_ok()) && l.contains(what));
+    let has = |file: &str, what: &str| {
+        text.lines().any(|l| {
+            l.contains(file)
+                && l.split(':')
+                    .nth(1)
+                    .is_some_and(|n| n.parse::<usize>().is_ok())
+                && l.contains(what)
+        })
+    };
     assert!(has("forms.toml", "unknown field type `roomz`"), "{text}");
     assert!(has("forms.toml", "bad regex"), "{text}");
     assert!(has("tips.toml", "duplicate id: tip `theft-01`"), "{text}");
-    assert!(has("zh-CN.toml", "missing translation: `ticket.list_empty`"), "{text}");
+    assert!(
+        has("zh-CN.toml", "missing translation: `ticket.list_empty`"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -61,20 +91,39 @@ fn demo_refuses_invalid_scripts() {
     let scripts = dir.path().join("s");
     copy_dir(&harness::root().join("bot-scripts"), &scripts);
     std::fs::write(scripts.join("faq.toml"), "[[faq]]\nid = \"x\"\n").unwrap();
-    let out = beatbot(dir.path()).env("BEATBOT_SCRIPTS_DIR", &scripts).arg("demo").output().unwrap();
+    let out = beatbot(dir.path())
+        .env("BEATBOT_SCRIPTS_DIR", &scripts)
+        .arg("demo")
+        .output()
+        .unwrap();
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("faq.toml:"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("faq.toml:"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
 fn demo_runs_its_scenario_and_exits_when_stdin_is_not_a_terminal() {
     let dir = tempfile::tempdir().unwrap();
-    let out = beatbot(dir.path()).arg("demo").stdin(std::process::Stdio::null()).output().unwrap();
+    let out = beatbot(dir.path())
+        .arg("demo")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(text.contains("Ticket #1"), "{text}");
     assert!(text.contains("delivered to 2/2"), "{text}");
-    assert!(dir.path().join("data/demo.db").exists(), "the demo runs on an embedded SQLite file");
+    assert!(
+        dir.path().join("data/demo.db").exists(),
+        "the demo runs on an embedded SQLite file"
+    );
 }
 
 #[test]
@@ -82,20 +131,35 @@ fn a_failing_transcript_prints_file_line_expectation_and_what_was_sent() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("fails.txt");
     std::fs::write(&file, "@station x \"X\" lang=en\n@resident zhang\n\n> dm zhang: /tip\n< dm zhang: /no such words/\n").unwrap();
-    let out = beatbot(dir.path()).arg("replay").arg(&file).output().unwrap();
+    let out = beatbot(dir.path())
+        .arg("replay")
+        .arg(&file)
+        .output()
+        .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(text.contains("fails.txt:5:"), "{text}");
     assert!(text.contains("/no such words/"), "{text}");
-    assert!(text.contains("🃏"), "the messages actually delivered are shown: {text}");
+    assert!(
+        text.contains("🃏"),
+        "the messages actually delivered are shown: {text}"
+    );
 }
 
 #[test]
 fn a_bad_configuration_value_stops_start_up_naming_the_key() {
     let dir = tempfile::tempdir().unwrap();
-    let out = beatbot(dir.path()).env("BEATBOT_TELEGRAM__MODE", "pigeon").args(["scripts", "check"]).output().unwrap();
+    let out = beatbot(dir.path())
+        .env("BEATBOT_TELEGRAM__MODE", "pigeon")
+        .args(["scripts", "check"])
+        .output()
+        .unwrap();
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("telegram.mode"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("telegram.mode"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
@@ -103,16 +167,84 @@ fn admin_commands_set_up_a_station_on_the_default_sqlite_file() {
     let dir = tempfile::tempdir().unwrap();
     let run = |args: &[&str]| {
         let out = beatbot(dir.path()).args(args).output().unwrap();
-        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     };
     run(&["migrate"]);
     run(&["station", "add", "xinhua", "Xinhua Road Station"]);
-    run(&["officer", "add", "wang", "--station", "xinhua", "--beat", "east", "--telegram", "501"]);
-    run(&["liaison", "add", "li", "--station", "xinhua", "--hotel", "Jinjiang Inn", "--beat", "east", "--telegram", "601"]);
-    run(&["group", "link", "--station", "xinhua", "--kind", "liaison", "--telegram", "-1001234"]);
+    run(&[
+        "officer",
+        "add",
+        "wang",
+        "--station",
+        "xinhua",
+        "--beat",
+        "east",
+        "--telegram",
+        "501",
+    ]);
+    run(&[
+        "liaison",
+        "add",
+        "li",
+        "--station",
+        "xinhua",
+        "--hotel",
+        "Jinjiang Inn",
+        "--beat",
+        "east",
+        "--telegram",
+        "601",
+    ]);
+    run(&[
+        "group",
+        "link",
+        "--station",
+        "xinhua",
+        "--kind",
+        "liaison",
+        "--telegram",
+        "-1001234",
+    ]);
     assert!(dir.path().join("data/beatbot.db").exists());
-    let out = beatbot(dir.path()).args(["station", "add", "xinhua", "Again"]).output().unwrap();
+    let out = beatbot(dir.path())
+        .args(["station", "add", "xinhua", "Again"])
+        .output()
+        .unwrap();
     assert!(!out.status.success(), "a duplicate station is refused");
-    let out = beatbot(dir.path()).args(["officer", "add", "zhou", "--station", "nowhere"]).output().unwrap();
+    let out = beatbot(dir.path())
+        .args(["officer", "add", "zhou", "--station", "nowhere"])
+        .output()
+        .unwrap();
     assert!(String::from_utf8_lossy(&out.stderr).contains("no station `nowhere`"));
+}
+
+#[test]
+fn the_documented_example_configuration_loads_and_matches_the_defaults() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = beatbot(dir.path())
+        .arg("--config")
+        .arg(harness::root().join("deploy/beatbot.toml"))
+        .args(["scripts", "check"])
+        .arg(harness::root().join("bot-scripts"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let documented: beatbot::config::Config = toml::from_str(
+        &std::fs::read_to_string(harness::root().join("deploy/beatbot.toml")).unwrap(),
+    )
+    .unwrap();
+    let defaults = beatbot::config::Config::default();
+    assert_eq!(
+        format!("{documented:?}"),
+        format!("{defaults:?}"),
+        "deploy/beatbot.toml documents the real defaults"
+    );
 }

@@ -2,6 +2,7 @@
 //! PostgreSQL, the command line, and property tests of the parser and the dialogue.
 
 mod cli;
+mod delivery;
 mod harness;
 mod properties;
 mod store_contract;

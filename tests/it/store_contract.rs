@@ -16,53 +16,215 @@ async fn contract(store: &Store) {
     let mut tx = store.begin().await.unwrap();
 
     // Stations, hotels, people, identities.
-    assert!(stations::add(&mut tx, "xinhua", "Xinhua Road", Lang::En, 1).await.unwrap());
-    assert!(!stations::add(&mut tx, "xinhua", "again", Lang::En, 1).await.unwrap(), "a taken station id is refused");
-    let hotel = stations::ensure_hotel(&mut tx, "xinhua", "Jinjiang Inn", Some("east")).await.unwrap();
-    assert_eq!(stations::ensure_hotel(&mut tx, "xinhua", "Jinjiang Inn", None).await.unwrap(), hotel);
-    assert_eq!(stations::hotel(&mut tx, hotel).await.unwrap().unwrap().beat.as_deref(), Some("east"));
-    let officer = NewPerson { handle: "wang", role: Role::Officer, station_id: Some("xinhua"), beat: Some("east"), hotel_id: None, duty: false, lang: None };
+    assert!(
+        stations::add(&mut tx, "xinhua", "Xinhua Road", Lang::En, 1)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !stations::add(&mut tx, "xinhua", "again", Lang::En, 1)
+            .await
+            .unwrap(),
+        "a taken station id is refused"
+    );
+    let hotel = stations::ensure_hotel(&mut tx, "xinhua", "Jinjiang Inn", Some("east"))
+        .await
+        .unwrap();
+    assert_eq!(
+        stations::ensure_hotel(&mut tx, "xinhua", "Jinjiang Inn", None)
+            .await
+            .unwrap(),
+        hotel
+    );
+    assert_eq!(
+        stations::hotel(&mut tx, hotel)
+            .await
+            .unwrap()
+            .unwrap()
+            .beat
+            .as_deref(),
+        Some("east")
+    );
+    let officer = NewPerson {
+        handle: "wang",
+        role: Role::Officer,
+        station_id: Some("xinhua"),
+        beat: Some("east"),
+        hotel_id: None,
+        duty: false,
+        lang: None,
+    };
     let wang = people::upsert(&mut tx, &officer, 1).await.unwrap();
-    let liaison = NewPerson { handle: "li", role: Role::Liaison, station_id: Some("xinhua"), beat: None, hotel_id: Some(hotel), duty: false, lang: Some(Lang::Zh) };
+    let liaison = NewPerson {
+        handle: "li",
+        role: Role::Liaison,
+        station_id: Some("xinhua"),
+        beat: None,
+        hotel_id: Some(hotel),
+        duty: false,
+        lang: Some(Lang::Zh),
+    };
     let li = people::upsert(&mut tx, &liaison, 1).await.unwrap();
-    people::link_identity(&mut tx, Platform::Telegram, "601", li, Some("601"), 5).await.unwrap();
-    people::link_identity(&mut tx, Platform::Matrix, "@li:example.org", li, Some("!dm:example.org"), 3).await.unwrap();
-    assert_eq!(people::by_identity(&mut tx, Platform::Telegram, "601").await.unwrap().unwrap().handle, "li");
-    assert_eq!(people::dm_target(&mut tx, li).await.unwrap(), Some((Platform::Telegram, "601".into())), "the identity used last wins");
-    people::touch_identity(&mut tx, Platform::Matrix, "@li:example.org", 9).await.unwrap();
-    assert_eq!(people::dm_target(&mut tx, li).await.unwrap(), Some((Platform::Matrix, "!dm:example.org".into())));
-    let on_beat = people::staff(&mut tx, "xinhua", Some("east"), false).await.unwrap();
+    people::link_identity(&mut tx, Platform::Telegram, "601", li, Some("601"), 5)
+        .await
+        .unwrap();
+    people::link_identity(
+        &mut tx,
+        Platform::Matrix,
+        "@li:example.org",
+        li,
+        Some("!dm:example.org"),
+        3,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        people::by_identity(&mut tx, Platform::Telegram, "601")
+            .await
+            .unwrap()
+            .unwrap()
+            .handle,
+        "li"
+    );
+    assert_eq!(
+        people::dm_target(&mut tx, li).await.unwrap(),
+        Some((Platform::Telegram, "601".into())),
+        "the identity used last wins"
+    );
+    people::touch_identity(&mut tx, Platform::Matrix, "@li:example.org", 9)
+        .await
+        .unwrap();
+    assert_eq!(
+        people::dm_target(&mut tx, li).await.unwrap(),
+        Some((Platform::Matrix, "!dm:example.org".into()))
+    );
+    let on_beat = people::staff(&mut tx, "xinhua", Some("east"), false)
+        .await
+        .unwrap();
     assert_eq!(on_beat.iter().map(|p| p.id).collect::<Vec<_>>(), vec![wang]);
-    assert!(people::staff(&mut tx, "xinhua", None, true).await.unwrap().is_empty(), "nobody is on duty");
+    assert!(
+        people::staff(&mut tx, "xinhua", None, true)
+            .await
+            .unwrap()
+            .is_empty(),
+        "nobody is on duty"
+    );
 
     // Groups.
-    let g = groups::link(&mut tx, Platform::Telegram, "-100", GroupKind::Liaison, "xinhua", 1).await.unwrap();
-    assert_eq!(groups::link(&mut tx, Platform::Telegram, "-100", GroupKind::Community, "xinhua", 2).await.unwrap(), g, "relinking keeps the id");
-    assert_eq!(groups::find(&mut tx, Platform::Telegram, "-100").await.unwrap().unwrap().kind, GroupKind::Community);
-    assert_eq!(groups::of_station(&mut tx, "xinhua", Some(GroupKind::Liaison)).await.unwrap().len(), 0);
+    let g = groups::link(
+        &mut tx,
+        Platform::Telegram,
+        "-100",
+        GroupKind::Liaison,
+        "xinhua",
+        1,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        groups::link(
+            &mut tx,
+            Platform::Telegram,
+            "-100",
+            GroupKind::Community,
+            "xinhua",
+            2
+        )
+        .await
+        .unwrap(),
+        g,
+        "relinking keeps the id"
+    );
+    assert_eq!(
+        groups::find(&mut tx, Platform::Telegram, "-100")
+            .await
+            .unwrap()
+            .unwrap()
+            .kind,
+        GroupKind::Community
+    );
+    assert_eq!(
+        groups::of_station(&mut tx, "xinhua", Some(GroupKind::Liaison))
+            .await
+            .unwrap()
+            .len(),
+        0
+    );
 
     // Inbound dedupe.
-    assert!(inbound::record(&mut tx, Platform::Telegram, "u1", 1).await.unwrap());
-    assert!(!inbound::record(&mut tx, Platform::Telegram, "u1", 2).await.unwrap(), "a re-delivered update is recognised");
-    assert!(inbound::record(&mut tx, Platform::Matrix, "u1", 2).await.unwrap(), "ids are per platform");
+    assert!(
+        inbound::record(&mut tx, Platform::Telegram, "u1", 1)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !inbound::record(&mut tx, Platform::Telegram, "u1", 2)
+            .await
+            .unwrap(),
+        "a re-delivered update is recognised"
+    );
+    assert!(
+        inbound::record(&mut tx, Platform::Matrix, "u1", 2)
+            .await
+            .unwrap(),
+        "ids are per platform"
+    );
 
     // Tickets.
     let fields = BTreeMap::from([("room".to_owned(), "305".to_owned())]);
-    let t = NewTicket { station_id: "xinhua", kind: ReportKind::Noid, hotel_id: Some(hotel), reporter_id: li, assignee_id: None, fields: &fields, origin_group_id: Some(g) };
+    let t = NewTicket {
+        station_id: "xinhua",
+        kind: ReportKind::Noid,
+        hotel_id: Some(hotel),
+        reporter_id: li,
+        assignee_id: None,
+        fields: &fields,
+        origin_group_id: Some(g),
+    };
     let id = tickets::insert(&mut tx, &t, 10).await.unwrap();
-    assert_eq!(tickets::open_for(&mut tx, "xinhua", wang).await.unwrap().len(), 1, "unassigned tickets are in every officer's list");
+    assert_eq!(
+        tickets::open_for(&mut tx, "xinhua", wang)
+            .await
+            .unwrap()
+            .len(),
+        1,
+        "unassigned tickets are in every officer's list"
+    );
     tickets::acknowledge(&mut tx, id, wang, 20).await.unwrap();
-    tickets::resolve(&mut tx, id, wang, "done", 30).await.unwrap();
+    tickets::resolve(&mut tx, id, wang, "done", 30)
+        .await
+        .unwrap();
     let got = tickets::get(&mut tx, id).await.unwrap().unwrap();
-    assert_eq!((got.status, got.assignee_id, got.acked_at, got.fields), (TicketStatus::Resolved, Some(wang), Some(20), fields));
+    assert_eq!(
+        (got.status, got.assignee_id, got.acked_at, got.fields),
+        (TicketStatus::Resolved, Some(wang), Some(20), fields)
+    );
     assert!(tickets::rate(&mut tx, id, 4).await.unwrap());
-    assert!(!tickets::rate(&mut tx, id, 5).await.unwrap(), "a ticket is rated once");
-    tickets::log(&mut tx, id, Some(wang), "telegram", "resolved", Some("done"), 30).await.unwrap();
-    assert_eq!(tickets::history(&mut tx, id).await.unwrap(), vec!["resolved"]);
+    assert!(
+        !tickets::rate(&mut tx, id, 5).await.unwrap(),
+        "a ticket is rated once"
+    );
+    tickets::log(
+        &mut tx,
+        id,
+        Some(wang),
+        "telegram",
+        "resolved",
+        Some("done"),
+        30,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        tickets::history(&mut tx, id).await.unwrap(),
+        vec!["resolved"]
+    );
 
     // Dialogues, counters, subscriptions.
     dialogues::put(&mut tx, li, 7, "{}", 100).await.unwrap();
-    dialogues::put(&mut tx, li, 8, "{\"a\":1}", 200).await.unwrap();
+    dialogues::put(&mut tx, li, 8, "{\"a\":1}", 200)
+        .await
+        .unwrap();
     assert_eq!(dialogues::get(&mut tx, li).await.unwrap().unwrap().nonce, 8);
     assert_eq!(dialogues::expire(&mut tx, 150).await.unwrap(), 0);
     assert_eq!(dialogues::expire(&mut tx, 250).await.unwrap(), 1);
@@ -70,42 +232,133 @@ async fn contract(store: &Store) {
     assert_eq!(misc::next_counter(&mut tx, "tip").await.unwrap(), 1);
     misc::subscribe(&mut tx, li, "alerts").await.unwrap();
     misc::subscribe(&mut tx, li, "alerts").await.unwrap();
-    assert_eq!(misc::subscriptions(&mut tx, li).await.unwrap(), vec!["alerts"]);
-    assert_eq!(people::subscribers(&mut tx, "xinhua", "alerts").await.unwrap().len(), 1);
+    assert_eq!(
+        misc::subscriptions(&mut tx, li).await.unwrap(),
+        vec!["alerts"]
+    );
+    assert_eq!(
+        people::subscribers(&mut tx, "xinhua", "alerts")
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 
     // Outbox: idempotent enqueue.
     let buttons = vec![vec![Button::new("OK", "d:1:ok")]];
-    let low = NewMessage { platform: Platform::Telegram, chat_id: "-100", text: "tip", buttons: &[], edit_of: None, priority: 0, idem_key: "k-low", alert_id: None };
-    let high = NewMessage { text: "urgent", buttons: &buttons, priority: 3, idem_key: "k-high", ..low.clone() };
+    let low = NewMessage {
+        platform: Platform::Telegram,
+        chat_id: "-100",
+        text: "tip",
+        buttons: &[],
+        edit_of: None,
+        priority: 0,
+        idem_key: "k-low",
+        alert_id: None,
+    };
+    let high = NewMessage {
+        text: "urgent",
+        buttons: &buttons,
+        priority: 3,
+        idem_key: "k-high",
+        ..low.clone()
+    };
     let low_id = outbox::enqueue(&mut tx, &low, 1000).await.unwrap().unwrap();
-    assert!(outbox::enqueue(&mut tx, &low, 1000).await.unwrap().is_none(), "same key, no second row");
-    let high_id = outbox::enqueue(&mut tx, &high, 1000).await.unwrap().unwrap();
+    assert!(
+        outbox::enqueue(&mut tx, &low, 1000)
+            .await
+            .unwrap()
+            .is_none(),
+        "same key, no second row"
+    );
+    let high_id = outbox::enqueue(&mut tx, &high, 1000)
+        .await
+        .unwrap()
+        .unwrap();
     tx.commit().await.unwrap();
 
     // Claims: priority first, leased rows are not claimed twice, lease expiry returns them.
-    let first = outbox::claim(store, Platform::Telegram, 1000, 1, 60_000).await.unwrap();
-    assert_eq!(first.iter().map(|m| m.id).collect::<Vec<_>>(), vec![high_id], "urgent overtakes");
+    let first = outbox::claim(store, Platform::Telegram, 1000, 1, 60_000)
+        .await
+        .unwrap();
+    assert_eq!(
+        first.iter().map(|m| m.id).collect::<Vec<_>>(),
+        vec![high_id],
+        "urgent overtakes"
+    );
     assert_eq!(first[0].buttons, buttons);
     assert_eq!(first[0].attempts, 1);
-    let second = outbox::claim(store, Platform::Telegram, 1000, 10, 60_000).await.unwrap();
-    assert_eq!(second.iter().map(|m| m.id).collect::<Vec<_>>(), vec![low_id], "a leased row is not claimed again");
-    assert!(outbox::claim(store, Platform::Telegram, 1000, 10, 60_000).await.unwrap().is_empty());
-    assert!(outbox::claim(store, Platform::Matrix, 1000, 10, 60_000).await.unwrap().is_empty(), "per platform");
-    let again = outbox::claim(store, Platform::Telegram, 70_000, 10, 60_000).await.unwrap();
+    let second = outbox::claim(store, Platform::Telegram, 1000, 10, 60_000)
+        .await
+        .unwrap();
+    assert_eq!(
+        second.iter().map(|m| m.id).collect::<Vec<_>>(),
+        vec![low_id],
+        "a leased row is not claimed again"
+    );
+    assert!(
+        outbox::claim(store, Platform::Telegram, 1000, 10, 60_000)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        outbox::claim(store, Platform::Matrix, 1000, 10, 60_000)
+            .await
+            .unwrap()
+            .is_empty(),
+        "per platform"
+    );
+    let again = outbox::claim(store, Platform::Telegram, 70_000, 10, 60_000)
+        .await
+        .unwrap();
     assert_eq!(again.len(), 2, "expired leases come back");
 
     let mut tx = store.begin().await.unwrap();
-    outbox::mark_delivered(&mut tx, high_id, Some("m-1"), 70_001).await.unwrap();
-    outbox::mark_retry(&mut tx, low_id, "429", 80_000).await.unwrap();
-    assert_eq!(outbox::platform_message_id(&mut tx, high_id).await.unwrap().as_deref(), Some("m-1"));
-    assert_eq!(outbox::platform_message_id(&mut tx, low_id).await.unwrap(), None);
-    assert_eq!(outbox::next_due(&mut tx, Platform::Telegram).await.unwrap(), Some(80_000));
+    outbox::mark_delivered(&mut tx, high_id, Some("m-1"), 70_001)
+        .await
+        .unwrap();
+    outbox::mark_retry(&mut tx, low_id, "429", 80_000)
+        .await
+        .unwrap();
+    assert_eq!(
+        outbox::platform_message_id(&mut tx, high_id)
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("m-1")
+    );
+    assert_eq!(
+        outbox::platform_message_id(&mut tx, low_id).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        outbox::next_due(&mut tx, Platform::Telegram).await.unwrap(),
+        Some(80_000)
+    );
     tx.commit().await.unwrap();
-    assert!(outbox::claim(store, Platform::Telegram, 79_999, 10, 60_000).await.unwrap().is_empty(), "not before its retry time");
-    assert_eq!(outbox::claim(store, Platform::Telegram, 80_000, 10, 60_000).await.unwrap().len(), 1);
+    assert!(
+        outbox::claim(store, Platform::Telegram, 79_999, 10, 60_000)
+            .await
+            .unwrap()
+            .is_empty(),
+        "not before its retry time"
+    );
+    assert_eq!(
+        outbox::claim(store, Platform::Telegram, 80_000, 10, 60_000)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
     let mut tx = store.begin().await.unwrap();
     outbox::mark_dead(&mut tx, low_id, "gone").await.unwrap();
-    assert_eq!(outbox::pending_count(&mut tx, Platform::Telegram).await.unwrap(), 0);
+    assert_eq!(
+        outbox::pending_count(&mut tx, Platform::Telegram)
+            .await
+            .unwrap(),
+        0
+    );
     tx.commit().await.unwrap();
 }
 
@@ -117,7 +370,9 @@ async fn the_store_contract_holds_on_sqlite() {
 
 #[tokio::test]
 async fn the_store_contract_holds_on_postgres() {
-    let Some((store, name)) = harness::postgres().await else { return };
+    let Some((store, name)) = harness::postgres().await else {
+        return;
+    };
     contract(&store).await;
     harness::drop_postgres(store, &name).await;
 }
@@ -126,12 +381,32 @@ async fn the_store_contract_holds_on_postgres() {
 async fn a_rolled_back_transaction_leaves_no_outbox_row_and_no_dedupe_record() {
     let (store, _dir) = harness::sqlite().await;
     let mut tx = store.begin().await.unwrap();
-    inbound::record(&mut tx, Platform::Console, "e1", 1).await.unwrap();
-    let m = NewMessage { platform: Platform::Console, chat_id: "g", text: "x", buttons: &[], edit_of: None, priority: 0, idem_key: "k", alert_id: None };
+    inbound::record(&mut tx, Platform::Console, "e1", 1)
+        .await
+        .unwrap();
+    let m = NewMessage {
+        platform: Platform::Console,
+        chat_id: "g",
+        text: "x",
+        buttons: &[],
+        edit_of: None,
+        priority: 0,
+        idem_key: "k",
+        alert_id: None,
+    };
     outbox::enqueue(&mut tx, &m, 1).await.unwrap();
     tx.rollback().await.unwrap();
     let mut tx = store.begin().await.unwrap();
-    assert_eq!(outbox::pending_count(&mut tx, Platform::Console).await.unwrap(), 0);
-    assert!(inbound::record(&mut tx, Platform::Console, "e1", 2).await.unwrap());
+    assert_eq!(
+        outbox::pending_count(&mut tx, Platform::Console)
+            .await
+            .unwrap(),
+        0
+    );
+    assert!(
+        inbound::record(&mut tx, Platform::Console, "e1", 2)
+            .await
+            .unwrap()
+    );
     tx.commit().await.unwrap();
 }

@@ -1,0 +1,286 @@
+//! The outbox end to end: dedupe of re-delivered events, retries with backoff, dead letters
+//! that the alerting officer sees in the summary, and a dialogue that survives a restart.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use beatbot::app::{App, Handled};
+use beatbot::clock::FakeClock;
+use beatbot::core::{Content, Inbound};
+use beatbot::domain::{GroupKind, Platform, Role};
+use beatbot::store::outbox::Message;
+use beatbot::store::{Store, outbox};
+use beatbot::workers::delivery::{self, Deliverer, DeliveryError, MAX_ATTEMPTS};
+
+use super::harness;
+
+/// Fails the first `failures` attempts for chats in `failing`, then succeeds; records sends.
+#[derive(Default)]
+struct Flaky {
+    failing: Vec<String>,
+    failures: usize,
+    attempts: AtomicUsize,
+    sent: Mutex<Vec<(String, String)>>,
+}
+
+impl Deliverer for Flaky {
+    async fn deliver(&self, m: &Message, _edit: Option<&str>) -> Result<String, DeliveryError> {
+        if self.failing.contains(&m.chat_id)
+            && self.attempts.fetch_add(1, Ordering::SeqCst) < self.failures
+        {
+            return Err(DeliveryError::Retry {
+                after_ms: None,
+                reason: "HTTP 502".into(),
+            });
+        }
+        self.sent
+            .lock()
+            .unwrap()
+            .push((m.chat_id.clone(), m.text.clone()));
+        Ok(format!("p{}", m.id))
+    }
+}
+
+async fn app(store: Store, clock: Arc<FakeClock>) -> App {
+    let (scripts, faq) = harness::scripts();
+    let app = App {
+        store,
+        scripts,
+        faq,
+        clock,
+    };
+    if app
+        .add_station(
+            "xinhua",
+            "Xinhua Road Station",
+            Some(beatbot::domain::Lang::En),
+        )
+        .await
+        .is_ok()
+    {
+        let dm = |n: &str| vec![(Platform::Console, n.to_owned(), Some(format!("dm:{n}")))];
+        app.add_person(
+            "wang",
+            Role::Officer,
+            Some("xinhua"),
+            Some("east"),
+            None,
+            false,
+            None,
+            &dm("wang"),
+        )
+        .await
+        .unwrap();
+        app.add_person(
+            "li",
+            Role::Liaison,
+            Some("xinhua"),
+            Some("east"),
+            Some("Jinjiang Inn"),
+            false,
+            None,
+            &dm("li"),
+        )
+        .await
+        .unwrap();
+        app.link_group(Platform::Console, "hotels", GroupKind::Liaison, "xinhua")
+            .await
+            .unwrap();
+        app.link_group(
+            Platform::Console,
+            "residents",
+            GroupKind::Community,
+            "xinhua",
+        )
+        .await
+        .unwrap();
+    }
+    app
+}
+
+fn say(id: &str, chat: Option<&str>, user: &str, text: &str) -> Inbound {
+    beatbot::platforms::console::Console::inbound(id.into(), chat, user, Content::Text(text.into()))
+}
+
+async fn pending(app: &App) -> i64 {
+    let mut tx = app.store.begin().await.unwrap();
+    let n = outbox::pending_count(&mut tx, Platform::Console)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    n
+}
+
+#[tokio::test]
+async fn a_redelivered_event_has_no_second_effect() {
+    let (store, _dir) = harness::sqlite().await;
+    let app = app(store, Arc::new(FakeClock::new(0))).await;
+    let event = say(
+        "u-1",
+        Some("hotels"),
+        "li",
+        "/report item location=lobby description=\"black bag\"",
+    );
+    assert_eq!(app.handle(&event).await.unwrap(), Handled::Done);
+    let after_first = pending(&app).await;
+    assert_eq!(app.handle(&event).await.unwrap(), Handled::Duplicate);
+    assert_eq!(pending(&app).await, after_first, "no second outbox row");
+    let sink = Flaky::default();
+    delivery::drain(&app, Platform::Console, &sink)
+        .await
+        .unwrap();
+    let tickets = sink
+        .sent
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(c, t)| c == "hotels" && t.contains("Ticket #"))
+        .count();
+    assert_eq!(tickets, 1);
+}
+
+#[tokio::test]
+async fn failed_deliveries_are_retried_with_backoff_and_then_dead_lettered_into_the_summary() {
+    let (store, _dir) = harness::sqlite().await;
+    let clock = Arc::new(FakeClock::new(0));
+    let app = app(store, clock.clone()).await;
+    app.handle(&say(
+        "a1",
+        None,
+        "wang",
+        "/alert warning Flooding on Xinhua Road",
+    ))
+    .await
+    .unwrap();
+    // The confirmation message must be delivered before its button can be pressed.
+    let ok = Flaky::default();
+    delivery::drain(&app, Platform::Console, &ok).await.unwrap();
+    let confirm = Content::Press {
+        data: "alert:send:1".into(),
+        message: None,
+    };
+    app.handle(&beatbot::platforms::console::Console::inbound(
+        "a2".into(),
+        None,
+        "wang",
+        confirm,
+    ))
+    .await
+    .unwrap();
+
+    // "residents" always fails; "hotels" gets through.
+    let flaky = Flaky {
+        failing: vec!["residents".into()],
+        failures: usize::MAX,
+        ..Flaky::default()
+    };
+    delivery::drain(&app, Platform::Console, &flaky)
+        .await
+        .unwrap();
+    assert_eq!(
+        flaky.attempts.load(Ordering::SeqCst),
+        1,
+        "one attempt, then wait for the backoff"
+    );
+    assert!(
+        flaky
+            .sent
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|(c, _)| c == "hotels")
+    );
+    clock.advance(500);
+    delivery::drain(&app, Platform::Console, &flaky)
+        .await
+        .unwrap();
+    assert_eq!(
+        flaky.attempts.load(Ordering::SeqCst),
+        1,
+        "not retried before the backoff"
+    );
+    for _ in 0..MAX_ATTEMPTS {
+        clock.advance(delivery::backoff_ms(MAX_ATTEMPTS));
+        delivery::drain(&app, Platform::Console, &flaky)
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        flaky.attempts.load(Ordering::SeqCst) as i64,
+        MAX_ATTEMPTS,
+        "bounded attempts"
+    );
+    assert_eq!(pending(&app).await, 0, "dead-lettered, not pending forever");
+    let sent = flaky.sent.lock().unwrap();
+    let summary = sent
+        .iter()
+        .find(|(c, t)| c == "dm:wang" && t.contains("Alert #1:"))
+        .expect("summary to the officer");
+    assert!(
+        summary.1.contains("1/2") && summary.1.contains("1 failed"),
+        "{}",
+        summary.1
+    );
+}
+
+#[tokio::test]
+async fn a_transient_failure_is_retried_until_delivered() {
+    let (store, _dir) = harness::sqlite().await;
+    let clock = Arc::new(FakeClock::new(0));
+    let app = app(store, clock.clone()).await;
+    app.handle(&say("t1", Some("residents"), "zhang", "/tip"))
+        .await
+        .unwrap();
+    let flaky = Flaky {
+        failing: vec!["residents".into()],
+        failures: 2,
+        ..Flaky::default()
+    };
+    for _ in 0..3 {
+        delivery::drain(&app, Platform::Console, &flaky)
+            .await
+            .unwrap();
+        clock.advance(60_000);
+    }
+    assert_eq!(flaky.attempts.load(Ordering::SeqCst), 3);
+    assert_eq!(
+        flaky.sent.lock().unwrap().len(),
+        1,
+        "delivered exactly once"
+    );
+}
+
+#[tokio::test]
+async fn a_half_filled_report_survives_a_restart() {
+    let (store, dir) = harness::sqlite().await;
+    let clock = Arc::new(FakeClock::new(1_795_395_600_000));
+    let first = app(store, clock.clone()).await;
+    first
+        .handle(&say("d1", Some("hotels"), "li", "/report noid room=305"))
+        .await
+        .unwrap();
+    first.store.close().await;
+    drop(first);
+
+    let url = format!("sqlite://{}", dir.path().join("test.db").display());
+    let second = app(Store::open(&url).await.unwrap(), clock).await;
+    second
+        .handle(&say("d2", None, "li", "Zhao Liu"))
+        .await
+        .unwrap();
+    let sink = Flaky::default();
+    delivery::drain(&second, Platform::Console, &sink)
+        .await
+        .unwrap();
+    let sent = sink.sent.lock().unwrap();
+    assert!(
+        sent.iter()
+            .any(|(c, t)| c == "hotels" && t.contains("Ticket #1")),
+        "{sent:?}"
+    );
+    assert!(
+        sent.iter()
+            .any(|(c, t)| c == "dm:wang" && t.contains("Zhao Liu")),
+        "{sent:?}"
+    );
+}
