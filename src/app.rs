@@ -11,7 +11,7 @@ use crate::core::faq::FaqIndex;
 use crate::core::{Ctx, Dispatched, Inbound, Outbound, Recipient, dispatch};
 use crate::domain::{GroupKind, Lang, Platform, Role};
 use crate::scripts::Scripts;
-use crate::store::outbox::NewMessage;
+use crate::store::outbox::{NewMessage, Target};
 use crate::store::people::NewPerson;
 use crate::store::{Store, Tx, groups, inbound, outbox, people, stations};
 
@@ -59,25 +59,28 @@ impl App {
         let mut ctx = self.context(&mut tx, event, now).await?;
         match dispatch(&mut ctx).await {
             Ok(()) => {
-                let mut out = std::mem::take(&mut ctx.out);
-                if !event.is_direct
-                    && out.iter().any(|o| o.to == Recipient::Person(ctx.me.id))
-                    && people::dm_target(ctx.tx, ctx.me.id).await?.is_none()
-                {
+                let out = std::mem::take(&mut ctx.out);
+                let (me, lang) = (ctx.me.id, ctx.lang);
+                drop(ctx);
+                let unreachable = enqueue(&mut tx, &out, &event_key(event), now).await?;
+                if !event.is_direct && unreachable.contains(&me) {
                     // The answer belongs in a private chat the person has never opened.
-                    let text =
-                        self.scripts
-                            .templates
-                            .render(ctx.lang, "common.open_private_chat", &[]);
-                    out.push(Outbound::new(
-                        Recipient::Chat {
-                            platform: event.platform,
-                            chat_id: event.chat_id.clone(),
-                        },
-                        text,
-                    ));
+                    let text = self
+                        .scripts
+                        .templates
+                        .render(lang, "common.open_private_chat", &[]);
+                    let here = Recipient::Chat {
+                        platform: event.platform,
+                        chat_id: event.chat_id.clone(),
+                    };
+                    enqueue(
+                        &mut tx,
+                        &[Outbound::new(here, text)],
+                        &format!("{}:dm", event_key(event)),
+                        now,
+                    )
+                    .await?;
                 }
-                enqueue(&mut tx, &out, &event_key(event), now).await?;
                 tx.commit().await.context("committing inbound event")?;
             }
             Err(Dispatched::User(err)) => {
@@ -135,7 +138,7 @@ impl App {
         now: i64,
     ) -> Result<Ctx<'a>> {
         let (me, group) = self.identify(tx, event, now).await?;
-        let lang = crate::core::context_language(tx, &self.scripts, &me).await?;
+        let lang = crate::core::context_language(&self.scripts, &me);
         Ok(Ctx {
             tx,
             scripts: &self.scripts,
@@ -184,6 +187,7 @@ impl App {
             }
         };
         if event.is_direct {
+            // Remembers this chat as where to reach them, and marks it as used last.
             people::link_identity(
                 tx,
                 event.platform,
@@ -194,11 +198,11 @@ impl App {
             )
             .await?;
         }
-        people::touch_identity(tx, event.platform, &event.sender, now).await?;
         let mut person = person;
         if let (Some(g), None, Role::Resident) = (&group, &person.station_id, person.role) {
             people::adopt_station(tx, person.id, &g.station_id).await?;
             person.station_id = Some(g.station_id.clone());
+            person.station_lang = Some(g.lang);
         }
         Ok((person, group))
     }
@@ -291,26 +295,17 @@ fn event_key(event: &Inbound) -> String {
 }
 
 /// Writes messages to the outbox with keys `{cause}#{i}`; a person is reached in the private
-/// chat they used last (nobody to reach: logged, skipped).
-pub async fn enqueue(tx: &mut Tx, out: &[Outbound], cause: &str, now: i64) -> Result<()> {
+/// chat they used last. Returns the people who could not be reached (no private chat known).
+pub async fn enqueue(tx: &mut Tx, out: &[Outbound], cause: &str, now: i64) -> Result<Vec<i64>> {
+    let mut unreachable = Vec::new();
     for (i, o) in out.iter().enumerate() {
-        let (platform, chat_id) = match &o.to {
-            Recipient::Chat { platform, chat_id } => (*platform, chat_id.clone()),
-            Recipient::Person(id) => match people::dm_target(tx, *id).await? {
-                Some(target) => target,
-                None => {
-                    tracing::warn!(
-                        person = id,
-                        "no private chat known for person; message skipped"
-                    );
-                    continue;
-                }
-            },
+        let target = match &o.to {
+            Recipient::Chat { platform, chat_id } => Target::Chat(*platform, chat_id),
+            Recipient::Person(id) => Target::Person(*id),
         };
         let key = format!("{cause}#{i}");
         let message = NewMessage {
-            platform,
-            chat_id: &chat_id,
+            target,
             text: &o.text,
             buttons: &o.buttons,
             edit_of: o.edit_of,
@@ -318,7 +313,16 @@ pub async fn enqueue(tx: &mut Tx, out: &[Outbound], cause: &str, now: i64) -> Re
             idem_key: &key,
             alert_id: o.alert_id,
         };
-        outbox::enqueue(tx, &message, now).await?;
+        if outbox::enqueue(tx, &message, now).await?.is_none()
+            && let Recipient::Person(id) = o.to
+            && people::dm_target(tx, id).await?.is_none()
+        {
+            tracing::warn!(
+                person = id,
+                "no private chat known for person; message skipped"
+            );
+            unreachable.push(id);
+        }
     }
-    Ok(())
+    Ok(unreachable)
 }

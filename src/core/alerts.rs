@@ -143,7 +143,7 @@ async fn fan_out(ctx: &mut Ctx<'_>, alert: &Alert) -> Result<usize> {
         .collect();
     if alert.audience == AlertAudience::All {
         for person in people::subscribers(ctx.tx, &alert.station_id, "alerts").await? {
-            let lang = ctx.lang_of(&person).await?;
+            let lang = ctx.lang_of(&person);
             targets.push((Recipient::Person(person.id), lang));
         }
     }
@@ -189,7 +189,7 @@ pub async fn summary_if_done(
     let Some(officer) = people::by_id(tx, alert.officer_id).await? else {
         return Ok(None);
     };
-    let lang = super::context::language_of(tx, scripts, &officer).await?;
+    let lang = super::context::language_of(scripts, &officer);
     let text = scripts.templates.render(
         lang,
         "alert.summary",

@@ -9,9 +9,9 @@ use super::Inbound;
 use super::faq::FaqIndex;
 use crate::domain::{Button, Lang};
 use crate::scripts::Scripts;
+use crate::store::Tx;
 use crate::store::groups::Group;
 use crate::store::people::{self, Person};
-use crate::store::{Tx, stations};
 
 /// Where an outbound message goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -134,8 +134,8 @@ impl Ctx<'_> {
     }
 
     /// The language to write to another person in.
-    pub async fn lang_of(&mut self, person: &Person) -> Result<Lang> {
-        language_of(self.tx, self.scripts, person).await
+    pub fn lang_of(&self, person: &Person) -> Lang {
+        language_of(self.scripts, person)
     }
 
     /// A template rendered in `person`'s language, addressed to their private chat.
@@ -146,7 +146,7 @@ impl Ctx<'_> {
         args: &[(&str, &str)],
         buttons: Vec<Vec<Button>>,
     ) -> Result<()> {
-        let lang = self.lang_of(person).await?;
+        let lang = self.lang_of(person);
         let text = self.scripts.templates.render(lang, key, args);
         self.out
             .push(Outbound::new(Recipient::Person(person.id), text).buttons(buttons));
@@ -159,14 +159,9 @@ impl Ctx<'_> {
 }
 
 /// A person's language: their choice, else their station's, else bot-scripts' default.
-pub async fn language_of(tx: &mut Tx, scripts: &Scripts, person: &Person) -> Result<Lang> {
-    if let Some(lang) = person.lang {
-        return Ok(lang);
-    }
-    if let Some(station) = &person.station_id
-        && let Some(s) = stations::get(tx, station).await?
-    {
-        return Ok(s.lang);
-    }
-    Ok(scripts.settings.default_lang)
+pub fn language_of(scripts: &Scripts, person: &Person) -> Lang {
+    person
+        .lang
+        .or(person.station_lang)
+        .unwrap_or(scripts.settings.default_lang)
 }

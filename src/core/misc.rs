@@ -165,7 +165,7 @@ pub async fn feedback(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
     );
     ctx.to_me(reply, Vec::new());
     for officer in people::staff(ctx.tx, &station, None, false).await? {
-        let lang = ctx.lang_of(&officer).await?;
+        let lang = ctx.lang_of(&officer);
         ctx.tell(
             &officer,
             "feedback.officer_new",

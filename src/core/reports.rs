@@ -10,7 +10,7 @@ use super::dialogue::{ReportDraft, ask_next};
 use super::{Ctx, Dispatched, UserError, fields, tickets};
 use crate::domain::{GroupKind, Lang, ReportKind, Role};
 use crate::scripts::{Form, Scripts};
-use crate::store::{dialogues, stations};
+use crate::store::dialogues;
 
 /// Maps a tokenizer error to the message the person sees.
 pub fn arg_error(e: ArgError) -> UserError {
@@ -146,7 +146,9 @@ pub async fn continue_draft(ctx: &mut Ctx<'_>, draft: ReportDraft) -> Result<()>
             ask_next(ctx, draft, &key).await
         }
         None => {
-            dialogues::delete(ctx.tx, ctx.me.id).await?;
+            if draft.asking.is_some() {
+                dialogues::delete(ctx.tx, ctx.me.id).await?;
+            }
             file(ctx, draft).await
         }
     }
@@ -192,15 +194,9 @@ async fn file(ctx: &mut Ctx<'_>, draft: ReportDraft) -> Result<()> {
         ],
     );
     ctx.to_me(text, Vec::new());
-    let hotel = match draft.hotel_id {
-        Some(h) => stations::hotel(ctx.tx, h)
-            .await?
-            .map(|h| h.name)
-            .unwrap_or_default(),
-        None => String::new(),
-    };
+    let hotel = route.hotel_name.clone();
     for officer in &route.notify {
-        let lang = ctx.lang_of(officer).await?;
+        let lang = ctx.lang_of(officer);
         let unmasked = route.assignee == Some(officer.id);
         let body = details(ctx.scripts, form, &draft.fields, lang, unmasked);
         let button = ctx.scripts.templates.render(lang, "report.ack_button", &[]);

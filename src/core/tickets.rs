@@ -8,15 +8,15 @@ use super::command::{Arg, arguments};
 use super::reports::{arg_error, details};
 use super::{Ctx, Dispatched, Outbound, Recipient, UserError};
 use crate::domain::{Button, ReportKind, TicketNo, TicketStatus};
-use crate::store::groups::Group;
 use crate::store::people::{self, Person};
 use crate::store::tickets::{self, Ticket};
-use crate::store::{Tx, stations};
+use crate::store::{groups, stations};
 
-/// Who hears of a new ticket, and who owns it.
+/// Who hears of a new ticket, who owns it, and the hotel's name for the officers.
 pub struct Route {
     pub notify: Vec<Person>,
     pub assignee: Option<i64>,
+    pub hotel_name: String,
 }
 
 /// Hotel tickets go to the officers of the hotel's beat; with none there, or for residents'
@@ -24,11 +24,14 @@ pub struct Route {
 /// A ticket is assigned when exactly one officer is responsible.
 pub async fn route(ctx: &mut Ctx<'_>, station: &str, hotel_id: Option<i64>) -> Result<Route> {
     let mut notify = Vec::new();
+    let mut hotel_name = String::new();
     if let Some(hotel_id) = hotel_id
         && let Some(hotel) = stations::hotel(ctx.tx, hotel_id).await?
-        && let Some(beat) = hotel.beat.as_deref()
     {
-        notify = people::staff(ctx.tx, station, Some(beat), false).await?;
+        if let Some(beat) = hotel.beat.as_deref() {
+            notify = people::staff(ctx.tx, station, Some(beat), false).await?;
+        }
+        hotel_name = hotel.name;
     }
     if notify.is_empty() {
         notify = people::staff(ctx.tx, station, None, true).await?;
@@ -41,7 +44,11 @@ pub async fn route(ctx: &mut Ctx<'_>, station: &str, hotel_id: Option<i64>) -> R
     } else {
         None
     };
-    Ok(Route { notify, assignee })
+    Ok(Route {
+        notify,
+        assignee,
+        hotel_name,
+    })
 }
 
 /// A template about ticket `id` to a linked group, in its station's language (never any field).
@@ -52,18 +59,19 @@ pub async fn tell_group(
     id: i64,
     kind: ReportKind,
 ) -> Result<()> {
-    let Some(group) = group_by_id(ctx.tx, group_id).await? else {
+    let group = match ctx.group.clone().filter(|g| g.id == group_id) {
+        Some(g) => Some(g),
+        None => groups::by_id(ctx.tx, group_id).await?,
+    };
+    let Some(group) = group else {
         return Ok(());
     };
-    let lang = stations::get(ctx.tx, &group.station_id)
-        .await?
-        .map(|s| s.lang)
-        .unwrap_or(ctx.scripts.settings.default_lang);
-    let title = ctx.scripts.form(kind).title.get(lang).to_owned();
-    let text =
-        ctx.scripts
-            .templates
-            .render(lang, key, &[("n", &id.to_string()), ("title", &title)]);
+    let title = ctx.scripts.form(kind).title.get(group.lang).to_owned();
+    let text = ctx.scripts.templates.render(
+        group.lang,
+        key,
+        &[("n", &id.to_string()), ("title", &title)],
+    );
     ctx.send(Outbound::new(
         Recipient::Chat {
             platform: group.platform,
@@ -72,21 +80,6 @@ pub async fn tell_group(
         text,
     ));
     Ok(())
-}
-
-async fn group_by_id(tx: &mut Tx, id: i64) -> Result<Option<Group>> {
-    use sqlx::Row;
-    let row = sqlx::query("SELECT platform, chat_id FROM groups WHERE id = $1")
-        .bind(id)
-        .fetch_optional(&mut **tx)
-        .await?;
-    let Some(row) = row else { return Ok(None) };
-    let platform: String = row.try_get("platform")?;
-    let chat_id: String = row.try_get("chat_id")?;
-    let Some(platform) = crate::domain::Platform::parse(&platform) else {
-        return Ok(None);
-    };
-    crate::store::groups::find(tx, platform, &chat_id).await
 }
 
 /// The ticket `raw` names, if the sender (an officer) may work it.
@@ -267,7 +260,7 @@ pub async fn resolve(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
     let reply = ctx.msg("ticket.resolved", &[("n", &n)]);
     ctx.to_me(reply, Vec::new());
     if let Some(reporter) = ctx.person(t.reporter_id).await? {
-        let lang = ctx.lang_of(&reporter).await?;
+        let lang = ctx.lang_of(&reporter);
         let buttons = vec![
             (1..=5)
                 .map(|k| {
@@ -331,7 +324,7 @@ pub async fn assign(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
     let reply = ctx.msg("ticket.assigned", &[("n", &n), ("officer", &target.handle)]);
     ctx.to_me(reply, Vec::new());
     let form = ctx.scripts.form(t.kind);
-    let lang = ctx.lang_of(&target).await?;
+    let lang = ctx.lang_of(&target);
     let body = details(ctx.scripts, form, &t.fields, lang, true);
     let by = ctx.me.handle.clone();
     ctx.tell(

@@ -3,7 +3,7 @@
 use anyhow::{Context, Result};
 
 use super::{Conn, col};
-use crate::domain::{GroupKind, Platform};
+use crate::domain::{GroupKind, Lang, Platform};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Group {
@@ -13,6 +13,8 @@ pub struct Group {
     pub kind: GroupKind,
     pub station_id: String,
     pub active: bool,
+    /// The language of the group's station (what the bot writes there).
+    pub lang: Lang,
 }
 
 fn from_row(r: &sqlx::any::AnyRow) -> Result<Group> {
@@ -26,6 +28,7 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<Group> {
         kind: GroupKind::parse(&kind).with_context(|| format!("unknown group kind {kind}"))?,
         station_id: col(r, "station_id")?,
         active: col::<i64>(r, "active")? != 0,
+        lang: Lang::parse(&col::<String>(r, "lang")?).unwrap_or_default(),
     })
 }
 
@@ -55,12 +58,15 @@ pub async fn link(
 }
 
 pub async fn find(conn: &mut Conn, platform: Platform, chat_id: &str) -> Result<Option<Group>> {
-    let row = sqlx::query("SELECT id, platform, chat_id, kind, station_id, active FROM groups WHERE platform = $1 AND chat_id = $2")
-        .bind(platform.as_str())
-        .bind(chat_id)
-        .fetch_optional(conn)
-        .await
-        .context("loading group")?;
+    let row = sqlx::query(
+        "SELECT g.id, g.platform, g.chat_id, g.kind, g.station_id, g.active, s.lang FROM groups g \
+         JOIN stations s ON s.id = g.station_id WHERE g.platform = $1 AND g.chat_id = $2",
+    )
+    .bind(platform.as_str())
+    .bind(chat_id)
+    .fetch_optional(conn)
+    .await
+    .context("loading group")?;
     row.as_ref().map(from_row).transpose()
 }
 
@@ -71,8 +77,9 @@ pub async fn of_station(
     kind: Option<GroupKind>,
 ) -> Result<Vec<Group>> {
     let rows = sqlx::query(
-        "SELECT id, platform, chat_id, kind, station_id, active FROM groups \
-         WHERE station_id = $1 AND active = 1 AND ($2 IS NULL OR kind = $2) ORDER BY id",
+        "SELECT g.id, g.platform, g.chat_id, g.kind, g.station_id, g.active, s.lang FROM groups g \
+         JOIN stations s ON s.id = g.station_id \
+         WHERE g.station_id = $1 AND g.active = 1 AND ($2 IS NULL OR g.kind = $2) ORDER BY g.id",
     )
     .bind(station)
     .bind(kind.map(|k| k.as_str()))
@@ -80,4 +87,16 @@ pub async fn of_station(
     .await
     .context("listing groups")?;
     rows.iter().map(from_row).collect()
+}
+
+pub async fn by_id(conn: &mut Conn, id: i64) -> Result<Option<Group>> {
+    let row = sqlx::query(
+        "SELECT g.id, g.platform, g.chat_id, g.kind, g.station_id, g.active, s.lang FROM groups g \
+         JOIN stations s ON s.id = g.station_id WHERE g.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await
+    .context("loading group by id")?;
+    row.as_ref().map(from_row).transpose()
 }

@@ -10,8 +10,7 @@ use crate::domain::{Button, Platform};
 /// A message to write to the outbox.
 #[derive(Debug, Clone)]
 pub struct NewMessage<'a> {
-    pub platform: Platform,
-    pub chat_id: &'a str,
+    pub target: Target<'a>,
     pub text: &'a str,
     pub buttons: &'a [Vec<Button>],
     /// An earlier outbox row whose delivered message this one replaces.
@@ -20,6 +19,15 @@ pub struct NewMessage<'a> {
     /// Unique per (message, target): a retried cause never enqueues twice.
     pub idem_key: &'a str,
     pub alert_id: Option<i64>,
+}
+
+/// Where a new message goes.
+#[derive(Debug, Clone, Copy)]
+pub enum Target<'a> {
+    Chat(Platform, &'a str),
+    /// A person, in the private chat of the identity they used last (resolved in the same
+    /// statement that inserts the row).
+    Person(i64),
 }
 
 /// A claimed outbox row, ready for a delivery attempt.
@@ -38,29 +46,43 @@ pub struct Message {
     pub attempts: i64,
 }
 
-/// Enqueues a message; `None` if a row with the same idempotency key exists already.
+/// Enqueues a message; `None` if a row with the same idempotency key exists already, or if a
+/// person has no private chat to reach them in.
 pub async fn enqueue(conn: &mut Conn, m: &NewMessage<'_>, now: i64) -> Result<Option<i64>> {
     let buttons = if m.buttons.is_empty() {
         None
     } else {
         Some(serde_json::to_string(m.buttons)?)
     };
-    let row = sqlx::query(
-        "INSERT INTO outbox (platform, chat_id, text, buttons, edit_of, priority, idem_key, alert_id, next_attempt_at, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) ON CONFLICT (idem_key) DO NOTHING RETURNING id",
-    )
-    .bind(m.platform.as_str())
-    .bind(m.chat_id)
-    .bind(m.text)
-    .bind(buttons)
-    .bind(m.edit_of)
-    .bind(m.priority)
-    .bind(m.idem_key)
-    .bind(m.alert_id)
-    .bind(now)
-    .fetch_optional(conn)
-    .await
-    .context("enqueueing outbox message")?;
+    let sql = match m.target {
+        Target::Chat(..) => {
+            "INSERT INTO outbox (text, buttons, edit_of, priority, idem_key, alert_id, next_attempt_at, created_at, platform, chat_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8, $9) ON CONFLICT (idem_key) DO NOTHING RETURNING id"
+        }
+        Target::Person(_) => {
+            "INSERT INTO outbox (text, buttons, edit_of, priority, idem_key, alert_id, next_attempt_at, created_at, platform, chat_id) \
+             SELECT $1, $2, $3, $4, $5, $6, $7, $7, i.platform, i.dm_chat FROM identities i \
+             WHERE i.person_id = $8 AND i.dm_chat IS NOT NULL \
+             ORDER BY i.last_seen_at DESC, i.platform LIMIT 1 \
+             ON CONFLICT (idem_key) DO NOTHING RETURNING id"
+        }
+    };
+    let query = sqlx::query(sql)
+        .bind(m.text)
+        .bind(buttons)
+        .bind(m.edit_of)
+        .bind(m.priority)
+        .bind(m.idem_key)
+        .bind(m.alert_id)
+        .bind(now);
+    let query = match m.target {
+        Target::Chat(platform, chat_id) => query.bind(platform.as_str()).bind(chat_id),
+        Target::Person(person) => query.bind(person),
+    };
+    let row = query
+        .fetch_optional(conn)
+        .await
+        .context("enqueueing outbox message")?;
     row.map(|r| col(&r, "id")).transpose()
 }
 

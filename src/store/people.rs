@@ -16,6 +16,8 @@ pub struct Person {
     pub hotel_id: Option<i64>,
     pub duty: bool,
     pub lang: Option<Lang>,
+    /// The language of the person's station, if they have one.
+    pub station_lang: Option<Lang>,
 }
 
 /// Everything needed to create a person.
@@ -30,7 +32,9 @@ pub struct NewPerson<'a> {
     pub lang: Option<Lang>,
 }
 
-const COLUMNS: &str = "p.id, p.handle, p.role, p.station_id, p.beat, p.hotel_id, p.duty, p.lang";
+const COLUMNS: &str = "p.id, p.handle, p.role, p.station_id, p.beat, p.hotel_id, p.duty, p.lang, st.lang AS station_lang";
+/// Every person query joins the station, so a person's language needs no second query.
+const FROM: &str = "people p LEFT JOIN stations st ON st.id = p.station_id";
 
 fn from_row(r: &sqlx::any::AnyRow) -> Result<Person> {
     let role: String = col(r, "role")?;
@@ -44,6 +48,9 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<Person> {
         hotel_id: col(r, "hotel_id")?,
         duty: col::<i64>(r, "duty")? != 0,
         lang: lang.as_deref().and_then(Lang::parse),
+        station_lang: col::<Option<String>>(r, "station_lang")?
+            .as_deref()
+            .and_then(Lang::parse),
     })
 }
 
@@ -72,7 +79,7 @@ pub async fn upsert(conn: &mut Conn, p: &NewPerson<'_>, now: i64) -> Result<i64>
 }
 
 pub async fn by_id(conn: &mut Conn, id: i64) -> Result<Option<Person>> {
-    let sql = format!("SELECT {COLUMNS} FROM people p WHERE p.id = $1");
+    let sql = format!("SELECT {COLUMNS} FROM {FROM} WHERE p.id = $1");
     let row = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(id)
         .fetch_optional(conn)
@@ -82,7 +89,7 @@ pub async fn by_id(conn: &mut Conn, id: i64) -> Result<Option<Person>> {
 }
 
 pub async fn by_handle(conn: &mut Conn, handle: &str) -> Result<Option<Person>> {
-    let sql = format!("SELECT {COLUMNS} FROM people p WHERE p.handle = $1");
+    let sql = format!("SELECT {COLUMNS} FROM {FROM} WHERE p.handle = $1");
     let row = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(handle)
         .fetch_optional(conn)
@@ -98,7 +105,7 @@ pub async fn by_identity(
     external_id: &str,
 ) -> Result<Option<Person>> {
     let sql = format!(
-        "SELECT {COLUMNS} FROM people p JOIN identities i ON i.person_id = p.id \
+        "SELECT {COLUMNS} FROM {FROM} JOIN identities i ON i.person_id = p.id \
          WHERE i.platform = $1 AND i.external_id = $2"
     );
     let row = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -110,7 +117,8 @@ pub async fn by_identity(
     row.as_ref().map(from_row).transpose()
 }
 
-/// Links a platform identity to a person; `dm_chat` is where the bot writes to them directly.
+/// Links a platform identity to a person and marks it as used now; `dm_chat` is where the
+/// bot writes to them directly.
 pub async fn link_identity(
     conn: &mut Conn,
     platform: Platform,
@@ -122,7 +130,7 @@ pub async fn link_identity(
     sqlx::query(
         "INSERT INTO identities (platform, external_id, person_id, dm_chat, last_seen_at) VALUES ($1, $2, $3, $4, $5) \
          ON CONFLICT (platform, external_id) DO UPDATE SET person_id = excluded.person_id, \
-         dm_chat = COALESCE(excluded.dm_chat, identities.dm_chat)",
+         dm_chat = COALESCE(excluded.dm_chat, identities.dm_chat), last_seen_at = excluded.last_seen_at",
     )
     .bind(platform.as_str())
     .bind(external_id)
@@ -132,23 +140,6 @@ pub async fn link_identity(
     .execute(conn)
     .await
     .context("linking identity")?;
-    Ok(())
-}
-
-/// Marks an identity as the one the person used last (their DMs go there).
-pub async fn touch_identity(
-    conn: &mut Conn,
-    platform: Platform,
-    external_id: &str,
-    now: i64,
-) -> Result<()> {
-    sqlx::query("UPDATE identities SET last_seen_at = $3 WHERE platform = $1 AND external_id = $2")
-        .bind(platform.as_str())
-        .bind(external_id)
-        .bind(now)
-        .execute(conn)
-        .await
-        .context("touching identity")?;
     Ok(())
 }
 
@@ -204,7 +195,7 @@ pub async fn staff(
     duty_only: bool,
 ) -> Result<Vec<Person>> {
     let sql = format!(
-        "SELECT {COLUMNS} FROM people p WHERE p.station_id = $1 AND p.role IN ('officer', 'admin') \
+        "SELECT {COLUMNS} FROM {FROM} WHERE p.station_id = $1 AND p.role IN ('officer', 'admin') \
          AND ($2 IS NULL OR p.beat = $2) AND ($3 = 0 OR p.duty = 1) ORDER BY p.id"
     );
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -220,7 +211,7 @@ pub async fn staff(
 /// Residents of a station subscribed to `category`.
 pub async fn subscribers(conn: &mut Conn, station: &str, category: &str) -> Result<Vec<Person>> {
     let sql = format!(
-        "SELECT {COLUMNS} FROM people p JOIN subscriptions s ON s.person_id = p.id \
+        "SELECT {COLUMNS} FROM {FROM} JOIN subscriptions s ON s.person_id = p.id \
          WHERE p.station_id = $1 AND s.category = $2 ORDER BY p.id"
     );
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))

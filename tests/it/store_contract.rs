@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use beatbot::domain::{Button, GroupKind, Lang, Platform, ReportKind, Role, TicketStatus};
-use beatbot::store::outbox::NewMessage;
+use beatbot::store::outbox::{NewMessage, Target};
 use beatbot::store::people::NewPerson;
 use beatbot::store::tickets::NewTicket;
 use beatbot::store::{Store, dialogues, groups, inbound, misc, outbox, people, stations, tickets};
@@ -91,7 +91,7 @@ async fn contract(store: &Store) {
         Some((Platform::Telegram, "601".into())),
         "the identity used last wins"
     );
-    people::touch_identity(&mut tx, Platform::Matrix, "@li:example.org", 9)
+    people::link_identity(&mut tx, Platform::Matrix, "@li:example.org", li, None, 9)
         .await
         .unwrap();
     assert_eq!(
@@ -247,8 +247,7 @@ async fn contract(store: &Store) {
     // Outbox: idempotent enqueue.
     let buttons = vec![vec![Button::new("OK", "d:1:ok")]];
     let low = NewMessage {
-        platform: Platform::Telegram,
-        chat_id: "-100",
+        target: Target::Chat(Platform::Telegram, "-100"),
         text: "tip",
         buttons: &[],
         edit_of: None,
@@ -360,6 +359,40 @@ async fn contract(store: &Store) {
         0
     );
     tx.commit().await.unwrap();
+
+    // A message to a person goes to the private chat of the identity they used last.
+    let mut tx = store.begin().await.unwrap();
+    let to_li = NewMessage {
+        target: Target::Person(li),
+        idem_key: "k-li",
+        ..low.clone()
+    };
+    assert!(
+        outbox::enqueue(&mut tx, &to_li, 90_000)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    let to_wang = NewMessage {
+        target: Target::Person(wang),
+        idem_key: "k-wang",
+        ..low.clone()
+    };
+    assert!(
+        outbox::enqueue(&mut tx, &to_wang, 90_000)
+            .await
+            .unwrap()
+            .is_none(),
+        "no private chat known"
+    );
+    tx.commit().await.unwrap();
+    let dm = outbox::claim(store, Platform::Matrix, 90_000, 10, 60_000)
+        .await
+        .unwrap();
+    assert_eq!(
+        dm.iter().map(|m| m.chat_id.as_str()).collect::<Vec<_>>(),
+        vec!["!dm:example.org"]
+    );
 }
 
 #[tokio::test]
@@ -385,8 +418,7 @@ async fn a_rolled_back_transaction_leaves_no_outbox_row_and_no_dedupe_record() {
         .await
         .unwrap();
     let m = NewMessage {
-        platform: Platform::Console,
-        chat_id: "g",
+        target: Target::Chat(Platform::Console, "g"),
         text: "x",
         buttons: &[],
         edit_of: None,
