@@ -166,8 +166,9 @@ impl App {
                 .await?
                 .filter(|g| g.active)
         };
-        let person = match people::by_identity(tx, event.platform, &event.sender).await? {
-            Some(p) => p,
+        let seen = people::seen(tx, event.platform, &event.sender).await?;
+        let (person, known_chat, last_seen) = match seen {
+            Some(s) => (s.person, s.dm_chat, s.last_seen_at),
             None => {
                 let handle = format!("{}:{}", event.platform, event.sender);
                 let new = NewPerson {
@@ -181,13 +182,16 @@ impl App {
                 };
                 let id = people::upsert(tx, &new, now).await?;
                 people::link_identity(tx, event.platform, &event.sender, id, None, now).await?;
-                people::by_id(tx, id)
+                let person = people::by_id(tx, id)
                     .await?
-                    .context("person just created")?
+                    .context("person just created")?;
+                (person, None, 0)
             }
         };
-        if event.is_direct {
-            // Remembers this chat as where to reach them, and marks it as used last.
+        // A private message makes this chat the place to reach them. The write is skipped
+        // when nothing changed within a minute: "used last" needs no finer resolution.
+        let stale = now - last_seen > 60_000;
+        if event.is_direct && (known_chat.as_deref() != Some(event.chat_id.as_str()) || stale) {
             people::link_identity(
                 tx,
                 event.platform,

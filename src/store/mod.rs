@@ -99,13 +99,17 @@ impl Store {
                     .disable_statement_logging();
                 // One connection: writes in one process are serialised here instead of
                 // contending for SQLite's lock; other processes wait on busy_timeout.
-                AnyPoolOptions::new()
+                // Checkpoints run on a background connection (see `checkpointer`), so a commit
+                // never pays for copying the WAL back and fsyncing; the large automatic
+                // threshold only bounds the WAL should that task not run.
+                let pool = AnyPoolOptions::new()
                     .max_connections(1)
                     .after_connect(|conn, _| {
                         Box::pin(async move {
                             conn.execute(
                                 "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; \
-                                 PRAGMA busy_timeout=5000; PRAGMA foreign_keys=ON;",
+                                 PRAGMA busy_timeout=5000; PRAGMA foreign_keys=ON; \
+                                 PRAGMA wal_autocheckpoint=20000;",
                             )
                             .await?;
                             Ok(())
@@ -113,7 +117,11 @@ impl Store {
                     })
                     .connect_with(options)
                     .await
-                    .with_context(|| "opening the SQLite database")?
+                    .with_context(|| "opening the SQLite database")?;
+                if !memory {
+                    checkpointer(&url, pool.clone()).await?;
+                }
+                pool
             }
             Backend::Postgres => {
                 let options = AnyConnectOptions::from_str(url)
@@ -176,6 +184,30 @@ impl Store {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// Copies the SQLite WAL back into the database every 200 ms from a connection of its own,
+/// until the pool closes. A PASSIVE checkpoint never blocks writers.
+async fn checkpointer(url: &str, pool: AnyPool) -> Result<()> {
+    use sqlx::Connection;
+    let options = sqlx::sqlite::SqliteConnectOptions::from_str(url)
+        .context("parsing database.url")?
+        .busy_timeout(std::time::Duration::from_secs(5))
+        .disable_statement_logging();
+    let mut conn = sqlx::sqlite::SqliteConnection::connect_with(&options)
+        .await
+        .context("opening the SQLite checkpoint connection")?;
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_millis(200));
+        while !pool.is_closed() {
+            tick.tick().await;
+            if let Err(e) = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").await {
+                tracing::warn!(error = %e, "SQLite checkpoint failed");
+            }
+        }
+        conn.close().await.ok();
+    });
+    Ok(())
 }
 
 /// Reads column `name` of a row, with the column in the error.

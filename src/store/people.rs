@@ -117,6 +117,36 @@ pub async fn by_identity(
     row.as_ref().map(from_row).transpose()
 }
 
+/// What the store knows of the identity an event came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Seen {
+    pub person: Person,
+    pub dm_chat: Option<String>,
+    pub last_seen_at: i64,
+}
+
+/// The person behind a platform identity, with that identity's private chat and last use.
+pub async fn seen(conn: &mut Conn, platform: Platform, external_id: &str) -> Result<Option<Seen>> {
+    let sql = format!(
+        "SELECT {COLUMNS}, i.dm_chat, i.last_seen_at FROM {FROM} JOIN identities i ON i.person_id = p.id \
+         WHERE i.platform = $1 AND i.external_id = $2"
+    );
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(platform.as_str())
+        .bind(external_id)
+        .fetch_optional(conn)
+        .await
+        .context("loading identity")?;
+    row.map(|r| {
+        Ok(Seen {
+            person: from_row(&r)?,
+            dm_chat: col(&r, "dm_chat")?,
+            last_seen_at: col(&r, "last_seen_at")?,
+        })
+    })
+    .transpose()
+}
+
 /// Links a platform identity to a person and marks it as used now; `dm_chat` is where the
 /// bot writes to them directly.
 pub async fn link_identity(

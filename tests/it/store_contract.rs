@@ -98,6 +98,19 @@ async fn contract(store: &Store) {
         people::dm_target(&mut tx, li).await.unwrap(),
         Some((Platform::Matrix, "!dm:example.org".into()))
     );
+    let seen = people::seen(&mut tx, Platform::Matrix, "@li:example.org")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (seen.person.id, seen.dm_chat.as_deref(), seen.last_seen_at),
+        (li, Some("!dm:example.org"), 9)
+    );
+    assert_eq!(
+        seen.person.station_lang,
+        Some(Lang::En),
+        "the station's language comes with the person"
+    );
     let on_beat = people::staff(&mut tx, "xinhua", Some("east"), false)
         .await
         .unwrap();
