@@ -301,24 +301,28 @@ fn event_key(event: &Inbound) -> String {
 /// Writes messages to the outbox with keys `{cause}#{i}`; a person is reached in the private
 /// chat they used last. Returns the people who could not be reached (no private chat known).
 pub async fn enqueue(tx: &mut Tx, out: &[Outbound], cause: &str, now: i64) -> Result<Vec<i64>> {
-    let mut unreachable = Vec::new();
-    for (i, o) in out.iter().enumerate() {
-        let target = match &o.to {
-            Recipient::Chat { platform, chat_id } => Target::Chat(*platform, chat_id),
-            Recipient::Person(id) => Target::Person(*id),
-        };
-        let key = format!("{cause}#{i}");
-        let message = NewMessage {
-            target,
+    let keys: Vec<String> = (0..out.len()).map(|i| format!("{cause}#{i}")).collect();
+    let messages: Vec<NewMessage<'_>> = out
+        .iter()
+        .zip(&keys)
+        .map(|(o, key)| NewMessage {
+            target: match &o.to {
+                Recipient::Chat { platform, chat_id } => Target::Chat(*platform, chat_id),
+                Recipient::Person(id) => Target::Person(*id),
+            },
             text: &o.text,
             buttons: &o.buttons,
             edit_of: o.edit_of,
             priority: o.priority,
-            idem_key: &key,
+            idem_key: key,
             alert_id: o.alert_id,
-        };
-        if outbox::enqueue(tx, &message, now).await?.is_none()
-            && let Recipient::Person(id) = o.to
+        })
+        .collect();
+    let inserted = outbox::enqueue_many(tx, &messages, now).await?;
+    let mut unreachable = Vec::new();
+    for (o, key) in out.iter().zip(&keys) {
+        if let Recipient::Person(id) = o.to
+            && !inserted.iter().any(|(k, _)| k == key)
             && people::dm_target(tx, id).await?.is_none()
         {
             tracing::warn!(

@@ -26,12 +26,10 @@ pub async fn route(ctx: &mut Ctx<'_>, station: &str, hotel_id: Option<i64>) -> R
     let mut notify = Vec::new();
     let mut hotel_name = String::new();
     if let Some(hotel_id) = hotel_id
-        && let Some(hotel) = stations::hotel(ctx.tx, hotel_id).await?
+        && let Some((name, on_beat)) = people::hotel_beat_staff(ctx.tx, hotel_id).await?
     {
-        if let Some(beat) = hotel.beat.as_deref() {
-            notify = people::staff(ctx.tx, station, Some(beat), false).await?;
-        }
-        hotel_name = hotel.name;
+        notify = on_beat;
+        hotel_name = name;
     }
     if notify.is_empty() {
         notify = people::staff(ctx.tx, station, None, true).await?;

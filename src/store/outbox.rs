@@ -49,41 +49,87 @@ pub struct Message {
 /// Enqueues a message; `None` if a row with the same idempotency key exists already, or if a
 /// person has no private chat to reach them in.
 pub async fn enqueue(conn: &mut Conn, m: &NewMessage<'_>, now: i64) -> Result<Option<i64>> {
-    let buttons = if m.buttons.is_empty() {
-        None
-    } else {
-        Some(serde_json::to_string(m.buttons)?)
-    };
-    let sql = match m.target {
-        Target::Chat(..) => {
-            "INSERT INTO outbox (text, buttons, edit_of, priority, idem_key, alert_id, next_attempt_at, created_at, platform, chat_id) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8, $9) ON CONFLICT (idem_key) DO NOTHING RETURNING id"
+    let inserted = enqueue_many(conn, std::slice::from_ref(m), now).await?;
+    Ok(inserted.first().map(|(_, id)| *id))
+}
+
+/// Rows per INSERT statement: well under SQLite's and PostgreSQL's parameter limits.
+const ROWS_PER_STATEMENT: usize = 200;
+
+/// Enqueues messages with one statement per 200: every row is a SELECT of a UNION ALL, a
+/// person's row selecting their private chat from `identities`. Returns `(idem_key, id)` of
+/// the rows inserted (a taken key or an unreachable person inserts nothing).
+pub async fn enqueue_many(
+    conn: &mut Conn,
+    messages: &[NewMessage<'_>],
+    now: i64,
+) -> Result<Vec<(String, i64)>> {
+    let mut inserted = Vec::with_capacity(messages.len());
+    for chunk in messages.chunks(ROWS_PER_STATEMENT) {
+        let mut sql = String::from(
+            "INSERT INTO outbox (text, buttons, edit_of, priority, idem_key, alert_id, next_attempt_at, created_at, platform, chat_id) ",
+        );
+        let mut n = 1;
+        for (i, m) in chunk.iter().enumerate() {
+            if i > 0 {
+                sql.push_str(" UNION ALL ");
+            }
+            let common = format!(
+                "${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}",
+                n,
+                n + 1,
+                n + 2,
+                n + 3,
+                n + 4,
+                n + 5,
+                n + 6,
+                n + 6
+            );
+            n += 7;
+            match m.target {
+                Target::Chat(..) => {
+                    sql.push_str(&format!("SELECT {common}, ${}, ${} WHERE 1 = 1", n, n + 1));
+                    n += 2;
+                }
+                Target::Person(_) => {
+                    sql.push_str(&format!(
+                        "SELECT {common}, t.platform, t.dm_chat FROM (SELECT platform, dm_chat FROM identities \
+                         WHERE person_id = ${n} AND dm_chat IS NOT NULL ORDER BY last_seen_at DESC, platform LIMIT 1) t WHERE 1 = 1"
+                    ));
+                    n += 1;
+                }
+            }
         }
-        Target::Person(_) => {
-            "INSERT INTO outbox (text, buttons, edit_of, priority, idem_key, alert_id, next_attempt_at, created_at, platform, chat_id) \
-             SELECT $1, $2, $3, $4, $5, $6, $7, $7, i.platform, i.dm_chat FROM identities i \
-             WHERE i.person_id = $8 AND i.dm_chat IS NOT NULL \
-             ORDER BY i.last_seen_at DESC, i.platform LIMIT 1 \
-             ON CONFLICT (idem_key) DO NOTHING RETURNING id"
+        sql.push_str(" ON CONFLICT (idem_key) DO NOTHING RETURNING id, idem_key");
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for m in chunk {
+            let buttons = if m.buttons.is_empty() {
+                None
+            } else {
+                Some(serde_json::to_string(m.buttons)?)
+            };
+            query = query
+                .bind(m.text)
+                .bind(buttons)
+                .bind(m.edit_of)
+                .bind(m.priority)
+                .bind(m.idem_key)
+                .bind(m.alert_id)
+                .bind(now);
+            query = match m.target {
+                Target::Chat(platform, chat_id) => query.bind(platform.as_str()).bind(chat_id),
+                Target::Person(person) => query.bind(person),
+            };
         }
-    };
-    let query = sqlx::query(sql)
-        .bind(m.text)
-        .bind(buttons)
-        .bind(m.edit_of)
-        .bind(m.priority)
-        .bind(m.idem_key)
-        .bind(m.alert_id)
-        .bind(now);
-    let query = match m.target {
-        Target::Chat(platform, chat_id) => query.bind(platform.as_str()).bind(chat_id),
-        Target::Person(person) => query.bind(person),
-    };
-    let row = query
-        .fetch_optional(conn)
-        .await
-        .context("enqueueing outbox message")?;
-    row.map(|r| col(&r, "id")).transpose()
+        let rows = query
+            .fetch_all(&mut *conn)
+            .await
+            .context("enqueueing outbox messages")?;
+        for r in &rows {
+            inserted.push((col(r, "idem_key")?, col(r, "id")?));
+        }
+    }
+    Ok(inserted)
 }
 
 const RETURNING: &str = "RETURNING id, platform, chat_id, text, buttons, edit_of, priority, idem_key, alert_id, attempts";

@@ -238,6 +238,34 @@ pub async fn staff(
     rows.iter().map(from_row).collect()
 }
 
+/// The officers on the beat of a hotel, and the hotel's name, in one query.
+pub async fn hotel_beat_staff(
+    conn: &mut Conn,
+    hotel_id: i64,
+) -> Result<Option<(String, Vec<Person>)>> {
+    let sql = format!(
+        "SELECT h.name AS hotel_name, {COLUMNS} FROM hotels h \
+         LEFT JOIN people p ON p.station_id = h.station_id AND p.beat = h.beat AND p.role IN ('officer', 'admin') \
+         LEFT JOIN stations st ON st.id = p.station_id WHERE h.id = $1 ORDER BY p.id"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(hotel_id)
+        .fetch_all(conn)
+        .await
+        .context("loading hotel's beat officers")?;
+    let Some(first) = rows.first() else {
+        return Ok(None);
+    };
+    let name: String = col(first, "hotel_name")?;
+    let mut staff = Vec::new();
+    for r in &rows {
+        if col::<Option<i64>>(r, "id")?.is_some() {
+            staff.push(from_row(r)?);
+        }
+    }
+    Ok(Some((name, staff)))
+}
+
 /// Residents of a station subscribed to `category`.
 pub async fn subscribers(conn: &mut Conn, station: &str, category: &str) -> Result<Vec<Person>> {
     let sql = format!(

@@ -406,6 +406,37 @@ async fn contract(store: &Store) {
         dm.iter().map(|m| m.chat_id.as_str()).collect::<Vec<_>>(),
         vec!["!dm:example.org"]
     );
+
+    // Many rows at once (more than one statement's worth), chats and people mixed.
+    let keys: Vec<String> = (0..450).map(|i| format!("bulk-{i}")).collect();
+    let bulk: Vec<NewMessage<'_>> = keys
+        .iter()
+        .enumerate()
+        .map(|(i, key)| NewMessage {
+            target: match i % 3 {
+                0 => Target::Chat(Platform::Telegram, "-100"),
+                1 => Target::Person(li),
+                _ => Target::Person(wang),
+            },
+            idem_key: key,
+            ..low.clone()
+        })
+        .collect();
+    let mut tx = store.begin().await.unwrap();
+    let inserted = outbox::enqueue_many(&mut tx, &bulk, 100_000).await.unwrap();
+    assert_eq!(
+        inserted.len(),
+        300,
+        "wang has no private chat: his 150 rows are not inserted"
+    );
+    assert!(
+        outbox::enqueue_many(&mut tx, &bulk, 100_000)
+            .await
+            .unwrap()
+            .is_empty(),
+        "all keys taken"
+    );
+    tx.commit().await.unwrap();
 }
 
 #[tokio::test]
