@@ -49,7 +49,6 @@ pub async fn run(scripts: Scripts, data_dir: &Path) -> Result<()> {
     if !std::io::stdin().is_terminal() {
         return Ok(());
     }
-    bot.set_clock(chrono::Utc::now().timestamp_millis());
     println!(
         "\nYour turn. Type as anyone: `li@hotels> /report item location=lobby`, `wang> /tickets`,"
     );
@@ -59,21 +58,29 @@ pub async fn run(scripts: Scripts, data_dir: &Path) -> Result<()> {
     println!(
         "li (Jinjiang Inn front desk), zhang (resident). Groups: hotels, residents. Ctrl-D quits."
     );
+    repl(&mut bot).await
+}
+
+/// Reads `NAME@GROUP> TEXT`, `NAME> TEXT` (a private chat) and `press NAME: LABEL` lines from
+/// stdin until end of input, on the real clock.
+pub async fn repl(bot: &mut Replayer) -> Result<()> {
     let mut lines = BufReader::new(tokio::io::stdin()).lines();
     loop {
         print_prompt();
         let Some(line) = lines.next_line().await? else {
-            break;
+            println!();
+            return Ok(());
         };
         let line = line.trim();
         if line.is_empty() {
             continue;
         }
-        if let Err(e) = interactive(&mut bot, line).await {
+        bot.set_clock(chrono::Utc::now().timestamp_millis());
+        crate::workers::scheduler::tick(&bot.app).await?;
+        if let Err(e) = interactive(bot, line).await {
             println!("! {e}");
         }
     }
-    Ok(())
 }
 
 fn print_prompt() {

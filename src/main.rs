@@ -90,6 +90,9 @@ struct IdentityArgs {
     /// Matrix user id (`@wang:example.org`).
     #[arg(long)]
     matrix: Option<String>,
+    /// Name on the console (`beatbot serve` without Telegram or Matrix).
+    #[arg(long)]
+    console: Option<String>,
     /// Language: zh or en.
     #[arg(long)]
     lang: Option<String>,
@@ -139,13 +142,16 @@ enum GroupCommand {
         kind: String,
         #[arg(
             long,
-            conflicts_with = "matrix",
-            required_unless_present = "matrix",
+            conflicts_with_all = ["matrix", "console"],
+            required_unless_present_any = ["matrix", "console"],
             allow_hyphen_values = true
         )]
         telegram: Option<String>,
-        #[arg(long)]
+        #[arg(long, conflicts_with = "console")]
         matrix: Option<String>,
+        /// A console group id (for `beatbot serve` without Telegram or Matrix).
+        #[arg(long)]
+        console: Option<String>,
     },
 }
 
@@ -210,6 +216,13 @@ fn identities(who: &IdentityArgs) -> Vec<(Platform, String, Option<String>)> {
     }
     if let Some(m) = &who.matrix {
         ids.push((Platform::Matrix, m.clone(), None));
+    }
+    if let Some(c) = &who.console {
+        ids.push((
+            Platform::Console,
+            c.clone(),
+            Some(beatbot::platforms::console::dm_chat(c)),
+        ));
     }
     ids
 }
@@ -342,14 +355,18 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                     kind,
                     telegram,
                     matrix,
+                    console,
                 },
         } => {
             let kind = GroupKind::parse(&kind)
                 .with_context(|| format!("unknown kind `{kind}` (community or liaison)"))?;
-            let (platform, chat) = match (telegram, matrix) {
-                (Some(t), _) => (Platform::Telegram, t),
-                (None, Some(m)) => (Platform::Matrix, m),
-                (None, None) => bail!("give --telegram CHAT_ID or --matrix ROOM_ID"),
+            let (platform, chat) = match (telegram, matrix, console) {
+                (Some(t), _, _) => (Platform::Telegram, t),
+                (None, Some(m), _) => (Platform::Matrix, m),
+                (None, None, Some(c)) => (Platform::Console, c),
+                (None, None, None) => {
+                    bail!("give --telegram CHAT_ID, --matrix ROOM_ID or --console ID")
+                }
             };
             app(&config)
                 .await?
@@ -361,21 +378,35 @@ async fn run(cli: Cli) -> Result<ExitCode> {
     }
 }
 
-/// `serve`: checks scripts and database, then runs the configured platforms. This release
-/// has the console only; Telegram and Matrix adapters are the next issues.
+/// `serve`: checks configuration, scripts and database, then serves the configured platforms.
+/// This release has the console only (Telegram and Matrix are the next issues): with neither
+/// configured, it serves the console on stdin/stdout against the configured database.
 async fn serve(config: &Config) -> Result<ExitCode> {
-    let app = app(config).await?;
-    beatbot::workers::scheduler::tick(&app).await?;
-    if config.telegram.token.is_empty() && config.matrix.homeserver.is_empty() {
-        eprintln!(
-            "beatbot serve: no platform configured (set telegram.token or matrix.homeserver); try `beatbot demo` for the console"
-        );
-    } else {
-        eprintln!(
-            "beatbot serve: the Telegram and Matrix adapters are not part of this release yet; try `beatbot demo` for the console"
+    if !config.telegram.token.is_empty() || !config.matrix.homeserver.is_empty() {
+        bail!(
+            "telegram.token or matrix.homeserver is set, but this release has no Telegram or Matrix adapter yet; \
+             unset them to serve the console"
         );
     }
-    Ok(ExitCode::FAILURE)
+    let scripts = Arc::new(load_scripts(&config.scripts_dir)?);
+    let store = Store::open(&config.database.url).await?;
+    let faq = FaqIndex::new(&scripts.faq);
+    let console = beatbot::platforms::console::Console::printing();
+    let mut bot =
+        beatbot::replay::Replayer::with_store(store.clone(), scripts, faq, console).await?;
+    bot.set_clock(chrono::Utc::now().timestamp_millis());
+    beatbot::workers::scheduler::tick(&bot.app).await?;
+    eprintln!(
+        "beatbot serve: console on {} — type `NAME@GROUP> TEXT`, `NAME> TEXT` for a private chat, or `press NAME: LABEL`; \
+         people and groups come from `beatbot officer add … --console NAME` and `beatbot group link … --console ID`. Ctrl-D stops.",
+        redact(&config.database.url)
+    );
+    tokio::select! {
+        result = beatbot::demo::repl(&mut bot) => result?,
+        _ = tokio::signal::ctrl_c() => eprintln!("stopping"),
+    }
+    store.close().await;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn redact(url: &str) -> String {

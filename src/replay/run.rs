@@ -224,6 +224,12 @@ impl Replayer {
     /// One inbound event from the console, then delivery of everything due.
     pub async fn send(&mut self, chat: Option<&str>, user: &str, content: Content) -> Result<()> {
         self.seq += 1;
+        if let Some(group) = chat {
+            let members = self.members.entry(group.to_owned()).or_default();
+            if !members.iter().any(|m| m == user) {
+                members.push(user.to_owned());
+            }
+        }
         let event = Console::inbound(format!("e{}", self.seq), chat, user, content);
         self.app.handle(&event).await?;
         self.deliver().await

@@ -248,3 +248,99 @@ fn the_documented_example_configuration_loads_and_matches_the_defaults() {
         "deploy/beatbot.toml documents the real defaults"
     );
 }
+
+#[test]
+fn serve_without_telegram_or_matrix_serves_the_console_on_the_configured_database() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let out = beatbot(dir.path()).args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    run(&[
+        "station",
+        "add",
+        "xinhua",
+        "Xinhua Road Station",
+        "--lang",
+        "en",
+    ]);
+    run(&[
+        "officer",
+        "add",
+        "wang",
+        "--station",
+        "xinhua",
+        "--beat",
+        "east",
+        "--console",
+        "wang",
+    ]);
+    run(&[
+        "liaison",
+        "add",
+        "li",
+        "--station",
+        "xinhua",
+        "--hotel",
+        "Jinjiang Inn",
+        "--beat",
+        "east",
+        "--console",
+        "li",
+    ]);
+    run(&[
+        "group",
+        "link",
+        "--station",
+        "xinhua",
+        "--kind",
+        "liaison",
+        "--console",
+        "hotels",
+    ]);
+
+    let mut child = beatbot(dir.path())
+        .arg("serve")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"li@hotels> /report noid room=305 name=\"Zhao Liu\"\nwang> /tickets\npress wang: Acknowledge\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("[hotels] beatbot: Ticket #1"), "{text}");
+    assert!(
+        text.contains("[dm wang] beatbot: Open tickets (1)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("[dm li] beatbot: Your ticket #1 has been acknowledged"),
+        "{text}"
+    );
+
+    let out = beatbot(dir.path())
+        .arg("serve")
+        .env("BEATBOT_TELEGRAM__TOKEN", "123:abc")
+        .output()
+        .unwrap();
+    assert!(
+        !out.status.success(),
+        "a platform this release lacks is refused, not ignored"
+    );
+}
