@@ -21,15 +21,8 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 }
 
 async fn world(app: &App) -> anyhow::Result<()> {
-    app.add_station("xinhua", "Xinhua Road Station", None)
-        .await?;
-    let console = |name: &str| {
-        vec![(
-            Platform::Console,
-            name.to_owned(),
-            Some(format!("dm:{name}")),
-        )]
-    };
+    app.add_station("xinhua", "Xinhua Road Station", None).await?;
+    let console = |name: &str| vec![(Platform::Console, name.to_owned(), Some(format!("dm:{name}")))];
     app.add_person(
         "wang",
         Role::Officer,
@@ -65,22 +58,12 @@ async fn world(app: &App) -> anyhow::Result<()> {
     .await?;
     app.link_group(Platform::Console, "hotels", GroupKind::Liaison, "xinhua")
         .await?;
-    app.link_group(
-        Platform::Console,
-        "residents",
-        GroupKind::Community,
-        "xinhua",
-    )
-    .await?;
+    app.link_group(Platform::Console, "residents", GroupKind::Community, "xinhua")
+        .await?;
     Ok(())
 }
 
-async fn run(
-    app: &App,
-    label: &str,
-    n: usize,
-    make: impl Fn(usize) -> Inbound,
-) -> anyhow::Result<()> {
+async fn run(app: &App, label: &str, n: usize, make: impl Fn(usize) -> Inbound) -> anyhow::Result<()> {
     let mut latencies = Vec::with_capacity(n);
     let start = Instant::now();
     for i in 0..n {
@@ -96,22 +79,14 @@ async fn run(
         n as f64 / total.as_secs_f64(),
         percentile(&latencies, 0.50).as_secs_f64() * 1e3,
         percentile(&latencies, 0.99).as_secs_f64() * 1e3,
-        latencies
-            .last()
-            .map(|d| d.as_secs_f64() * 1e3)
-            .unwrap_or(0.0),
+        latencies.last().map(|d| d.as_secs_f64() * 1e3).unwrap_or(0.0),
     );
     Ok(())
 }
 
 fn main() -> anyhow::Result<()> {
-    let n: usize = std::env::args()
-        .skip(1)
-        .find_map(|a| a.parse().ok())
-        .unwrap_or(20_000);
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
+    let n: usize = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(20_000);
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     runtime.block_on(async {
         let dir = tempfile::tempdir()?;
         let url = format!("sqlite://{}", dir.path().join("bench.db").display());

@@ -65,10 +65,7 @@ impl App {
                 let unreachable = enqueue(&mut tx, &out, &event_key(event), now).await?;
                 if !event.is_direct && unreachable.contains(&me) {
                     // The answer belongs in a private chat the person has never opened.
-                    let text = self
-                        .scripts
-                        .templates
-                        .render(lang, "common.open_private_chat", &[]);
+                    let text = self.scripts.templates.render(lang, "common.open_private_chat", &[]);
                     let here = Recipient::Chat {
                         platform: event.platform,
                         chat_id: event.chat_id.clone(),
@@ -86,9 +83,7 @@ impl App {
             Err(Dispatched::User(err)) => {
                 let lang = ctx.lang;
                 drop(ctx);
-                tx.rollback()
-                    .await
-                    .context("rolling back a refused command")?;
+                tx.rollback().await.context("rolling back a refused command")?;
                 // Whatever a refusal echoes back never shows a long number in a group.
                 let args: Vec<(&str, String)> = err
                     .args
@@ -107,10 +102,7 @@ impl App {
                 let text = self.scripts.templates.render(
                     lang,
                     err.key,
-                    &args
-                        .iter()
-                        .map(|(k, v)| (*k, v.as_str()))
-                        .collect::<Vec<_>>(),
+                    &args.iter().map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>(),
                 );
                 let mut tx = self.store.begin().await?;
                 inbound::record(&mut tx, event.platform, &event.event_id, now).await?;
@@ -131,12 +123,7 @@ impl App {
         Ok(Handled::Done)
     }
 
-    async fn context<'a>(
-        &'a self,
-        tx: &'a mut Tx,
-        event: &'a Inbound,
-        now: i64,
-    ) -> Result<Ctx<'a>> {
+    async fn context<'a>(&'a self, tx: &'a mut Tx, event: &'a Inbound, now: i64) -> Result<Ctx<'a>> {
         let (me, group) = self.identify(tx, event, now).await?;
         let lang = crate::core::context_language(&self.scripts, &me);
         Ok(Ctx {
@@ -182,9 +169,7 @@ impl App {
                 };
                 let id = people::upsert(tx, &new, now).await?;
                 people::link_identity(tx, event.platform, &event.sender, id, None, now).await?;
-                let person = people::by_id(tx, id)
-                    .await?
-                    .context("person just created")?;
+                let person = people::by_id(tx, id).await?.context("person just created")?;
                 (person, None, 0)
             }
         };
@@ -192,15 +177,7 @@ impl App {
         // when nothing changed within a minute: "used last" needs no finer resolution.
         let stale = now - last_seen > 60_000;
         if event.is_direct && (known_chat.as_deref() != Some(event.chat_id.as_str()) || stale) {
-            people::link_identity(
-                tx,
-                event.platform,
-                &event.sender,
-                person.id,
-                Some(&event.chat_id),
-                now,
-            )
-            .await?;
+            people::link_identity(tx, event.platform, &event.sender, person.id, Some(&event.chat_id), now).await?;
         }
         let mut person = person;
         if let (Some(g), None, Role::Resident) = (&group, &person.station_id, person.role) {
@@ -269,13 +246,7 @@ impl App {
         Ok(id)
     }
 
-    pub async fn link_group(
-        &self,
-        platform: Platform,
-        chat_id: &str,
-        kind: GroupKind,
-        station: &str,
-    ) -> Result<i64> {
+    pub async fn link_group(&self, platform: Platform, chat_id: &str, kind: GroupKind, station: &str) -> Result<i64> {
         let mut tx = self.store.begin().await?;
         stations::get(&mut tx, station)
             .await?
@@ -325,10 +296,7 @@ pub async fn enqueue(tx: &mut Tx, out: &[Outbound], cause: &str, now: i64) -> Re
             && !inserted.iter().any(|(k, _)| k == key)
             && people::dm_target(tx, id).await?.is_none()
         {
-            tracing::warn!(
-                person = id,
-                "no private chat known for person; message skipped"
-            );
+            tracing::warn!(person = id, "no private chat known for person; message skipped");
             unreachable.push(id);
         }
     }

@@ -142,9 +142,7 @@ impl Config {
         match path {
             Some(p) if !p.exists() => bail!("config file {} does not exist", p.display()),
             Some(p) => figment = figment.merge(Toml::file(p)),
-            None if Path::new("beatbot.toml").exists() => {
-                figment = figment.merge(Toml::file("beatbot.toml"))
-            }
+            None if Path::new("beatbot.toml").exists() => figment = figment.merge(Toml::file("beatbot.toml")),
             None => {}
         }
         figment = figment.merge(Env::prefixed("BEATBOT_").split("__"));
@@ -164,13 +162,8 @@ impl Config {
     /// Refuses values that cannot work, naming the key.
     pub fn check(&self) -> Result<()> {
         let url = &self.database.url;
-        if !(url.starts_with("sqlite:")
-            || url.starts_with("postgres://")
-            || url.starts_with("postgresql://"))
-        {
-            bail!(
-                "bad configuration `database.url`: must start with sqlite: or postgres://, got `{url}`"
-            );
+        if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            bail!("bad configuration `database.url`: must start with sqlite: or postgres://, got `{url}`");
         }
         if !matches!(self.telegram.mode.as_str(), "polling" | "webhook") {
             bail!(
@@ -179,13 +172,9 @@ impl Config {
             );
         }
         if self.telegram.mode == "webhook" && self.telegram.webhook_url.is_empty() {
-            bail!(
-                "bad configuration `telegram.webhook_url`: required when telegram.mode = \"webhook\""
-            );
+            bail!("bad configuration `telegram.webhook_url`: required when telegram.mode = \"webhook\"");
         }
-        if !self.telegram.api_url.starts_with("http://")
-            && !self.telegram.api_url.starts_with("https://")
-        {
+        if !self.telegram.api_url.starts_with("http://") && !self.telegram.api_url.starts_with("https://") {
             bail!(
                 "bad configuration `telegram.api_url`: must be an http(s) URL, got `{}`",
                 self.telegram.api_url
@@ -197,13 +186,9 @@ impl Config {
                 self.web.bind
             );
         }
-        if !self.matrix.homeserver.is_empty()
-            && self.matrix.password.is_empty()
-            && self.matrix.access_token.is_empty()
+        if !self.matrix.homeserver.is_empty() && self.matrix.password.is_empty() && self.matrix.access_token.is_empty()
         {
-            bail!(
-                "bad configuration `matrix.password`: set matrix.password or matrix.access_token"
-            );
+            bail!("bad configuration `matrix.password`: set matrix.password or matrix.access_token");
         }
         Ok(())
     }

@@ -22,8 +22,7 @@ pub const SCENARIO: &str = include_str!("demo_scenario.txt");
 
 pub async fn run(scripts: Scripts, data_dir: &Path) -> Result<()> {
     let db = data_dir.join("demo.db");
-    std::fs::create_dir_all(data_dir)
-        .with_context(|| format!("creating {}", data_dir.display()))?;
+    std::fs::create_dir_all(data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
     }
@@ -31,8 +30,7 @@ pub async fn run(scripts: Scripts, data_dir: &Path) -> Result<()> {
     let faq = FaqIndex::new(&scripts.faq);
     let mut bot = Replayer::with_store(store, Arc::new(scripts), faq, Console::printing()).await?;
     println!("beatbot demo — database {}\n", db.display());
-    let steps =
-        parse(SCENARIO).map_err(|(line, e)| anyhow::anyhow!("demo scenario line {line}: {e}"))?;
+    let steps = parse(SCENARIO).map_err(|(line, e)| anyhow::anyhow!("demo scenario line {line}: {e}"))?;
     for (line, step) in &steps {
         match step {
             Step::Say { chat, user, text } => {
@@ -49,15 +47,9 @@ pub async fn run(scripts: Scripts, data_dir: &Path) -> Result<()> {
     if !std::io::stdin().is_terminal() {
         return Ok(());
     }
-    println!(
-        "\nYour turn. Type as anyone: `li@hotels> /report item location=lobby`, `wang> /tickets`,"
-    );
-    println!(
-        "`press wang: Confirm`, `zhang@residents> /help`. People: wang (officer), zhou (duty officer),"
-    );
-    println!(
-        "li (Jinjiang Inn front desk), zhang (resident). Groups: hotels, residents. Ctrl-D quits."
-    );
+    println!("\nYour turn. Type as anyone: `li@hotels> /report item location=lobby`, `wang> /tickets`,");
+    println!("`press wang: Confirm`, `zhang@residents> /help`. People: wang (officer), zhou (duty officer),");
+    println!("li (Jinjiang Inn front desk), zhang (resident). Groups: hotels, residents. Ctrl-D quits.");
     repl(&mut bot).await
 }
 
@@ -106,6 +98,5 @@ async fn interactive(bot: &mut Replayer, line: &str) -> Result<()> {
         Some((u, c)) => (u.trim(), Some(c.trim())),
         None => (who.trim(), None),
     };
-    bot.send(chat, user, Content::Text(text.trim().to_owned()))
-        .await
+    bot.send(chat, user, Content::Text(text.trim().to_owned())).await
 }

@@ -157,17 +157,11 @@ enum GroupCommand {
 
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("BEATBOT_LOG")
-                .unwrap_or_else(|_| "warn".into()),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("BEATBOT_LOG").unwrap_or_else(|_| "warn".into()))
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the runtime: {e}");
@@ -258,8 +252,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let faq = FaqIndex::new(&scripts.faq);
             let mut failed = 0;
             for file in &files {
-                let failures =
-                    beatbot::replay::run_file(file, scripts.clone(), faq.clone()).await?;
+                let failures = beatbot::replay::run_file(file, scripts.clone(), faq.clone()).await?;
                 if failures.is_empty() {
                     println!("ok   {}", file.display());
                 } else {
@@ -291,10 +284,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Station {
             command: StationCommand::Add { id, name, lang: l },
         } => {
-            app(&config)
-                .await?
-                .add_station(&id, &name, lang(&l)?)
-                .await?;
+            app(&config).await?.add_station(&id, &name, lang(&l)?).await?;
             println!("station {id} added");
             Ok(ExitCode::SUCCESS)
         }
@@ -358,8 +348,8 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                     console,
                 },
         } => {
-            let kind = GroupKind::parse(&kind)
-                .with_context(|| format!("unknown kind `{kind}` (community or liaison)"))?;
+            let kind =
+                GroupKind::parse(&kind).with_context(|| format!("unknown kind `{kind}` (community or liaison)"))?;
             let (platform, chat) = match (telegram, matrix, console) {
                 (Some(t), _, _) => (Platform::Telegram, t),
                 (None, Some(m), _) => (Platform::Matrix, m),
@@ -368,10 +358,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                     bail!("give --telegram CHAT_ID, --matrix ROOM_ID or --console ID")
                 }
             };
-            app(&config)
-                .await?
-                .link_group(platform, &chat, kind, &station)
-                .await?;
+            app(&config).await?.link_group(platform, &chat, kind, &station).await?;
             println!("{platform} {chat} linked to {station} as {}", kind.as_str());
             Ok(ExitCode::SUCCESS)
         }
@@ -392,8 +379,7 @@ async fn serve(config: &Config) -> Result<ExitCode> {
     let store = Store::open(&config.database.url).await?;
     let faq = FaqIndex::new(&scripts.faq);
     let console = beatbot::platforms::console::Console::printing();
-    let mut bot =
-        beatbot::replay::Replayer::with_store(store.clone(), scripts, faq, console).await?;
+    let mut bot = beatbot::replay::Replayer::with_store(store.clone(), scripts, faq, console).await?;
     bot.set_clock(chrono::Utc::now().timestamp_millis());
     beatbot::workers::scheduler::tick(&bot.app).await?;
     eprintln!(
@@ -412,9 +398,7 @@ async fn serve(config: &Config) -> Result<ExitCode> {
 fn redact(url: &str) -> String {
     match url.split_once('@') {
         Some((head, tail))
-            if head.contains("://")
-                && head.contains(':')
-                && head.rfind(':') > head.find("://").map(|i| i + 2) =>
+            if head.contains("://") && head.contains(':') && head.rfind(':') > head.find("://").map(|i| i + 2) =>
         {
             let scheme_end = head.find("://").map(|i| i + 3).unwrap_or(0);
             let user = head[scheme_end..].split(':').next().unwrap_or("");

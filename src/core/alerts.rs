@@ -28,8 +28,7 @@ pub async fn draft(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
         return Err(UserError::new("alert.usage").into());
     };
     let level = AlertLevel::parse(level_word).ok_or_else(|| {
-        UserError::new("alert.bad_level")
-            .arg("level", level_word.chars().take(20).collect::<String>())
+        UserError::new("alert.bad_level").arg("level", level_word.chars().take(20).collect::<String>())
     })?;
     let mut audience = AlertAudience::Station;
     let mut words = Vec::new();
@@ -37,8 +36,7 @@ pub async fn draft(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
         match word.strip_prefix("to=") {
             Some(v) => {
                 audience = AlertAudience::parse(v).ok_or_else(|| {
-                    UserError::new("alert.bad_audience")
-                        .arg("to", v.chars().take(20).collect::<String>())
+                    UserError::new("alert.bad_audience").arg("to", v.chars().take(20).collect::<String>())
                 })?;
             }
             None => words.push(word),
@@ -51,8 +49,7 @@ pub async fn draft(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
     let Some(station) = ctx.me.station_id.clone() else {
         return Err(UserError::new("common.no_station").into());
     };
-    let id =
-        alerts::insert_draft(ctx.tx, &station, ctx.me.id, level, audience, &text, ctx.now).await?;
+    let id = alerts::insert_draft(ctx.tx, &station, ctx.me.id, level, audience, &text, ctx.now).await?;
     let level_text = level_label(ctx.scripts, ctx.lang, level);
     let preview = ctx.msg(
         "alert.preview",
@@ -64,29 +61,16 @@ pub async fn draft(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
         ],
     );
     let buttons = vec![vec![
-        Button::new(
-            ctx.msg("alert.confirm_button", &[]),
-            format!("alert:send:{id}"),
-        ),
-        Button::new(
-            ctx.msg("alert.cancel_button", &[]),
-            format!("alert:cancel:{id}"),
-        ),
+        Button::new(ctx.msg("alert.confirm_button", &[]), format!("alert:send:{id}")),
+        Button::new(ctx.msg("alert.cancel_button", &[]), format!("alert:cancel:{id}")),
     ]];
     ctx.to_me(preview, buttons);
     Ok(())
 }
 
 /// The confirmation buttons of a draft.
-pub async fn press(
-    ctx: &mut Ctx<'_>,
-    action: &str,
-    raw_id: &str,
-    message: Option<i64>,
-) -> Result<(), Dispatched> {
-    let id: i64 = raw_id
-        .parse()
-        .map_err(|_| UserError::new("common.expired_button"))?;
+pub async fn press(ctx: &mut Ctx<'_>, action: &str, raw_id: &str, message: Option<i64>) -> Result<(), Dispatched> {
+    let id: i64 = raw_id.parse().map_err(|_| UserError::new("common.expired_button"))?;
     let alert = alerts::get(ctx.tx, id)
         .await?
         .filter(|a| Some(a.station_id.as_str()) == ctx.me.station_id.as_deref());
@@ -152,11 +136,7 @@ async fn fan_out(ctx: &mut Ctx<'_>, alert: &Alert) -> Result<usize> {
         let text = ctx.scripts.templates.render(
             *lang,
             "alert.message",
-            &[
-                ("n", &alert.id.to_string()),
-                ("level", &level),
-                ("text", &alert.text),
-            ],
+            &[("n", &alert.id.to_string()), ("level", &level), ("text", &alert.text)],
         );
         let mut out = Outbound::new(to.clone(), text);
         out.priority = alert.level.priority();
@@ -168,11 +148,7 @@ async fn fan_out(ctx: &mut Ctx<'_>, alert: &Alert) -> Result<usize> {
 
 /// After a delivery attempt of an alert's copy: once none is pending, the officer's summary
 /// (at most once per alert).
-pub async fn summary_if_done(
-    tx: &mut Tx,
-    scripts: &Scripts,
-    alert_id: i64,
-) -> Result<Option<Outbound>> {
+pub async fn summary_if_done(tx: &mut Tx, scripts: &Scripts, alert_id: i64) -> Result<Option<Outbound>> {
     let (delivered, dead, pending) = outbox::alert_progress(tx, alert_id).await?;
     if pending > 0 {
         return Ok(None);

@@ -38,18 +38,8 @@ pub const COMMANDS: &[(CommandName, &str, &[&str], Audience)] = &[
     (CommandName::Help, "help", &["帮助"], Audience::Anyone),
     (CommandName::Lang, "lang", &["语言"], Audience::Anyone),
     (CommandName::Ask, "ask", &["提问", "咨询"], Audience::Anyone),
-    (
-        CommandName::Tip,
-        "tip",
-        &["安全提示", "提示"],
-        Audience::Anyone,
-    ),
-    (
-        CommandName::Subscribe,
-        "subscribe",
-        &["订阅"],
-        Audience::Anyone,
-    ),
+    (CommandName::Tip, "tip", &["安全提示", "提示"], Audience::Anyone),
+    (CommandName::Subscribe, "subscribe", &["订阅"], Audience::Anyone),
     (
         CommandName::Unsubscribe,
         "unsubscribe",
@@ -68,40 +58,21 @@ pub const COMMANDS: &[(CommandName, &str, &[&str], Audience)] = &[
         &["反馈", "投诉", "建议"],
         Audience::Anyone,
     ),
-    (
-        CommandName::Status,
-        "status",
-        &["进度", "查询"],
-        Audience::Anyone,
-    ),
+    (CommandName::Status, "status", &["进度", "查询"], Audience::Anyone),
     (CommandName::Cancel, "cancel", &["取消"], Audience::Anyone),
     (CommandName::Tickets, "tickets", &["工单"], Audience::Staff),
     (CommandName::Ack, "ack", &["受理", "签收"], Audience::Staff),
     (CommandName::Note, "note", &["备注"], Audience::Staff),
     (CommandName::Resolve, "resolve", &["办结"], Audience::Staff),
     (CommandName::Assign, "assign", &["指派"], Audience::Staff),
-    (
-        CommandName::Answer,
-        "answer",
-        &["答复", "回复"],
-        Audience::Staff,
-    ),
-    (
-        CommandName::Alert,
-        "alert",
-        &["预警", "警报"],
-        Audience::Staff,
-    ),
+    (CommandName::Answer, "answer", &["答复", "回复"], Audience::Staff),
+    (CommandName::Alert, "alert", &["预警", "警报"], Audience::Staff),
     (CommandName::Start, "start", &[], Audience::Anyone),
 ];
 
 impl CommandName {
     pub fn name(self) -> &'static str {
-        COMMANDS
-            .iter()
-            .find(|c| c.0 == self)
-            .map(|c| c.1)
-            .unwrap_or("help")
+        COMMANDS.iter().find(|c| c.0 == self).map(|c| c.1).unwrap_or("help")
     }
     pub fn audience(self) -> Audience {
         COMMANDS
@@ -136,10 +107,7 @@ pub fn parse(text: &str) -> Parsed<'_> {
         if name.is_empty() {
             return Parsed::Text;
         }
-        return match COMMANDS
-            .iter()
-            .find(|c| c.1 == name || c.2.contains(&name.as_str()))
-        {
+        return match COMMANDS.iter().find(|c| c.1 == name || c.2.contains(&name.as_str())) {
             Some(c) => Parsed::Command(c.0, rest),
             None => Parsed::Unknown(name.chars().take(32).collect()),
         };
@@ -239,10 +207,7 @@ mod tests {
             parse("/Report@beatbot_bot x"),
             Parsed::Command(CommandName::Report, "x")
         );
-        assert_eq!(
-            parse("举报 noid"),
-            Parsed::Command(CommandName::Report, "noid")
-        );
+        assert_eq!(parse("举报 noid"), Parsed::Command(CommandName::Report, "noid"));
         assert_eq!(parse("/frobnicate"), Parsed::Unknown("frobnicate".into()));
         assert_eq!(parse("where is the station?"), Parsed::Text);
         assert_eq!(parse("/"), Parsed::Text);

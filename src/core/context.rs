@@ -63,10 +63,7 @@ pub struct UserError {
 
 impl UserError {
     pub fn new(key: &'static str) -> UserError {
-        UserError {
-            key,
-            args: Vec::new(),
-        }
+        UserError { key, args: Vec::new() }
     }
     pub fn arg(mut self, name: &'static str, value: impl Into<String>) -> UserError {
         self.args.push((name, value.into()));
@@ -151,6 +148,12 @@ impl Ctx<'_> {
         self.out
             .push(Outbound::new(Recipient::Person(person.id), text).buttons(buttons));
         Ok(())
+    }
+
+    /// Appends an action by the sender to a ticket's history.
+    pub async fn log_ticket(&mut self, ticket: i64, action: &str, detail: Option<&str>) -> Result<()> {
+        let platform = self.inbound.platform.as_str();
+        crate::store::tickets::log(self.tx, ticket, Some(self.me.id), platform, action, detail, self.now).await
     }
 
     pub async fn person(&mut self, id: i64) -> Result<Option<Person>> {

@@ -38,8 +38,7 @@ pub struct ReportDraft {
 
 impl ReportDraft {
     pub fn kind(&self) -> Result<ReportKind> {
-        ReportKind::parse(&self.kind)
-            .with_context(|| format!("unknown kind {} in dialogue", self.kind))
+        ReportKind::parse(&self.kind).with_context(|| format!("unknown kind {} in dialogue", self.kind))
     }
 }
 
@@ -69,28 +68,19 @@ pub async fn ask_next(ctx: &mut Ctx<'_>, mut draft: ReportDraft, field_key: &str
     draft.asking = Some(field_key.to_owned());
     let kind = draft.kind()?;
     let form = ctx.scripts.form(kind);
-    let field = form
-        .field(field_key)
-        .context("asking for a field the form lacks")?;
+    let field = form.field(field_key).context("asking for a field the form lacks")?;
     let lang = ctx.lang;
     let mut buttons: Vec<Vec<Button>> = Vec::new();
     let key = match field.field_type {
         FieldType::Choice => {
             for o in &field.options {
-                buttons.push(vec![Button::new(
-                    o.label.get(lang),
-                    format!("d:{nonce}:o:{}", o.key),
-                )]);
+                buttons.push(vec![Button::new(o.label.get(lang), format!("d:{nonce}:o:{}", o.key))]);
             }
             "report.ask_choice"
         }
         FieldType::MultiChoice => {
             for o in &field.options {
-                let mark = if draft.picked.contains(&o.key) {
-                    "☑ "
-                } else {
-                    "☐ "
-                };
+                let mark = if draft.picked.contains(&o.key) { "☑ " } else { "☐ " };
                 buttons.push(vec![Button::new(
                     format!("{mark}{}", o.label.get(lang)),
                     format!("d:{nonce}:t:{}", o.key),
@@ -131,9 +121,7 @@ pub async fn answer_text(ctx: &mut Ctx<'_>, text: &str) -> Result<bool, Dispatch
         return Ok(false);
     };
     let form = ctx.scripts.form(draft.kind()?);
-    let field = form
-        .field(&asking)
-        .context("dialogue asks for an unknown field")?;
+    let field = form.field(&asking).context("dialogue asks for an unknown field")?;
     let value = fields::validate(field, text, ctx.now, ctx.scripts.settings.timezone)?;
     draft.fields.insert(asking, value);
     draft.picked.clear();
@@ -142,25 +130,16 @@ pub async fn answer_text(ctx: &mut Ctx<'_>, text: &str) -> Result<bool, Dispatch
 }
 
 /// A button of a dialogue: `o:KEY` choose, `t:KEY` toggle, `done`, `cancel`.
-pub async fn press(
-    ctx: &mut Ctx<'_>,
-    nonce: &str,
-    action: &str,
-    message: Option<i64>,
-) -> Result<(), Dispatched> {
+pub async fn press(ctx: &mut Ctx<'_>, nonce: &str, action: &str, message: Option<i64>) -> Result<(), Dispatched> {
     let current = load(ctx).await?;
-    let Some((saved_nonce, Dialogue::Report(mut draft))) =
-        current.filter(|(n, _)| n.to_string() == nonce)
-    else {
+    let Some((saved_nonce, Dialogue::Report(mut draft))) = current.filter(|(n, _)| n.to_string() == nonce) else {
         return Err(UserError::new("common.expired_button").into());
     };
     let Some(asking) = draft.asking.clone() else {
         return Err(UserError::new("common.expired_button").into());
     };
     let form = ctx.scripts.form(draft.kind()?);
-    let field = form
-        .field(&asking)
-        .context("dialogue asks for an unknown field")?;
+    let field = form.field(&asking).context("dialogue asks for an unknown field")?;
     let (verb, arg) = action.split_once(':').unwrap_or((action, ""));
     match verb {
         "cancel" => {
@@ -221,11 +200,7 @@ pub async fn cancel(ctx: &mut Ctx<'_>) -> Result<(), Dispatched> {
 }
 
 /// A photo: attached to the open report if its form has a photo field.
-pub async fn photo(
-    ctx: &mut Ctx<'_>,
-    file_id: &str,
-    _caption: Option<&str>,
-) -> Result<(), Dispatched> {
+pub async fn photo(ctx: &mut Ctx<'_>, file_id: &str, _caption: Option<&str>) -> Result<(), Dispatched> {
     attach(ctx, FieldType::Photo, file_id.to_owned()).await
 }
 

@@ -128,16 +128,13 @@ pub async fn answer(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
         Some(id) => questions::get(ctx.tx, id).await?,
         None => None,
     };
-    let Some(q) = question.filter(|q| Some(q.station_id.as_str()) == ctx.me.station_id.as_deref())
-    else {
+    let Some(q) = question.filter(|q| Some(q.station_id.as_str()) == ctx.me.station_id.as_deref()) else {
         return Err(UserError::new("answer.not_found")
             .arg("n", raw.chars().take(20).collect::<String>())
             .into());
     };
     if q.answered || !questions::answer(ctx.tx, q.id, ctx.me.id, text, ctx.now).await? {
-        return Err(UserError::new("answer.already")
-            .arg("n", q.id.to_string())
-            .into());
+        return Err(UserError::new("answer.already").arg("n", q.id.to_string()).into());
     }
     let n = q.id.to_string();
     let reply = ctx.msg("answer.relayed", &[("n", &n)]);

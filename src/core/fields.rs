@@ -20,29 +20,21 @@ pub fn validate(field: &Field, raw: &str, now_ms: i64, tz: Tz) -> Result<String,
         return Err(UserError::new("common.empty_value").arg("key", field.key.clone()));
     }
     if value.chars().count() > MAX_TEXT_CHARS {
-        return Err(
-            UserError::new("common.too_long").arg("chars", value.chars().count().to_string())
-        );
+        return Err(UserError::new("common.too_long").arg("chars", value.chars().count().to_string()));
     }
     let stored = match field.field_type {
         FieldType::Text | FieldType::Location => value.to_owned(),
         FieldType::Room => {
-            static ROOM: LazyLock<Regex> =
-                LazyLock::new(|| Regex::new(r"^[A-Za-z0-9-]{1,8}$").expect("valid regex"));
+            static ROOM: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[A-Za-z0-9-]{1,8}$").expect("valid regex"));
             let re = field.pattern.as_ref().unwrap_or(&ROOM);
             if !re.is_match(value) {
                 return Err(bad("input.bad_pattern"));
             }
             value.to_uppercase()
         }
-        FieldType::IdNumber => {
-            check_id_number(value, now_ms, tz).ok_or_else(|| bad("input.bad_id_number"))?
-        }
+        FieldType::IdNumber => check_id_number(value, now_ms, tz).ok_or_else(|| bad("input.bad_id_number"))?,
         FieldType::Phone => {
-            let digits: String = value
-                .chars()
-                .filter(|c| !matches!(c, ' ' | '-' | '(' | ')'))
-                .collect();
+            let digits: String = value.chars().filter(|c| !matches!(c, ' ' | '-' | '(' | ')')).collect();
             let body = digits.strip_prefix('+').unwrap_or(&digits);
             if !(5..=20).contains(&body.len()) || !body.bytes().all(|b| b.is_ascii_digit()) {
                 return Err(bad("input.bad_phone"));
@@ -69,11 +61,7 @@ pub fn validate(field: &Field, raw: &str, now_ms: i64, tz: Tz) -> Result<String,
         FieldType::Choice => option_key(field, value).ok_or_else(|| choice_error(field))?,
         FieldType::MultiChoice => {
             let mut keys = Vec::new();
-            for part in value
-                .split([',', '，', '、'])
-                .map(str::trim)
-                .filter(|p| !p.is_empty())
-            {
+            for part in value.split([',', '，', '、']).map(str::trim).filter(|p| !p.is_empty()) {
                 let key = option_key(field, part).ok_or_else(|| choice_error(field))?;
                 if !keys.contains(&key) {
                     keys.push(key);
@@ -139,12 +127,12 @@ fn local(now_ms: i64, tz: Tz) -> DateTime<Tz> {
 /// "刚才", or "2026-11-23 21:40"; stored as `YYYY-MM-DD HH:MM` in the station's time zone.
 pub fn parse_time(value: &str, now_ms: i64, tz: Tz) -> Option<String> {
     static AGO: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"^(\d{1,4})\s*(m|min|mins|minute|minutes|分钟|分|h|hr|hrs|hour|hours|小时)\s*(ago|前|之前)$").expect("valid regex")
+        Regex::new(r"^(\d{1,4})\s*(m|min|mins|minute|minutes|分钟|分|h|hr|hrs|hour|hours|小时)\s*(ago|前|之前)$")
+            .expect("valid regex")
     });
     let now = local(now_ms, tz);
     let v = value.trim().to_lowercase();
-    let at: DateTime<Tz> = if matches!(v.as_str(), "now" | "just now" | "刚才" | "现在" | "刚刚")
-    {
+    let at: DateTime<Tz> = if matches!(v.as_str(), "now" | "just now" | "刚才" | "现在" | "刚刚") {
         now
     } else if let Some(c) = AGO.captures(&v) {
         let n: i64 = c[1].parse().ok()?;
@@ -156,14 +144,8 @@ pub fn parse_time(value: &str, now_ms: i64, tz: Tz) -> Option<String> {
         };
         now - Duration::minutes(minutes)
     } else if let Ok(t) = NaiveTime::parse_from_str(&v.replace('：', ":"), "%H:%M") {
-        let today = tz
-            .from_local_datetime(&now.date_naive().and_time(t))
-            .earliest()?;
-        if today > now {
-            today - Duration::days(1)
-        } else {
-            today
-        }
+        let today = tz.from_local_datetime(&now.date_naive().and_time(t)).earliest()?;
+        if today > now { today - Duration::days(1) } else { today }
     } else if let Ok(dt) = NaiveDateTime::parse_from_str(&v, "%Y-%m-%d %H:%M") {
         let at = tz.from_local_datetime(&dt).earliest()?;
         if at > now {
@@ -178,13 +160,7 @@ pub fn parse_time(value: &str, now_ms: i64, tz: Tz) -> Option<String> {
 
 /// A stored value as shown to a reader: option labels translated, ID and phone numbers masked
 /// unless `unmasked` (only in the assigned officer's private chat).
-pub fn display(
-    field: &Field,
-    value: &str,
-    lang: Lang,
-    unmasked: bool,
-    templates: &Templates,
-) -> String {
+pub fn display(field: &Field, value: &str, lang: Lang, unmasked: bool, templates: &Templates) -> String {
     match field.field_type {
         FieldType::IdNumber | FieldType::Phone if !unmasked => mask_tail(value),
         FieldType::Choice | FieldType::MultiChoice => value
@@ -199,15 +175,7 @@ pub fn display(
             })
             .collect::<Vec<_>>()
             .join(if lang == Lang::Zh { "、" } else { ", " }),
-        FieldType::YesNo => templates.render(
-            lang,
-            if value == "yes" {
-                "yesno.yes"
-            } else {
-                "yesno.no"
-            },
-            &[],
-        ),
+        FieldType::YesNo => templates.render(lang, if value == "yes" { "yesno.yes" } else { "yesno.no" }, &[]),
         FieldType::Photo => "📷".to_owned(),
         _ => value.to_owned(),
     }
@@ -226,14 +194,8 @@ mod tests {
             check_id_number("11010519491231002x", NOV_23_0900_CST, tz).as_deref(),
             Some("11010519491231002X")
         );
-        assert_eq!(
-            check_id_number("110105194912310021", NOV_23_0900_CST, tz),
-            None
-        );
-        assert_eq!(
-            check_id_number("1101051949123100", NOV_23_0900_CST, tz),
-            None
-        );
+        assert_eq!(check_id_number("110105194912310021", NOV_23_0900_CST, tz), None);
+        assert_eq!(check_id_number("1101051949123100", NOV_23_0900_CST, tz), None);
     }
 
     #[test]

@@ -33,10 +33,7 @@ pub fn help(ctx: &mut Ctx<'_>) -> Result<(), super::Dispatched> {
             .scripts
             .templates
             .render(ctx.lang, &key, &[("kinds", &kinds.join("|"))]);
-        let alias = aliases
-            .first()
-            .map(|a| format!(" ({a})"))
-            .unwrap_or_default();
+        let alias = aliases.first().map(|a| format!(" ({a})")).unwrap_or_default();
         lines.push(format!("• {text}{alias}"));
     }
     lines.push(ctx.msg("help.footer", &[]));

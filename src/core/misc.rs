@@ -49,10 +49,7 @@ pub async fn tip(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
         .get(&card.suit)
         .map(|t| t.get(ctx.lang).to_owned())
         .unwrap_or_default();
-    let text = ctx.msg(
-        "tip.card",
-        &[("suit", &suit_name), ("text", card.text.get(ctx.lang))],
-    );
+    let text = ctx.msg("tip.card", &[("suit", &suit_name), ("text", card.text.get(ctx.lang))]);
     ctx.reply(text);
     Ok(())
 }
@@ -143,25 +140,12 @@ pub async fn feedback(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
         ),
     };
     let due = ctx.now + settings.feedback_reply_hours * 3_600_000;
-    let id = questions::insert(
-        ctx.tx,
-        &station,
-        ctx.me.id,
-        text,
-        Some(&cat_key),
-        Some(due),
-        ctx.now,
-    )
-    .await?;
+    let id = questions::insert(ctx.tx, &station, ctx.me.id, text, Some(&cat_key), Some(due), ctx.now).await?;
     let n = id.to_string();
     let hours = settings.feedback_reply_hours.to_string();
     let reply = ctx.msg(
         "feedback.received",
-        &[
-            ("n", &n),
-            ("category", cat_label.get(ctx.lang)),
-            ("hours", &hours),
-        ],
+        &[("n", &n), ("category", cat_label.get(ctx.lang)), ("hours", &hours)],
     );
     ctx.to_me(reply, Vec::new());
     for officer in people::staff(ctx.tx, &station, None, false).await? {

@@ -70,17 +70,13 @@ pub async fn dispatch(ctx: &mut Ctx<'_>) -> Result<(), Dispatched> {
     }
     match content {
         Content::Press { data, message } => press(ctx, &data, message).await,
-        Content::Photo { file_id, caption } => {
-            dialogue::photo(ctx, &file_id, caption.as_deref()).await
-        }
+        Content::Photo { file_id, caption } => dialogue::photo(ctx, &file_id, caption.as_deref()).await,
         Content::Location { lat, lon } => dialogue::location(ctx, lat, lon).await,
         Content::Text(raw) => {
             let text = match check_input(&raw) {
                 Ok(text) => text,
                 Err(InputProblem::TooLong { chars }) => {
-                    return Err(UserError::new("common.too_long")
-                        .arg("chars", chars.to_string())
-                        .into());
+                    return Err(UserError::new("common.too_long").arg("chars", chars.to_string()).into());
                 }
                 Err(InputProblem::ControlCharacters) => {
                     return Err(UserError::new("common.control_chars").into());
@@ -94,9 +90,7 @@ pub async fn dispatch(ctx: &mut Ctx<'_>) -> Result<(), Dispatched> {
 async fn text_message(ctx: &mut Ctx<'_>, text: &str) -> Result<(), Dispatched> {
     match command::parse(text) {
         Parsed::Command(name, rest) => run_command(ctx, name, rest).await,
-        Parsed::Unknown(name) => Err(UserError::new("common.unknown_command")
-            .arg("name", name)
-            .into()),
+        Parsed::Unknown(name) => Err(UserError::new("common.unknown_command").arg("name", name).into()),
         Parsed::Text if ctx.inbound.is_direct => {
             if dialogue::answer_text(ctx, text).await? {
                 return Ok(());
@@ -110,9 +104,7 @@ async fn text_message(ctx: &mut Ctx<'_>, text: &str) -> Result<(), Dispatched> {
 
 async fn run_command(ctx: &mut Ctx<'_>, name: CommandName, rest: &str) -> Result<(), Dispatched> {
     if name.audience() == command::Audience::Staff && !ctx.me.role.is_staff() {
-        return Err(UserError::new("common.staff_only")
-            .arg("name", name.name())
-            .into());
+        return Err(UserError::new("common.staff_only").arg("name", name.name()).into());
     }
     match name {
         CommandName::Help | CommandName::Start => help::help(ctx),
@@ -139,9 +131,7 @@ async fn run_command(ctx: &mut Ctx<'_>, name: CommandName, rest: &str) -> Result
 async fn press(ctx: &mut Ctx<'_>, data: &str, message: Option<i64>) -> Result<(), Dispatched> {
     let mut parts = data.splitn(3, ':');
     match (parts.next(), parts.next(), parts.next()) {
-        (Some("d"), Some(nonce), rest) => {
-            dialogue::press(ctx, nonce, rest.unwrap_or(""), message).await
-        }
+        (Some("d"), Some(nonce), rest) => dialogue::press(ctx, nonce, rest.unwrap_or(""), message).await,
         (Some("ack"), Some(n), None) if ctx.me.role.is_staff() => tickets::ack(ctx, n).await,
         (Some("rate"), Some(n), Some(k)) => tickets::rate(ctx, n, k, message).await,
         (Some("alert"), Some(action), Some(id)) if ctx.me.role.is_staff() => {

@@ -65,11 +65,7 @@ pub async fn report(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
         return Err(UserError::new("common.no_station").into());
     };
     let hotel_id = if ctx.me.role == Role::Liaison {
-        Some(
-            ctx.me
-                .hotel_id
-                .ok_or_else(|| UserError::new("common.not_enrolled"))?,
-        )
+        Some(ctx.me.hotel_id.ok_or_else(|| UserError::new("common.not_enrolled"))?)
     } else {
         None
     };
@@ -88,11 +84,7 @@ pub async fn report(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
 }
 
 /// Checks every `key=value`; leftover plain words become the description.
-fn collect_fields(
-    ctx: &Ctx<'_>,
-    form: &Form,
-    args: &[Arg],
-) -> Result<BTreeMap<String, String>, UserError> {
+fn collect_fields(ctx: &Ctx<'_>, form: &Form, args: &[Arg]) -> Result<BTreeMap<String, String>, UserError> {
     let tz = ctx.scripts.settings.timezone;
     let mut values = BTreeMap::new();
     let mut words = Vec::new();
@@ -115,10 +107,7 @@ fn collect_fields(
         let joined = words.join(" ");
         match form.field("description") {
             Some(field) if !values.contains_key("description") => {
-                values.insert(
-                    "description".to_owned(),
-                    fields::validate(field, &joined, ctx.now, tz)?,
-                );
+                values.insert("description".to_owned(), fields::validate(field, &joined, ctx.now, tz)?);
             }
             _ => return Err(UserError::new("common.bad_args")),
         }
@@ -137,10 +126,7 @@ pub async fn continue_draft(ctx: &mut Ctx<'_>, draft: ReportDraft) -> Result<()>
     match missing {
         Some(key) => {
             if !ctx.inbound.is_direct && draft.asking.is_none() {
-                let text = ctx.msg(
-                    "report.continue_in_dm",
-                    &[("title", form.title.get(ctx.lang))],
-                );
+                let text = ctx.msg("report.continue_in_dm", &[("title", form.title.get(ctx.lang))]);
                 ctx.reply(text);
             }
             ask_next(ctx, draft, &key).await
@@ -168,17 +154,7 @@ async fn file(ctx: &mut Ctx<'_>, draft: ReportDraft) -> Result<()> {
         origin_group_id: draft.origin_group,
     };
     let id = crate::store::tickets::insert(ctx.tx, &ticket, ctx.now).await?;
-    let platform = ctx.inbound.platform.as_str();
-    crate::store::tickets::log(
-        ctx.tx,
-        id,
-        Some(ctx.me.id),
-        platform,
-        "created",
-        None,
-        ctx.now,
-    )
-    .await?;
+    ctx.log_ticket(id, "created", None).await?;
     let n = id.to_string();
     let form = ctx.scripts.form(kind);
     if let Some(group_id) = draft.origin_group {
@@ -187,11 +163,7 @@ async fn file(ctx: &mut Ctx<'_>, draft: ReportDraft) -> Result<()> {
     let summary = details(ctx.scripts, form, &draft.fields, ctx.lang, false);
     let text = ctx.msg(
         "report.received_reporter",
-        &[
-            ("n", &n),
-            ("title", form.title.get(ctx.lang)),
-            ("details", &summary),
-        ],
+        &[("n", &n), ("title", form.title.get(ctx.lang)), ("details", &summary)],
     );
     ctx.to_me(text, Vec::new());
     let hotel = route.hotel_name.clone();
@@ -200,10 +172,7 @@ async fn file(ctx: &mut Ctx<'_>, draft: ReportDraft) -> Result<()> {
         let unmasked = route.assignee == Some(officer.id);
         let body = details(ctx.scripts, form, &draft.fields, lang, unmasked);
         let button = ctx.scripts.templates.render(lang, "report.ack_button", &[]);
-        let buttons = vec![vec![crate::domain::Button::new(
-            button,
-            format!("ack:{id}"),
-        )]];
+        let buttons = vec![vec![crate::domain::Button::new(button, format!("ack:{id}"))]];
         ctx.tell(
             officer,
             "report.officer_new",

@@ -37,11 +37,7 @@ pub async fn route(ctx: &mut Ctx<'_>, station: &str, hotel_id: Option<i64>) -> R
     if notify.is_empty() {
         notify = people::staff(ctx.tx, station, None, false).await?;
     }
-    let assignee = if notify.len() == 1 {
-        Some(notify[0].id)
-    } else {
-        None
-    };
+    let assignee = if notify.len() == 1 { Some(notify[0].id) } else { None };
     Ok(Route {
         notify,
         assignee,
@@ -50,13 +46,7 @@ pub async fn route(ctx: &mut Ctx<'_>, station: &str, hotel_id: Option<i64>) -> R
 }
 
 /// A template about ticket `id` to a linked group, in its station's language (never any field).
-pub async fn tell_group(
-    ctx: &mut Ctx<'_>,
-    group_id: i64,
-    key: &str,
-    id: i64,
-    kind: ReportKind,
-) -> Result<()> {
+pub async fn tell_group(ctx: &mut Ctx<'_>, group_id: i64, key: &str, id: i64, kind: ReportKind) -> Result<()> {
     let group = match ctx.group.clone().filter(|g| g.id == group_id) {
         Some(g) => Some(g),
         None => groups::by_id(ctx.tx, group_id).await?,
@@ -65,11 +55,10 @@ pub async fn tell_group(
         return Ok(());
     };
     let title = ctx.scripts.form(kind).title.get(group.lang).to_owned();
-    let text = ctx.scripts.templates.render(
-        group.lang,
-        key,
-        &[("n", &id.to_string()), ("title", &title)],
-    );
+    let text = ctx
+        .scripts
+        .templates
+        .render(group.lang, key, &[("n", &id.to_string()), ("title", &title)]);
     ctx.send(Outbound::new(
         Recipient::Chat {
             platform: group.platform,
@@ -84,12 +73,7 @@ pub async fn tell_group(
 async fn staff_ticket(ctx: &mut Ctx<'_>, raw: &str) -> Result<Ticket, Dispatched> {
     let no = TicketNo::parse(raw).ok_or_else(|| UserError::new("common.bad_ticket_no"))?;
     match tickets::get(ctx.tx, no.get()).await? {
-        Some(t)
-            if ctx.me.role.is_staff()
-                && ctx.me.station_id.as_deref() == Some(t.station_id.as_str()) =>
-        {
-            Ok(t)
-        }
+        Some(t) if ctx.me.role.is_staff() && ctx.me.station_id.as_deref() == Some(t.station_id.as_str()) => Ok(t),
         _ => Err(UserError::new("common.ticket_not_found")
             .arg("n", no.to_string())
             .into()),
@@ -120,10 +104,7 @@ pub async fn list(ctx: &mut Ctx<'_>) -> Result<(), Dispatched> {
     let mut lines = vec![ctx.msg("ticket.list_header", &[("count", &open.len().to_string())])];
     for t in &open {
         let hotel = match t.hotel_id {
-            Some(h) => stations::hotel(ctx.tx, h)
-                .await?
-                .map(|h| h.name)
-                .unwrap_or_default(),
+            Some(h) => stations::hotel(ctx.tx, h).await?.map(|h| h.name).unwrap_or_default(),
             None => String::new(),
         };
         let age_min = ((ctx.now - t.created_at) / 60_000).to_string();
@@ -153,28 +134,15 @@ pub async fn ack(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
     let t = staff_ticket(ctx, raw).await?;
     match t.status {
         TicketStatus::Acknowledged => {
-            return Err(UserError::new("ticket.already_acked")
-                .arg("n", t.id.to_string())
-                .into());
+            return Err(UserError::new("ticket.already_acked").arg("n", t.id.to_string()).into());
         }
         s if s.is_finished() => {
-            return Err(UserError::new("ticket.finished")
-                .arg("n", t.id.to_string())
-                .into());
+            return Err(UserError::new("ticket.finished").arg("n", t.id.to_string()).into());
         }
         _ => {}
     }
     tickets::acknowledge(ctx.tx, t.id, ctx.me.id, ctx.now).await?;
-    tickets::log(
-        ctx.tx,
-        t.id,
-        Some(ctx.me.id),
-        ctx.inbound.platform.as_str(),
-        "acknowledged",
-        None,
-        ctx.now,
-    )
-    .await?;
+    ctx.log_ticket(t.id, "acknowledged", None).await?;
     let n = t.id.to_string();
     let text = ctx.msg("ticket.acked", &[("n", &n)]);
     ctx.to_me(text, Vec::new());
@@ -204,20 +172,9 @@ pub async fn note(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
     let (raw, text) = number_and_text(rest).ok_or_else(|| UserError::new("ticket.usage_note"))?;
     let t = staff_ticket(ctx, raw).await?;
     if t.status.is_finished() {
-        return Err(UserError::new("ticket.finished")
-            .arg("n", t.id.to_string())
-            .into());
+        return Err(UserError::new("ticket.finished").arg("n", t.id.to_string()).into());
     }
-    tickets::log(
-        ctx.tx,
-        t.id,
-        Some(ctx.me.id),
-        ctx.inbound.platform.as_str(),
-        "note",
-        Some(text),
-        ctx.now,
-    )
-    .await?;
+    ctx.log_ticket(t.id, "note", Some(text)).await?;
     let n = t.id.to_string();
     let reply = ctx.msg("ticket.note_added", &[("n", &n)]);
     ctx.to_me(reply, Vec::new());
@@ -235,25 +192,13 @@ pub async fn note(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
 
 /// `/resolve N TEXT`: closes the case; the reporter gets the outcome and a 1–5 rating.
 pub async fn resolve(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
-    let (raw, text) =
-        number_and_text(rest).ok_or_else(|| UserError::new("ticket.usage_resolve"))?;
+    let (raw, text) = number_and_text(rest).ok_or_else(|| UserError::new("ticket.usage_resolve"))?;
     let t = staff_ticket(ctx, raw).await?;
     if t.status.is_finished() {
-        return Err(UserError::new("ticket.finished")
-            .arg("n", t.id.to_string())
-            .into());
+        return Err(UserError::new("ticket.finished").arg("n", t.id.to_string()).into());
     }
     tickets::resolve(ctx.tx, t.id, ctx.me.id, text, ctx.now).await?;
-    tickets::log(
-        ctx.tx,
-        t.id,
-        Some(ctx.me.id),
-        ctx.inbound.platform.as_str(),
-        "resolved",
-        Some(text),
-        ctx.now,
-    )
-    .await?;
+    ctx.log_ticket(t.id, "resolved", Some(text)).await?;
     let n = t.id.to_string();
     let reply = ctx.msg("ticket.resolved", &[("n", &n)]);
     ctx.to_me(reply, Vec::new());
@@ -263,11 +208,9 @@ pub async fn resolve(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
             (1..=5)
                 .map(|k| {
                     Button::new(
-                        ctx.scripts.templates.render(
-                            lang,
-                            "rating.button",
-                            &[("k", &k.to_string())],
-                        ),
+                        ctx.scripts
+                            .templates
+                            .render(lang, "rating.button", &[("k", &k.to_string())]),
                         format!("rate:{}:{k}", t.id),
                     )
                 })
@@ -287,16 +230,12 @@ pub async fn resolve(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
 /// `/assign N OFFICER`: moves a ticket to another officer of the station; both are told.
 pub async fn assign(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
     let args = arguments(rest).map_err(arg_error)?;
-    let (Some(Arg::Word(raw)), Some(Arg::Word(handle)), None) =
-        (args.first(), args.get(1), args.get(2))
-    else {
+    let (Some(Arg::Word(raw)), Some(Arg::Word(handle)), None) = (args.first(), args.get(1), args.get(2)) else {
         return Err(UserError::new("ticket.usage_assign").into());
     };
     let t = staff_ticket(ctx, raw).await?;
     if t.status.is_finished() {
-        return Err(UserError::new("ticket.finished")
-            .arg("n", t.id.to_string())
-            .into());
+        return Err(UserError::new("ticket.finished").arg("n", t.id.to_string()).into());
     }
     let handle = handle.trim_start_matches('@');
     let target = people::by_handle(ctx.tx, handle)
@@ -308,16 +247,7 @@ pub async fn assign(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
             .into());
     };
     tickets::assign(ctx.tx, t.id, target.id).await?;
-    tickets::log(
-        ctx.tx,
-        t.id,
-        Some(ctx.me.id),
-        ctx.inbound.platform.as_str(),
-        "assigned",
-        Some(&target.handle),
-        ctx.now,
-    )
-    .await?;
+    ctx.log_ticket(t.id, "assigned", Some(&target.handle)).await?;
     let n = t.id.to_string();
     let reply = ctx.msg("ticket.assigned", &[("n", &n), ("officer", &target.handle)]);
     ctx.to_me(reply, Vec::new());
@@ -361,11 +291,8 @@ pub async fn status(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
     let ticket = tickets::get(ctx.tx, no.get()).await?;
     let may_see = |t: &Ticket| {
         t.reporter_id == ctx.me.id
-            || (ctx.me.role.is_staff()
-                && ctx.me.station_id.as_deref() == Some(t.station_id.as_str()))
-            || (t.hotel_id.is_some()
-                && ctx.me.role == crate::domain::Role::Liaison
-                && ctx.me.hotel_id == t.hotel_id)
+            || (ctx.me.role.is_staff() && ctx.me.station_id.as_deref() == Some(t.station_id.as_str()))
+            || (t.hotel_id.is_some() && ctx.me.role == crate::domain::Role::Liaison && ctx.me.hotel_id == t.hotel_id)
     };
     let Some(t) = ticket.filter(may_see) else {
         return Err(UserError::new("common.ticket_not_found")
@@ -392,12 +319,7 @@ pub async fn status(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
 }
 
 /// A rating button `rate:N:K`: only the reporter, only once, 1 to 5.
-pub async fn rate(
-    ctx: &mut Ctx<'_>,
-    raw: &str,
-    k: &str,
-    message: Option<i64>,
-) -> Result<(), Dispatched> {
+pub async fn rate(ctx: &mut Ctx<'_>, raw: &str, k: &str, message: Option<i64>) -> Result<(), Dispatched> {
     let rating: i64 = k
         .parse()
         .ok()
@@ -411,20 +333,9 @@ pub async fn rate(
         return Err(UserError::new("common.not_your_button").into());
     }
     if t.status != TicketStatus::Resolved || !tickets::rate(ctx.tx, t.id, rating).await? {
-        return Err(UserError::new("rating.already")
-            .arg("n", t.id.to_string())
-            .into());
+        return Err(UserError::new("rating.already").arg("n", t.id.to_string()).into());
     }
-    tickets::log(
-        ctx.tx,
-        t.id,
-        Some(ctx.me.id),
-        ctx.inbound.platform.as_str(),
-        "rated",
-        Some(&rating.to_string()),
-        ctx.now,
-    )
-    .await?;
+    ctx.log_ticket(t.id, "rated", Some(&rating.to_string())).await?;
     let text = ctx.msg(
         "rating.thanks",
         &[("n", &t.id.to_string()), ("rating", &rating.to_string())],

@@ -76,24 +76,15 @@ mod tests {
     #[test]
     fn zero_width_characters_are_dropped_and_controls_refused() {
         assert_eq!(check_input("/he\u{200B}lp").unwrap(), "/help");
-        assert_eq!(
-            check_input("a\u{0007}b"),
-            Err(InputProblem::ControlCharacters)
-        );
-        assert_eq!(
-            check_input("x\u{202E}y"),
-            Err(InputProblem::ControlCharacters)
-        );
+        assert_eq!(check_input("a\u{0007}b"), Err(InputProblem::ControlCharacters));
+        assert_eq!(check_input("x\u{202E}y"), Err(InputProblem::ControlCharacters));
         assert_eq!(check_input("line1\nline2").unwrap(), "line1\nline2");
     }
 
     #[test]
     fn overlong_messages_are_refused() {
         let long = "字".repeat(MAX_MESSAGE_CHARS + 1);
-        assert!(matches!(
-            check_input(&long),
-            Err(InputProblem::TooLong { .. })
-        ));
+        assert!(matches!(check_input(&long), Err(InputProblem::TooLong { .. })));
     }
 
     #[test]
@@ -102,10 +93,7 @@ mod tests {
             redact_numbers("id=11010519491231002X room 305"),
             "id=**************002X room 305"
         );
-        assert_eq!(
-            redact_numbers("call 110 or 13800138000"),
-            "call 110 or *******8000"
-        );
+        assert_eq!(redact_numbers("call 110 or 13800138000"), "call 110 or *******8000");
     }
 
     #[test]

@@ -79,10 +79,7 @@ fn render(d: &Delivered) -> String {
         None => format!("[{}]", d.chat_id),
     };
     let edited = if d.edit_of.is_some() { " (edited)" } else { "" };
-    let mut out = format!(
-        "{place} beatbot{edited}: {}",
-        d.text.replace('\n', "\n    ")
-    );
+    let mut out = format!("{place} beatbot{edited}: {}", d.text.replace('\n', "\n    "));
     for row in &d.buttons {
         let labels: Vec<String> = row.iter().map(|b| format!("[{}]", b.label)).collect();
         out.push_str(&format!("\n    {}", labels.join(" ")));
@@ -91,11 +88,7 @@ fn render(d: &Delivered) -> String {
 }
 
 impl Deliverer for Console {
-    async fn deliver(
-        &self,
-        message: &Message,
-        edit_target: Option<&str>,
-    ) -> Result<String, DeliveryError> {
+    async fn deliver(&self, message: &Message, edit_target: Option<&str>) -> Result<String, DeliveryError> {
         let delivered = Delivered {
             outbox_id: message.id,
             chat_id: message.chat_id.clone(),

@@ -17,10 +17,7 @@ impl Pattern {
             && let Some(end) = t.rfind('/').filter(|&e| e > 0)
         {
             let flags = &t[end + 1..];
-            if flags
-                .chars()
-                .all(|c| matches!(c, 'i' | 's' | 'm' | 'x' | 'u'))
-            {
+            if flags.chars().all(|c| matches!(c, 'i' | 's' | 'm' | 'x' | 'u')) {
                 let body = &t[1..end];
                 let source = if flags.is_empty() {
                     body.to_owned()
@@ -189,8 +186,7 @@ fn parse_line(line: &str) -> Result<Step, String> {
         return match w.first().map(String::as_str) {
             Some("clock") => {
                 need(2)?;
-                let at = chrono::DateTime::parse_from_rfc3339(&w[1])
-                    .map_err(|e| format!("bad time: {e}"))?;
+                let at = chrono::DateTime::parse_from_rfc3339(&w[1]).map_err(|e| format!("bad time: {e}"))?;
                 Ok(Step::Clock(at.timestamp_millis()))
             }
             Some("station") => {
@@ -249,9 +245,7 @@ fn parse_line(line: &str) -> Result<Step, String> {
         };
     }
     if let Some(rest) = line.strip_prefix('>') {
-        let (head, text) = rest
-            .split_once(':')
-            .ok_or("a `>` line needs `CHAT USER: TEXT`")?;
+        let (head, text) = rest.split_once(':').ok_or("a `>` line needs `CHAT USER: TEXT`")?;
         let head: Vec<&str> = head.split_whitespace().collect();
         let text = text.strip_prefix(' ').unwrap_or(text).to_owned();
         return match head.as_slice() {
@@ -279,9 +273,7 @@ fn parse_line(line: &str) -> Result<Step, String> {
     } else {
         return Err("a line must start with #, @, > or <".into());
     };
-    let (head, pattern) = rest
-        .split_once(':')
-        .ok_or("a `<` line needs `CHAT: PATTERN`")?;
+    let (head, pattern) = rest.split_once(':').ok_or("a `<` line needs `CHAT: PATTERN`")?;
     let head: Vec<&str> = head.split_whitespace().collect();
     let chat = match head.as_slice() {
         ["dm", user] => Check::Dm((*user).to_owned()),
@@ -320,9 +312,7 @@ mod tests {
         assert!(matches!(&steps[3].1, Step::Officer { duty: true, .. }));
         assert!(matches!(&steps[4].1, Step::Liaison { hotel, .. } if hotel == "Jinjiang Inn"));
         assert!(matches!(&steps[6].1, Step::Advance(2_700_000)));
-        assert!(
-            matches!(&steps[7].1, Step::Say { text, .. } if text == r#"/report noid room=305 name="Zhao Liu""#)
-        );
+        assert!(matches!(&steps[7].1, Step::Say { text, .. } if text == r#"/report noid room=305 name="Zhao Liu""#));
         assert!(matches!(&steps[10].1, Step::Expect { negated: true, .. }));
         assert_eq!(steps[10].0, 13);
     }

@@ -86,11 +86,7 @@ impl Replayer {
     }
 
     async fn play(&mut self, step: &Step) -> Result<Result<(), String>> {
-        let opt = |opts: &[(String, String)], k: &str| {
-            opts.iter()
-                .find(|(key, _)| key == k)
-                .map(|(_, v)| v.clone())
-        };
+        let opt = |opts: &[(String, String)], k: &str| opts.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
         let lang = |opts: &[(String, String)]| opt(opts, "lang").and_then(|l| Lang::parse(&l));
         match step {
             Step::Clock(ms) => self.clock.set(*ms),
@@ -141,11 +137,8 @@ impl Replayer {
                 station,
                 members,
             } => {
-                let kind =
-                    GroupKind::parse(kind).with_context(|| format!("unknown group kind {kind}"))?;
-                self.app
-                    .link_group(Platform::Console, id, kind, station)
-                    .await?;
+                let kind = GroupKind::parse(kind).with_context(|| format!("unknown group kind {kind}"))?;
+                self.app.link_group(Platform::Console, id, kind, station).await?;
                 for m in members {
                     if let Some(p) = self.person_by_handle(m).await? {
                         self.app.adopt_station(p, station).await?;
@@ -161,8 +154,7 @@ impl Replayer {
             }
             Step::Say { chat, user, text } => {
                 self.mark = self.console.len();
-                self.send(chat.as_deref(), user, Content::Text(text.clone()))
-                    .await?;
+                self.send(chat.as_deref(), user, Content::Text(text.clone())).await?;
             }
             Step::Press { user, label } => {
                 let Some((chat, message, data)) = self.find_button(user, label) else {
@@ -183,11 +175,7 @@ impl Replayer {
                 )
                 .await?;
             }
-            Step::Expect {
-                chat,
-                pattern,
-                negated,
-            } => return Ok(self.expect(chat, pattern, *negated)),
+            Step::Expect { chat, pattern, negated } => return Ok(self.expect(chat, pattern, *negated)),
         }
         Ok(Ok(()))
     }
@@ -203,11 +191,7 @@ impl Replayer {
         duty: bool,
         lang: Option<Lang>,
     ) -> Result<()> {
-        let identity = (
-            Platform::Console,
-            name.to_owned(),
-            Some(console::dm_chat(name)),
-        );
+        let identity = (Platform::Console, name.to_owned(), Some(console::dm_chat(name)));
         self.app
             .add_person(name, role, station, beat, hotel, duty, lang, &[identity])
             .await?;
@@ -294,13 +278,7 @@ impl Replayer {
                 None => current.push((d.chat_id.clone(), d.outbox_id, d.buttons.clone())),
             }
         }
-        let visible = |chat: &str| {
-            chat == dm
-                || self
-                    .members
-                    .get(chat)
-                    .is_some_and(|m| m.iter().any(|u| u == user))
-        };
+        let visible = |chat: &str| chat == dm || self.members.get(chat).is_some_and(|m| m.iter().any(|u| u == user));
         current
             .iter()
             .rev()
@@ -316,11 +294,7 @@ impl Replayer {
 }
 
 /// Runs one transcript file; returns its failures (empty when it passed).
-pub async fn run_file(
-    path: &Path,
-    scripts: Arc<Scripts>,
-    faq: Arc<FaqIndex>,
-) -> Result<Vec<Failure>> {
+pub async fn run_file(path: &Path, scripts: Arc<Scripts>, faq: Arc<FaqIndex>) -> Result<Vec<Failure>> {
     let name = path.display().to_string();
     let text = std::fs::read_to_string(path).with_context(|| format!("reading {name}"))?;
     let steps = match parse(&text) {

@@ -154,11 +154,7 @@ struct Source<'a> {
 impl Source<'_> {
     fn line_of(&self, offset: usize) -> usize {
         let end = offset.min(self.text.len());
-        self.text.as_bytes()[..end]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count()
-            + 1
+        self.text.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() + 1
     }
     fn error(&mut self, offset: usize, message: impl Into<String>) {
         let line = self.line_of(offset);
@@ -186,10 +182,7 @@ impl Source<'_> {
         let (zh, en) = (get(&raw.get_ref().zh), get(&raw.get_ref().en));
         for (value, code) in [(&zh, "zh"), (&en, "en")] {
             if value.is_empty() {
-                self.error(
-                    offset,
-                    format!("missing translation: {what} has no `{code}` text"),
-                );
+                self.error(offset, format!("missing translation: {what} has no `{code}` text"));
             }
         }
         Text { zh, en }
@@ -250,10 +243,7 @@ fn load_settings(dir: &Path, errors: &mut Vec<ScriptError>) -> Option<Settings> 
     if let Some(tz) = &raw.timezone {
         match tz.get_ref().parse::<chrono_tz::Tz>() {
             Ok(t) => timezone = t,
-            Err(_) => src.error(
-                tz.span().start,
-                format!("unknown time zone `{}`", tz.get_ref()),
-            ),
+            Err(_) => src.error(tz.span().start, format!("unknown time zone `{}`", tz.get_ref())),
         }
     }
     let feedback = raw.feedback.unwrap_or(RawFeedback {
@@ -269,10 +259,7 @@ fn load_settings(dir: &Path, errors: &mut Vec<ScriptError>) -> Option<Settings> 
                 format!("duplicate id: feedback category `{}`", cat.key.get_ref()),
             );
         }
-        let label = src.text(
-            &cat.label,
-            &format!("feedback category `{}` label", cat.key.get_ref()),
-        );
+        let label = src.text(&cat.label, &format!("feedback category `{}` label", cat.key.get_ref()));
         let keywords = cat.keywords.iter().map(|k| k.to_lowercase()).collect();
         categories.push((cat.key.get_ref().clone(), label, keywords));
     }
@@ -296,9 +283,7 @@ fn load_forms(dir: &Path, errors: &mut Vec<ScriptError>) -> Vec<Form> {
     let mut seen_kinds = HashSet::new();
     for rf in &raw.form {
         let kind_at = rf.kind.span().start;
-        let Some(kind) =
-            ReportKind::parse(rf.kind.get_ref()).filter(|k| k.as_str() == rf.kind.get_ref())
-        else {
+        let Some(kind) = ReportKind::parse(rf.kind.get_ref()).filter(|k| k.as_str() == rf.kind.get_ref()) else {
             src.error(
                 kind_at,
                 format!(
@@ -334,10 +319,7 @@ fn load_forms(dir: &Path, errors: &mut Vec<ScriptError>) -> Vec<Form> {
             }
         }
         if !fields.iter().any(|f| f.required) {
-            src.error(
-                kind_at,
-                format!("form `{}` has no required field", kind.as_str()),
-            );
+            src.error(kind_at, format!("form `{}` has no required field", kind.as_str()));
         }
         forms.push(Form {
             kind,
@@ -355,28 +337,17 @@ fn load_forms(dir: &Path, errors: &mut Vec<ScriptError>) -> Vec<Form> {
     forms
 }
 
-fn check_field(
-    src: &mut Source<'_>,
-    kind: ReportKind,
-    raw: &RawField,
-    seen: &mut HashSet<String>,
-) -> Option<Field> {
+fn check_field(src: &mut Source<'_>, kind: ReportKind, raw: &RawField, seen: &mut HashSet<String>) -> Option<Field> {
     let key = raw.key.get_ref().clone();
     let key_at = raw.key.span().start;
     if !seen.insert(key.clone()) {
         src.error(
             key_at,
-            format!(
-                "duplicate id: field `{key}` appears twice in form `{}`",
-                kind.as_str()
-            ),
+            format!("duplicate id: field `{key}` appears twice in form `{}`", kind.as_str()),
         );
     }
     if key.is_empty() || !key.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') {
-        src.error(
-            key_at,
-            format!("field key `{key}` must be lower-case letters and `_`"),
-        );
+        src.error(key_at, format!("field key `{key}` must be lower-case letters and `_`"));
     }
     let field_type = FieldType::parse(raw.field_type.get_ref());
     if field_type.is_none() {
@@ -388,26 +359,14 @@ fn check_field(
             ),
         );
     }
-    let pattern = raw
-        .pattern
-        .as_ref()
-        .and_then(|p| match Regex::new(p.get_ref()) {
-            Ok(re) => Some(re),
-            Err(e) => {
-                let first = e
-                    .to_string()
-                    .lines()
-                    .last()
-                    .unwrap_or("invalid")
-                    .trim()
-                    .to_owned();
-                src.error(
-                    p.span().start,
-                    format!("bad regex in field `{key}`: {first}"),
-                );
-                None
-            }
-        });
+    let pattern = raw.pattern.as_ref().and_then(|p| match Regex::new(p.get_ref()) {
+        Ok(re) => Some(re),
+        Err(e) => {
+            let first = e.to_string().lines().last().unwrap_or("invalid").trim().to_owned();
+            src.error(p.span().start, format!("bad regex in field `{key}`: {first}"));
+            None
+        }
+    });
     let what = format!("field `{key}` of form `{}`", kind.as_str());
     let label = src.text(&raw.label, &format!("{what} label"));
     let prompt = src.text(&raw.prompt, &format!("{what} prompt"));
@@ -420,10 +379,7 @@ fn check_field(
                 format!("duplicate id: option `{}` in {what}", opt.key.get_ref()),
             );
         }
-        let label = src.text(
-            &opt.label,
-            &format!("option `{}` of {what}", opt.key.get_ref()),
-        );
+        let label = src.text(&opt.label, &format!("option `{}` of {what}", opt.key.get_ref()));
         options.push(FieldOption {
             key: opt.key.get_ref().clone(),
             label,
@@ -601,13 +557,7 @@ fn load_templates(dir: &Path, errors: &mut Vec<ScriptError>) -> Templates {
         }
     }
     Templates {
-        zh: zh
-            .iter()
-            .map(|(k, (_, v))| (k.clone(), v.clone()))
-            .collect(),
-        en: en
-            .iter()
-            .map(|(k, (_, v))| (k.clone(), v.clone()))
-            .collect(),
+        zh: zh.iter().map(|(k, (_, v))| (k.clone(), v.clone())).collect(),
+        en: en.iter().map(|(k, (_, v))| (k.clone(), v.clone())).collect(),
     }
 }

@@ -58,8 +58,7 @@ pub async fn get(conn: &mut Conn, id: i64) -> Result<Option<Alert>> {
             station_id: col(&r, "station_id")?,
             officer_id: col(&r, "officer_id")?,
             level: AlertLevel::parse(&level).with_context(|| format!("unknown level {level}"))?,
-            audience: AlertAudience::parse(&audience)
-                .with_context(|| format!("unknown audience {audience}"))?,
+            audience: AlertAudience::parse(&audience).with_context(|| format!("unknown audience {audience}"))?,
             text: col(&r, "text")?,
             status: col(&r, "status")?,
             targets: col(&r, "targets")?,
@@ -71,21 +70,16 @@ pub async fn get(conn: &mut Conn, id: i64) -> Result<Option<Alert>> {
 
 /// Moves a draft on (`sent` with its target count, or `cancelled`); `false` if it was no
 /// longer a draft (a second press of the button).
-pub async fn finish_draft(
-    conn: &mut Conn,
-    id: i64,
-    status: &str,
-    targets: i64,
-    now: i64,
-) -> Result<bool> {
-    let done = sqlx::query("UPDATE alerts SET status = $2, targets = $3, sent_at = $4 WHERE id = $1 AND status = 'draft'")
-        .bind(id)
-        .bind(status)
-        .bind(targets)
-        .bind(now)
-        .execute(conn)
-        .await
-        .context("finishing alert draft")?;
+pub async fn finish_draft(conn: &mut Conn, id: i64, status: &str, targets: i64, now: i64) -> Result<bool> {
+    let done =
+        sqlx::query("UPDATE alerts SET status = $2, targets = $3, sent_at = $4 WHERE id = $1 AND status = 'draft'")
+            .bind(id)
+            .bind(status)
+            .bind(targets)
+            .bind(now)
+            .execute(conn)
+            .await
+            .context("finishing alert draft")?;
     Ok(done.rows_affected() == 1)
 }
 

@@ -22,8 +22,7 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<Group> {
     let kind: String = col(r, "kind")?;
     Ok(Group {
         id: col(r, "id")?,
-        platform: Platform::parse(&platform)
-            .with_context(|| format!("unknown platform {platform}"))?,
+        platform: Platform::parse(&platform).with_context(|| format!("unknown platform {platform}"))?,
         chat_id: col(r, "chat_id")?,
         kind: GroupKind::parse(&kind).with_context(|| format!("unknown group kind {kind}"))?,
         station_id: col(r, "station_id")?,
@@ -71,11 +70,7 @@ pub async fn find(conn: &mut Conn, platform: Platform, chat_id: &str) -> Result<
 }
 
 /// Active groups of a station, optionally of one kind.
-pub async fn of_station(
-    conn: &mut Conn,
-    station: &str,
-    kind: Option<GroupKind>,
-) -> Result<Vec<Group>> {
+pub async fn of_station(conn: &mut Conn, station: &str, kind: Option<GroupKind>) -> Result<Vec<Group>> {
     let rows = sqlx::query(
         "SELECT g.id, g.platform, g.chat_id, g.kind, g.station_id, g.active, s.lang FROM groups g \
          JOIN stations s ON s.id = g.station_id \

@@ -7,12 +7,14 @@ use crate::domain::Platform;
 
 /// Records an inbound event; `false` when it was seen before (a re-delivery to ignore).
 pub async fn record(conn: &mut Conn, platform: Platform, event_id: &str, now: i64) -> Result<bool> {
-    let done = sqlx::query("INSERT INTO inbound_events (platform, event_id, received_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
-        .bind(platform.as_str())
-        .bind(event_id)
-        .bind(now)
-        .execute(conn)
-        .await
-        .context("recording inbound event")?;
+    let done = sqlx::query(
+        "INSERT INTO inbound_events (platform, event_id, received_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+    )
+    .bind(platform.as_str())
+    .bind(event_id)
+    .bind(now)
+    .execute(conn)
+    .await
+    .context("recording inbound event")?;
     Ok(done.rows_affected() == 1)
 }

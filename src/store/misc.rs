@@ -17,14 +17,12 @@ pub async fn next_counter(conn: &mut Conn, name: &str) -> Result<i64> {
 }
 
 pub async fn subscribe(conn: &mut Conn, person_id: i64, category: &str) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO subscriptions (person_id, category) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-    )
-    .bind(person_id)
-    .bind(category)
-    .execute(conn)
-    .await
-    .context("subscribing")?;
+    sqlx::query("INSERT INTO subscriptions (person_id, category) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+        .bind(person_id)
+        .bind(category)
+        .execute(conn)
+        .await
+        .context("subscribing")?;
     Ok(())
 }
 
@@ -40,11 +38,10 @@ pub async fn unsubscribe(conn: &mut Conn, person_id: i64, category: Option<&str>
 }
 
 pub async fn subscriptions(conn: &mut Conn, person_id: i64) -> Result<Vec<String>> {
-    let rows =
-        sqlx::query("SELECT category FROM subscriptions WHERE person_id = $1 ORDER BY category")
-            .bind(person_id)
-            .fetch_all(conn)
-            .await
-            .context("listing subscriptions")?;
+    let rows = sqlx::query("SELECT category FROM subscriptions WHERE person_id = $1 ORDER BY category")
+        .bind(person_id)
+        .fetch_all(conn)
+        .await
+        .context("listing subscriptions")?;
     rows.iter().map(|r| col(r, "category")).collect()
 }

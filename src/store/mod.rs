@@ -79,16 +79,10 @@ impl Store {
                 let memory = url.contains(":memory:");
                 let mut url = url.to_owned();
                 if !memory {
-                    let path = url
-                        .trim_start_matches("sqlite://")
-                        .trim_start_matches("sqlite:");
+                    let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
                     let path = path.split('?').next().unwrap_or(path);
-                    if let Some(dir) = Path::new(path)
-                        .parent()
-                        .filter(|d| !d.as_os_str().is_empty())
-                    {
-                        std::fs::create_dir_all(dir)
-                            .with_context(|| format!("creating {}", dir.display()))?;
+                    if let Some(dir) = Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
+                        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
                     }
                     if !url.contains('?') {
                         url.push_str("?mode=rwc");
@@ -216,6 +210,5 @@ where
     T: sqlx::Decode<'r, Any> + sqlx::Type<Any>,
 {
     use sqlx::Row;
-    row.try_get(name)
-        .with_context(|| format!("reading column {name}"))
+    row.try_get(name).with_context(|| format!("reading column {name}"))
 }

@@ -59,11 +59,7 @@ const ROWS_PER_STATEMENT: usize = 200;
 /// Enqueues messages with one statement per 200: every row is a SELECT of a UNION ALL, a
 /// person's row selecting their private chat from `identities`. Returns `(idem_key, id)` of
 /// the rows inserted (a taken key or an unreachable person inserts nothing).
-pub async fn enqueue_many(
-    conn: &mut Conn,
-    messages: &[NewMessage<'_>],
-    now: i64,
-) -> Result<Vec<(String, i64)>> {
+pub async fn enqueue_many(conn: &mut Conn, messages: &[NewMessage<'_>], now: i64) -> Result<Vec<(String, i64)>> {
     let mut inserted = Vec::with_capacity(messages.len());
     for chunk in messages.chunks(ROWS_PER_STATEMENT) {
         let mut sql = String::from(
@@ -132,16 +128,11 @@ pub async fn enqueue_many(
     Ok(inserted)
 }
 
-const RETURNING: &str = "RETURNING id, platform, chat_id, text, buttons, edit_of, priority, idem_key, alert_id, attempts";
+const RETURNING: &str =
+    "RETURNING id, platform, chat_id, text, buttons, edit_of, priority, idem_key, alert_id, attempts";
 
 /// Claims up to `limit` due messages of a platform for `lease_ms`, highest priority first.
-pub async fn claim(
-    store: &Store,
-    platform: Platform,
-    now: i64,
-    limit: i64,
-    lease_ms: i64,
-) -> Result<Vec<Message>> {
+pub async fn claim(store: &Store, platform: Platform, now: i64, limit: i64, lease_ms: i64) -> Result<Vec<Message>> {
     let lock = match store.backend() {
         Backend::Postgres => "FOR UPDATE SKIP LOCKED",
         Backend::Sqlite => "",
@@ -171,8 +162,7 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<Message> {
     let buttons: Option<String> = col(r, "buttons")?;
     Ok(Message {
         id: col(r, "id")?,
-        platform: Platform::parse(&platform)
-            .with_context(|| format!("unknown platform {platform}"))?,
+        platform: Platform::parse(&platform).with_context(|| format!("unknown platform {platform}"))?,
         chat_id: col(r, "chat_id")?,
         text: col(r, "text")?,
         buttons: match buttons {
@@ -187,12 +177,7 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<Message> {
     })
 }
 
-pub async fn mark_delivered(
-    conn: &mut Conn,
-    id: i64,
-    platform_message_id: Option<&str>,
-    now: i64,
-) -> Result<()> {
+pub async fn mark_delivered(conn: &mut Conn, id: i64, platform_message_id: Option<&str>, now: i64) -> Result<()> {
     sqlx::query("UPDATE outbox SET status = 'delivered', delivered_at = $3, platform_message_id = $2, last_error = NULL WHERE id = $1")
         .bind(id)
         .bind(platform_message_id)
@@ -204,15 +189,13 @@ pub async fn mark_delivered(
 }
 
 pub async fn mark_retry(conn: &mut Conn, id: i64, error: &str, next_attempt_at: i64) -> Result<()> {
-    sqlx::query(
-        "UPDATE outbox SET next_attempt_at = $3, lease_until = 0, last_error = $2 WHERE id = $1",
-    )
-    .bind(id)
-    .bind(error)
-    .bind(next_attempt_at)
-    .execute(conn)
-    .await
-    .context("scheduling message retry")?;
+    sqlx::query("UPDATE outbox SET next_attempt_at = $3, lease_until = 0, last_error = $2 WHERE id = $1")
+        .bind(id)
+        .bind(error)
+        .bind(next_attempt_at)
+        .execute(conn)
+        .await
+        .context("scheduling message retry")?;
     Ok(())
 }
 
@@ -228,13 +211,11 @@ pub async fn mark_dead(conn: &mut Conn, id: i64, error: &str) -> Result<()> {
 
 /// The platform's id of a delivered message (for edits); `None` while undelivered.
 pub async fn platform_message_id(conn: &mut Conn, id: i64) -> Result<Option<String>> {
-    let row = sqlx::query(
-        "SELECT platform_message_id FROM outbox WHERE id = $1 AND status = 'delivered'",
-    )
-    .bind(id)
-    .fetch_optional(conn)
-    .await
-    .context("loading platform message id")?;
+    let row = sqlx::query("SELECT platform_message_id FROM outbox WHERE id = $1 AND status = 'delivered'")
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+        .context("loading platform message id")?;
     Ok(row
         .map(|r| col::<Option<String>>(&r, "platform_message_id"))
         .transpose()?
@@ -253,32 +234,25 @@ pub async fn alert_progress(conn: &mut Conn, alert_id: i64) -> Result<(i64, i64,
     .fetch_one(conn)
     .await
     .context("counting alert deliveries")?;
-    Ok((
-        col(&row, "delivered")?,
-        col(&row, "dead")?,
-        col(&row, "pending")?,
-    ))
+    Ok((col(&row, "delivered")?, col(&row, "dead")?, col(&row, "pending")?))
 }
 
 /// How many messages of a platform wait for delivery.
 pub async fn pending_count(conn: &mut Conn, platform: Platform) -> Result<i64> {
-    let row =
-        sqlx::query("SELECT COUNT(*) AS n FROM outbox WHERE platform = $1 AND status = 'pending'")
-            .bind(platform.as_str())
-            .fetch_one(conn)
-            .await
-            .context("counting pending messages")?;
+    let row = sqlx::query("SELECT COUNT(*) AS n FROM outbox WHERE platform = $1 AND status = 'pending'")
+        .bind(platform.as_str())
+        .fetch_one(conn)
+        .await
+        .context("counting pending messages")?;
     col(&row, "n")
 }
 
 /// The earliest time a pending message of a platform becomes due, if any.
 pub async fn next_due(conn: &mut Conn, platform: Platform) -> Result<Option<i64>> {
-    let row = sqlx::query(
-        "SELECT MIN(next_attempt_at) AS due FROM outbox WHERE platform = $1 AND status = 'pending'",
-    )
-    .bind(platform.as_str())
-    .fetch_one(conn)
-    .await
-    .context("finding next due message")?;
+    let row = sqlx::query("SELECT MIN(next_attempt_at) AS due FROM outbox WHERE platform = $1 AND status = 'pending'")
+        .bind(platform.as_str())
+        .fetch_one(conn)
+        .await
+        .context("finding next due message")?;
     col(&row, "due")
 }

@@ -32,7 +32,8 @@ pub struct NewPerson<'a> {
     pub lang: Option<Lang>,
 }
 
-const COLUMNS: &str = "p.id, p.handle, p.role, p.station_id, p.beat, p.hotel_id, p.duty, p.lang, st.lang AS station_lang";
+const COLUMNS: &str =
+    "p.id, p.handle, p.role, p.station_id, p.beat, p.hotel_id, p.duty, p.lang, st.lang AS station_lang";
 /// Every person query joins the station, so a person's language needs no second query.
 const FROM: &str = "people p LEFT JOIN stations st ON st.id = p.station_id";
 
@@ -99,22 +100,8 @@ pub async fn by_handle(conn: &mut Conn, handle: &str) -> Result<Option<Person>> 
 }
 
 /// The person behind a platform identity.
-pub async fn by_identity(
-    conn: &mut Conn,
-    platform: Platform,
-    external_id: &str,
-) -> Result<Option<Person>> {
-    let sql = format!(
-        "SELECT {COLUMNS} FROM {FROM} JOIN identities i ON i.person_id = p.id \
-         WHERE i.platform = $1 AND i.external_id = $2"
-    );
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(platform.as_str())
-        .bind(external_id)
-        .fetch_optional(conn)
-        .await
-        .context("loading person by identity")?;
-    row.as_ref().map(from_row).transpose()
+pub async fn by_identity(conn: &mut Conn, platform: Platform, external_id: &str) -> Result<Option<Person>> {
+    Ok(seen(conn, platform, external_id).await?.map(|s| s.person))
 }
 
 /// What the store knows of the identity an event came from.
@@ -218,12 +205,7 @@ pub async fn adopt_station(conn: &mut Conn, person_id: i64, station: &str) -> Re
 }
 
 /// Officers (and admins) of a station, optionally only those on `beat` or only duty officers.
-pub async fn staff(
-    conn: &mut Conn,
-    station: &str,
-    beat: Option<&str>,
-    duty_only: bool,
-) -> Result<Vec<Person>> {
+pub async fn staff(conn: &mut Conn, station: &str, beat: Option<&str>, duty_only: bool) -> Result<Vec<Person>> {
     let sql = format!(
         "SELECT {COLUMNS} FROM {FROM} WHERE p.station_id = $1 AND p.role IN ('officer', 'admin') \
          AND ($2 IS NULL OR p.beat = $2) AND ($3 = 0 OR p.duty = 1) ORDER BY p.id"
@@ -239,10 +221,7 @@ pub async fn staff(
 }
 
 /// The officers on the beat of a hotel, and the hotel's name, in one query.
-pub async fn hotel_beat_staff(
-    conn: &mut Conn,
-    hotel_id: i64,
-) -> Result<Option<(String, Vec<Person>)>> {
+pub async fn hotel_beat_staff(conn: &mut Conn, hotel_id: i64) -> Result<Option<(String, Vec<Person>)>> {
     let sql = format!(
         "SELECT h.name AS hotel_name, {COLUMNS} FROM hotels h \
          LEFT JOIN people p ON p.station_id = h.station_id AND p.beat = h.beat AND p.role IN ('officer', 'admin') \

@@ -41,13 +41,11 @@ pub async fn insert(
 }
 
 pub async fn get(conn: &mut Conn, id: i64) -> Result<Option<Question>> {
-    let row = sqlx::query(
-        "SELECT id, station_id, asker_id, text, answered_at, category FROM questions WHERE id = $1",
-    )
-    .bind(id)
-    .fetch_optional(conn)
-    .await
-    .context("loading question")?;
+    let row = sqlx::query("SELECT id, station_id, asker_id, text, answered_at, category FROM questions WHERE id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+        .context("loading question")?;
     row.map(|r| {
         Ok(Question {
             id: col(&r, "id")?,
@@ -63,13 +61,15 @@ pub async fn get(conn: &mut Conn, id: i64) -> Result<Option<Question>> {
 
 /// Stores the answer once; `false` if someone answered first.
 pub async fn answer(conn: &mut Conn, id: i64, officer: i64, text: &str, now: i64) -> Result<bool> {
-    let done = sqlx::query("UPDATE questions SET answer = $3, answered_by = $2, answered_at = $4 WHERE id = $1 AND answered_at IS NULL")
-        .bind(id)
-        .bind(officer)
-        .bind(text)
-        .bind(now)
-        .execute(conn)
-        .await
-        .context("answering question")?;
+    let done = sqlx::query(
+        "UPDATE questions SET answer = $3, answered_by = $2, answered_at = $4 WHERE id = $1 AND answered_at IS NULL",
+    )
+    .bind(id)
+    .bind(officer)
+    .bind(text)
+    .bind(now)
+    .execute(conn)
+    .await
+    .context("answering question")?;
     Ok(done.rows_affected() == 1)
 }

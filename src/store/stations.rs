@@ -22,14 +22,15 @@ pub struct Hotel {
 
 /// Adds a station; `Ok(false)` when the id is taken.
 pub async fn add(conn: &mut Conn, id: &str, name: &str, lang: Lang, now: i64) -> Result<bool> {
-    let done = sqlx::query("INSERT INTO stations (id, name, lang, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING")
-        .bind(id)
-        .bind(name)
-        .bind(lang.code())
-        .bind(now)
-        .execute(conn)
-        .await
-        .context("inserting station")?;
+    let done =
+        sqlx::query("INSERT INTO stations (id, name, lang, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING")
+            .bind(id)
+            .bind(name)
+            .bind(lang.code())
+            .bind(now)
+            .execute(conn)
+            .await
+            .context("inserting station")?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -70,24 +71,17 @@ pub async fn ensure_beat(conn: &mut Conn, station: &str, beat: &str) -> Result<(
 }
 
 /// The hotel of that name in the station, created (or moved to `beat`) as needed.
-pub async fn ensure_hotel(
-    conn: &mut Conn,
-    station: &str,
-    name: &str,
-    beat: Option<&str>,
-) -> Result<i64> {
+pub async fn ensure_hotel(conn: &mut Conn, station: &str, name: &str, beat: Option<&str>) -> Result<i64> {
     if let Some(beat) = beat {
         ensure_beat(&mut *conn, station, beat).await?;
     }
-    sqlx::query(
-        "INSERT INTO hotels (station_id, name, beat) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-    )
-    .bind(station)
-    .bind(name)
-    .bind(beat)
-    .execute(&mut *conn)
-    .await
-    .context("inserting hotel")?;
+    sqlx::query("INSERT INTO hotels (station_id, name, beat) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+        .bind(station)
+        .bind(name)
+        .bind(beat)
+        .execute(&mut *conn)
+        .await
+        .context("inserting hotel")?;
     if let Some(beat) = beat {
         sqlx::query("UPDATE hotels SET beat = $3 WHERE station_id = $1 AND name = $2")
             .bind(station)

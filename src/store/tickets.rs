@@ -163,16 +163,18 @@ pub async fn log(
     detail: Option<&str>,
     now: i64,
 ) -> Result<()> {
-    sqlx::query("INSERT INTO ticket_events (ticket_id, at, actor_id, platform, action, detail) VALUES ($1, $2, $3, $4, $5, $6)")
-        .bind(ticket)
-        .bind(now)
-        .bind(actor)
-        .bind(platform)
-        .bind(action)
-        .bind(detail)
-        .execute(conn)
-        .await
-        .context("logging ticket event")?;
+    sqlx::query(
+        "INSERT INTO ticket_events (ticket_id, at, actor_id, platform, action, detail) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(ticket)
+    .bind(now)
+    .bind(actor)
+    .bind(platform)
+    .bind(action)
+    .bind(detail)
+    .execute(conn)
+    .await
+    .context("logging ticket event")?;
     Ok(())
 }
 

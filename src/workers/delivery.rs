@@ -22,10 +22,7 @@ const BATCH: i64 = 64;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DeliveryError {
     /// Worth trying again: after the platform's `retry_after`, or after our backoff.
-    Retry {
-        after_ms: Option<i64>,
-        reason: String,
-    },
+    Retry { after_ms: Option<i64>, reason: String },
     /// Will never work (chat gone, bot removed): dead-letter now.
     Permanent(String),
 }
@@ -48,11 +45,7 @@ pub fn backoff_ms(attempts: i64) -> i64 {
 }
 
 /// Delivers one batch of due messages; returns how many were attempted.
-pub async fn deliver_due<D: Deliverer>(
-    app: &App,
-    platform: Platform,
-    deliverer: &D,
-) -> Result<usize> {
+pub async fn deliver_due<D: Deliverer>(app: &App, platform: Platform, deliverer: &D) -> Result<usize> {
     let now = app.now();
     let batch = outbox::claim(&app.store, platform, now, BATCH, LEASE_MS).await?;
     for message in &batch {
@@ -90,32 +83,19 @@ async fn attempt<D: Deliverer>(app: &App, message: &Message, deliverer: &D) -> R
     let now = app.now();
     let mut tx = app.store.begin().await?;
     match outcome {
-        Ok(platform_id) => {
-            outbox::mark_delivered(&mut tx, message.id, Some(&platform_id), now).await?
-        }
+        Ok(platform_id) => outbox::mark_delivered(&mut tx, message.id, Some(&platform_id), now).await?,
         Err(e) => settle_failure(app, &mut tx, message, e).await?,
     }
     if let Some(alert_id) = message.alert_id
         && let Some(summary) = summary_if_done(&mut tx, &app.scripts, alert_id).await?
     {
-        enqueue(
-            &mut tx,
-            &[summary],
-            &format!("alert-summary:{alert_id}"),
-            now,
-        )
-        .await?;
+        enqueue(&mut tx, &[summary], &format!("alert-summary:{alert_id}"), now).await?;
     }
     tx.commit().await?;
     Ok(())
 }
 
-async fn settle_failure(
-    app: &App,
-    tx: &mut crate::store::Tx,
-    message: &Message,
-    error: DeliveryError,
-) -> Result<()> {
+async fn settle_failure(app: &App, tx: &mut crate::store::Tx, message: &Message, error: DeliveryError) -> Result<()> {
     let now = app.now();
     match error {
         DeliveryError::Permanent(reason) => {

@@ -33,11 +33,7 @@ fn scripts_check_accepts_the_shipped_scripts() {
         .arg(harness::root().join("bot-scripts"))
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
 }
 
 #[test]
@@ -46,9 +42,11 @@ fn scripts_check_reports_every_error_with_file_and_line() {
     let scripts = dir.path().join("bad-scripts");
     copy_dir(&harness::root().join("bot-scripts"), &scripts);
     let forms = std::fs::read_to_string(scripts.join("forms.toml")).unwrap();
-    let forms = forms
-        .replacen("type = \"room\"", "type = \"roomz\"", 1)
-        .replacen("pattern = '^[A-Za-z0-9-]{1,8}$'", "pattern = '^[A-Z'", 1);
+    let forms = forms.replacen("type = \"room\"", "type = \"roomz\"", 1).replacen(
+        "pattern = '^[A-Za-z0-9-]{1,8}$'",
+        "pattern = '^[A-Z'",
+        1,
+    );
     std::fs::write(scripts.join("forms.toml"), forms).unwrap();
     let tips = std::fs::read_to_string(scripts.join("tips.toml")).unwrap();
     let tips = tips.replacen("id = \"theft-02\"", "id = \"theft-01\"", 1);
@@ -69,20 +67,13 @@ fn scripts_check_reports_every_error_with_file_and_line() {
     assert_eq!(out.status.code(), Some(1), "{text}");
     let has = |file: &str, what: &str| {
         text.lines().any(|l| {
-            l.contains(file)
-                && l.split(':')
-                    .nth(1)
-                    .is_some_and(|n| n.parse::<usize>().is_ok())
-                && l.contains(what)
+            l.contains(file) && l.split(':').nth(1).is_some_and(|n| n.parse::<usize>().is_ok()) && l.contains(what)
         })
     };
     assert!(has("forms.toml", "unknown field type `roomz`"), "{text}");
     assert!(has("forms.toml", "bad regex"), "{text}");
     assert!(has("tips.toml", "duplicate id: tip `theft-01`"), "{text}");
-    assert!(
-        has("zh-CN.toml", "missing translation: `ticket.list_empty`"),
-        "{text}"
-    );
+    assert!(has("zh-CN.toml", "missing translation: `ticket.list_empty`"), "{text}");
 }
 
 #[test]
@@ -113,11 +104,7 @@ fn demo_runs_its_scenario_and_exits_when_stdin_is_not_a_terminal() {
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{text}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
     assert!(text.contains("Ticket #1"), "{text}");
     assert!(text.contains("delivered to 2/2"), "{text}");
     assert!(
@@ -130,20 +117,17 @@ fn demo_runs_its_scenario_and_exits_when_stdin_is_not_a_terminal() {
 fn a_failing_transcript_prints_file_line_expectation_and_what_was_sent() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("fails.txt");
-    std::fs::write(&file, "@station x \"X\" lang=en\n@resident zhang\n\n> dm zhang: /tip\n< dm zhang: /no such words/\n").unwrap();
-    let out = beatbot(dir.path())
-        .arg("replay")
-        .arg(&file)
-        .output()
-        .unwrap();
+    std::fs::write(
+        &file,
+        "@station x \"X\" lang=en\n@resident zhang\n\n> dm zhang: /tip\n< dm zhang: /no such words/\n",
+    )
+    .unwrap();
+    let out = beatbot(dir.path()).arg("replay").arg(&file).output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(text.contains("fails.txt:5:"), "{text}");
     assert!(text.contains("/no such words/"), "{text}");
-    assert!(
-        text.contains("🃏"),
-        "the messages actually delivered are shown: {text}"
-    );
+    assert!(text.contains("🃏"), "the messages actually delivered are shown: {text}");
 }
 
 #[test]
@@ -232,15 +216,9 @@ fn the_documented_example_configuration_loads_and_matches_the_defaults() {
         .arg(harness::root().join("bot-scripts"))
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let documented: beatbot::config::Config = toml::from_str(
-        &std::fs::read_to_string(harness::root().join("deploy/beatbot.toml")).unwrap(),
-    )
-    .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let documented: beatbot::config::Config =
+        toml::from_str(&std::fs::read_to_string(harness::root().join("deploy/beatbot.toml")).unwrap()).unwrap();
     let defaults = beatbot::config::Config::default();
     assert_eq!(
         format!("{documented:?}"),
@@ -261,14 +239,7 @@ fn serve_without_telegram_or_matrix_serves_the_console_on_the_configured_databas
             String::from_utf8_lossy(&out.stderr)
         );
     };
-    run(&[
-        "station",
-        "add",
-        "xinhua",
-        "Xinhua Road Station",
-        "--lang",
-        "en",
-    ]);
+    run(&["station", "add", "xinhua", "Xinhua Road Station", "--lang", "en"]);
     run(&[
         "officer",
         "add",
@@ -319,16 +290,9 @@ fn serve_without_telegram_or_matrix_serves_the_console_on_the_configured_databas
         .unwrap();
     let out = child.wait_with_output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{text}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
     assert!(text.contains("[hotels] beatbot: Ticket #1"), "{text}");
-    assert!(
-        text.contains("[dm wang] beatbot: Open tickets (1)"),
-        "{text}"
-    );
+    assert!(text.contains("[dm wang] beatbot: Open tickets (1)"), "{text}");
     assert!(
         text.contains("[dm li] beatbot: Your ticket #1 has been acknowledged"),
         "{text}"

@@ -25,18 +25,13 @@ struct Flaky {
 
 impl Deliverer for Flaky {
     async fn deliver(&self, m: &Message, _edit: Option<&str>) -> Result<String, DeliveryError> {
-        if self.failing.contains(&m.chat_id)
-            && self.attempts.fetch_add(1, Ordering::SeqCst) < self.failures
-        {
+        if self.failing.contains(&m.chat_id) && self.attempts.fetch_add(1, Ordering::SeqCst) < self.failures {
             return Err(DeliveryError::Retry {
                 after_ms: None,
                 reason: "HTTP 502".into(),
             });
         }
-        self.sent
-            .lock()
-            .unwrap()
-            .push((m.chat_id.clone(), m.text.clone()));
+        self.sent.lock().unwrap().push((m.chat_id.clone(), m.text.clone()));
         Ok(format!("p{}", m.id))
     }
 }
@@ -50,11 +45,7 @@ async fn app(store: Store, clock: Arc<FakeClock>) -> App {
         clock,
     };
     if app
-        .add_station(
-            "xinhua",
-            "Xinhua Road Station",
-            Some(beatbot::domain::Lang::En),
-        )
+        .add_station("xinhua", "Xinhua Road Station", Some(beatbot::domain::Lang::En))
         .await
         .is_ok()
     {
@@ -86,14 +77,9 @@ async fn app(store: Store, clock: Arc<FakeClock>) -> App {
         app.link_group(Platform::Console, "hotels", GroupKind::Liaison, "xinhua")
             .await
             .unwrap();
-        app.link_group(
-            Platform::Console,
-            "residents",
-            GroupKind::Community,
-            "xinhua",
-        )
-        .await
-        .unwrap();
+        app.link_group(Platform::Console, "residents", GroupKind::Community, "xinhua")
+            .await
+            .unwrap();
     }
     app
 }
@@ -104,9 +90,7 @@ fn say(id: &str, chat: Option<&str>, user: &str, text: &str) -> Inbound {
 
 async fn pending(app: &App) -> i64 {
     let mut tx = app.store.begin().await.unwrap();
-    let n = outbox::pending_count(&mut tx, Platform::Console)
-        .await
-        .unwrap();
+    let n = outbox::pending_count(&mut tx, Platform::Console).await.unwrap();
     tx.commit().await.unwrap();
     n
 }
@@ -126,9 +110,7 @@ async fn a_redelivered_event_has_no_second_effect() {
     assert_eq!(app.handle(&event).await.unwrap(), Handled::Duplicate);
     assert_eq!(pending(&app).await, after_first, "no second outbox row");
     let sink = Flaky::default();
-    delivery::drain(&app, Platform::Console, &sink)
-        .await
-        .unwrap();
+    delivery::drain(&app, Platform::Console, &sink).await.unwrap();
     let tickets = sink
         .sent
         .lock()
@@ -144,14 +126,9 @@ async fn failed_deliveries_are_retried_with_backoff_and_then_dead_lettered_into_
     let (store, _dir) = harness::sqlite().await;
     let clock = Arc::new(FakeClock::new(0));
     let app = app(store, clock.clone()).await;
-    app.handle(&say(
-        "a1",
-        None,
-        "wang",
-        "/alert warning Flooding on Xinhua Road",
-    ))
-    .await
-    .unwrap();
+    app.handle(&say("a1", None, "wang", "/alert warning Flooding on Xinhua Road"))
+        .await
+        .unwrap();
     // The confirmation message must be delivered before its button can be pressed.
     let ok = Flaky::default();
     delivery::drain(&app, Platform::Console, &ok).await.unwrap();
@@ -174,26 +151,15 @@ async fn failed_deliveries_are_retried_with_backoff_and_then_dead_lettered_into_
         failures: usize::MAX,
         ..Flaky::default()
     };
-    delivery::drain(&app, Platform::Console, &flaky)
-        .await
-        .unwrap();
+    delivery::drain(&app, Platform::Console, &flaky).await.unwrap();
     assert_eq!(
         flaky.attempts.load(Ordering::SeqCst),
         1,
         "one attempt, then wait for the backoff"
     );
-    assert!(
-        flaky
-            .sent
-            .lock()
-            .unwrap()
-            .iter()
-            .any(|(c, _)| c == "hotels")
-    );
+    assert!(flaky.sent.lock().unwrap().iter().any(|(c, _)| c == "hotels"));
     clock.advance(500);
-    delivery::drain(&app, Platform::Console, &flaky)
-        .await
-        .unwrap();
+    delivery::drain(&app, Platform::Console, &flaky).await.unwrap();
     assert_eq!(
         flaky.attempts.load(Ordering::SeqCst),
         1,
@@ -201,9 +167,7 @@ async fn failed_deliveries_are_retried_with_backoff_and_then_dead_lettered_into_
     );
     for _ in 0..MAX_ATTEMPTS {
         clock.advance(delivery::backoff_ms(MAX_ATTEMPTS));
-        delivery::drain(&app, Platform::Console, &flaky)
-            .await
-            .unwrap();
+        delivery::drain(&app, Platform::Console, &flaky).await.unwrap();
     }
     assert_eq!(
         flaky.attempts.load(Ordering::SeqCst) as i64,
@@ -237,17 +201,11 @@ async fn a_transient_failure_is_retried_until_delivered() {
         ..Flaky::default()
     };
     for _ in 0..3 {
-        delivery::drain(&app, Platform::Console, &flaky)
-            .await
-            .unwrap();
+        delivery::drain(&app, Platform::Console, &flaky).await.unwrap();
         clock.advance(60_000);
     }
     assert_eq!(flaky.attempts.load(Ordering::SeqCst), 3);
-    assert_eq!(
-        flaky.sent.lock().unwrap().len(),
-        1,
-        "delivered exactly once"
-    );
+    assert_eq!(flaky.sent.lock().unwrap().len(), 1, "delivered exactly once");
 }
 
 #[tokio::test]
@@ -264,23 +222,16 @@ async fn a_half_filled_report_survives_a_restart() {
 
     let url = format!("sqlite://{}", dir.path().join("test.db").display());
     let second = app(Store::open(&url).await.unwrap(), clock).await;
-    second
-        .handle(&say("d2", None, "li", "Zhao Liu"))
-        .await
-        .unwrap();
+    second.handle(&say("d2", None, "li", "Zhao Liu")).await.unwrap();
     let sink = Flaky::default();
-    delivery::drain(&second, Platform::Console, &sink)
-        .await
-        .unwrap();
+    delivery::drain(&second, Platform::Console, &sink).await.unwrap();
     let sent = sink.sent.lock().unwrap();
     assert!(
-        sent.iter()
-            .any(|(c, t)| c == "hotels" && t.contains("Ticket #1")),
+        sent.iter().any(|(c, t)| c == "hotels" && t.contains("Ticket #1")),
         "{sent:?}"
     );
     assert!(
-        sent.iter()
-            .any(|(c, t)| c == "dm:wang" && t.contains("Zhao Liu")),
+        sent.iter().any(|(c, t)| c == "dm:wang" && t.contains("Zhao Liu")),
         "{sent:?}"
     );
 }

@@ -17,8 +17,7 @@ pub fn scripts() -> (Arc<Scripts>, Arc<FaqIndex>) {
     static SCRIPTS: OnceLock<(Arc<Scripts>, Arc<FaqIndex>)> = OnceLock::new();
     SCRIPTS
         .get_or_init(|| {
-            let scripts = beatbot::scripts::load(&root().join("bot-scripts"))
-                .expect("shipped bot-scripts are valid");
+            let scripts = beatbot::scripts::load(&root().join("bot-scripts")).expect("shipped bot-scripts are valid");
             let faq = FaqIndex::new(&scripts.faq);
             (Arc::new(scripts), faq)
         })
@@ -34,8 +33,7 @@ pub async fn sqlite() -> (Store, tempfile::TempDir) {
 
 /// The PostgreSQL server of this project's machines, or `BEATBOT_TEST_POSTGRES_URL`.
 pub fn postgres_url() -> String {
-    std::env::var("BEATBOT_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+    std::env::var("BEATBOT_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
 }
 
 /// A fresh PostgreSQL database (dropped by `drop_postgres`), or `None` with one loud line
@@ -45,9 +43,7 @@ pub async fn postgres() -> Option<(Store, String)> {
     let mut admin = match sqlx::postgres::PgConnection::connect(&admin_url).await {
         Ok(c) => c,
         Err(e) => {
-            eprintln!(
-                "!!!!! SKIPPED POSTGRESQL: no server at {admin_url} ({e}); set BEATBOT_TEST_POSTGRES_URL !!!!!"
-            );
+            eprintln!("!!!!! SKIPPED POSTGRESQL: no server at {admin_url} ({e}); set BEATBOT_TEST_POSTGRES_URL !!!!!");
             return None;
         }
     };
@@ -65,9 +61,7 @@ pub async fn postgres() -> Option<(Store, String)> {
         .rsplit_once('/')
         .map(|(b, _)| b.to_owned())
         .unwrap_or(admin_url.clone());
-    let store = Store::open(&format!("{base}/{name}"))
-        .await
-        .expect("postgres store");
+    let store = Store::open(&format!("{base}/{name}")).await.expect("postgres store");
     Some((store, name))
 }
 

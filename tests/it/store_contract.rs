@@ -22,9 +22,7 @@ async fn contract(store: &Store) {
             .unwrap()
     );
     assert!(
-        !stations::add(&mut tx, "xinhua", "again", Lang::En, 1)
-            .await
-            .unwrap(),
+        !stations::add(&mut tx, "xinhua", "again", Lang::En, 1).await.unwrap(),
         "a taken station id is refused"
     );
     let hotel = stations::ensure_hotel(&mut tx, "xinhua", "Jinjiang Inn", Some("east"))
@@ -37,12 +35,7 @@ async fn contract(store: &Store) {
         hotel
     );
     assert_eq!(
-        stations::hotel(&mut tx, hotel)
-            .await
-            .unwrap()
-            .unwrap()
-            .beat
-            .as_deref(),
+        stations::hotel(&mut tx, hotel).await.unwrap().unwrap().beat.as_deref(),
         Some("east")
     );
     let officer = NewPerson {
@@ -111,40 +104,21 @@ async fn contract(store: &Store) {
         Some(Lang::En),
         "the station's language comes with the person"
     );
-    let on_beat = people::staff(&mut tx, "xinhua", Some("east"), false)
-        .await
-        .unwrap();
+    let on_beat = people::staff(&mut tx, "xinhua", Some("east"), false).await.unwrap();
     assert_eq!(on_beat.iter().map(|p| p.id).collect::<Vec<_>>(), vec![wang]);
     assert!(
-        people::staff(&mut tx, "xinhua", None, true)
-            .await
-            .unwrap()
-            .is_empty(),
+        people::staff(&mut tx, "xinhua", None, true).await.unwrap().is_empty(),
         "nobody is on duty"
     );
 
     // Groups.
-    let g = groups::link(
-        &mut tx,
-        Platform::Telegram,
-        "-100",
-        GroupKind::Liaison,
-        "xinhua",
-        1,
-    )
-    .await
-    .unwrap();
-    assert_eq!(
-        groups::link(
-            &mut tx,
-            Platform::Telegram,
-            "-100",
-            GroupKind::Community,
-            "xinhua",
-            2
-        )
+    let g = groups::link(&mut tx, Platform::Telegram, "-100", GroupKind::Liaison, "xinhua", 1)
         .await
-        .unwrap(),
+        .unwrap();
+    assert_eq!(
+        groups::link(&mut tx, Platform::Telegram, "-100", GroupKind::Community, "xinhua", 2)
+            .await
+            .unwrap(),
         g,
         "relinking keeps the id"
     );
@@ -165,21 +139,13 @@ async fn contract(store: &Store) {
     );
 
     // Inbound dedupe.
+    assert!(inbound::record(&mut tx, Platform::Telegram, "u1", 1).await.unwrap());
     assert!(
-        inbound::record(&mut tx, Platform::Telegram, "u1", 1)
-            .await
-            .unwrap()
-    );
-    assert!(
-        !inbound::record(&mut tx, Platform::Telegram, "u1", 2)
-            .await
-            .unwrap(),
+        !inbound::record(&mut tx, Platform::Telegram, "u1", 2).await.unwrap(),
         "a re-delivered update is recognised"
     );
     assert!(
-        inbound::record(&mut tx, Platform::Matrix, "u1", 2)
-            .await
-            .unwrap(),
+        inbound::record(&mut tx, Platform::Matrix, "u1", 2).await.unwrap(),
         "ids are per platform"
     );
 
@@ -196,48 +162,27 @@ async fn contract(store: &Store) {
     };
     let id = tickets::insert(&mut tx, &t, 10).await.unwrap();
     assert_eq!(
-        tickets::open_for(&mut tx, "xinhua", wang)
-            .await
-            .unwrap()
-            .len(),
+        tickets::open_for(&mut tx, "xinhua", wang).await.unwrap().len(),
         1,
         "unassigned tickets are in every officer's list"
     );
     tickets::acknowledge(&mut tx, id, wang, 20).await.unwrap();
-    tickets::resolve(&mut tx, id, wang, "done", 30)
-        .await
-        .unwrap();
+    tickets::resolve(&mut tx, id, wang, "done", 30).await.unwrap();
     let got = tickets::get(&mut tx, id).await.unwrap().unwrap();
     assert_eq!(
         (got.status, got.assignee_id, got.acked_at, got.fields),
         (TicketStatus::Resolved, Some(wang), Some(20), fields)
     );
     assert!(tickets::rate(&mut tx, id, 4).await.unwrap());
-    assert!(
-        !tickets::rate(&mut tx, id, 5).await.unwrap(),
-        "a ticket is rated once"
-    );
-    tickets::log(
-        &mut tx,
-        id,
-        Some(wang),
-        "telegram",
-        "resolved",
-        Some("done"),
-        30,
-    )
-    .await
-    .unwrap();
-    assert_eq!(
-        tickets::history(&mut tx, id).await.unwrap(),
-        vec!["resolved"]
-    );
+    assert!(!tickets::rate(&mut tx, id, 5).await.unwrap(), "a ticket is rated once");
+    tickets::log(&mut tx, id, Some(wang), "telegram", "resolved", Some("done"), 30)
+        .await
+        .unwrap();
+    assert_eq!(tickets::history(&mut tx, id).await.unwrap(), vec!["resolved"]);
 
     // Dialogues, counters, subscriptions.
     dialogues::put(&mut tx, li, 7, "{}", 100).await.unwrap();
-    dialogues::put(&mut tx, li, 8, "{\"a\":1}", 200)
-        .await
-        .unwrap();
+    dialogues::put(&mut tx, li, 8, "{\"a\":1}", 200).await.unwrap();
     assert_eq!(dialogues::get(&mut tx, li).await.unwrap().unwrap().nonce, 8);
     assert_eq!(dialogues::expire(&mut tx, 150).await.unwrap(), 0);
     assert_eq!(dialogues::expire(&mut tx, 250).await.unwrap(), 1);
@@ -245,17 +190,8 @@ async fn contract(store: &Store) {
     assert_eq!(misc::next_counter(&mut tx, "tip").await.unwrap(), 1);
     misc::subscribe(&mut tx, li, "alerts").await.unwrap();
     misc::subscribe(&mut tx, li, "alerts").await.unwrap();
-    assert_eq!(
-        misc::subscriptions(&mut tx, li).await.unwrap(),
-        vec!["alerts"]
-    );
-    assert_eq!(
-        people::subscribers(&mut tx, "xinhua", "alerts")
-            .await
-            .unwrap()
-            .len(),
-        1
-    );
+    assert_eq!(misc::subscriptions(&mut tx, li).await.unwrap(), vec!["alerts"]);
+    assert_eq!(people::subscribers(&mut tx, "xinhua", "alerts").await.unwrap().len(), 1);
 
     // Outbox: idempotent enqueue.
     let buttons = vec![vec![Button::new("OK", "d:1:ok")]];
@@ -277,22 +213,14 @@ async fn contract(store: &Store) {
     };
     let low_id = outbox::enqueue(&mut tx, &low, 1000).await.unwrap().unwrap();
     assert!(
-        outbox::enqueue(&mut tx, &low, 1000)
-            .await
-            .unwrap()
-            .is_none(),
+        outbox::enqueue(&mut tx, &low, 1000).await.unwrap().is_none(),
         "same key, no second row"
     );
-    let high_id = outbox::enqueue(&mut tx, &high, 1000)
-        .await
-        .unwrap()
-        .unwrap();
+    let high_id = outbox::enqueue(&mut tx, &high, 1000).await.unwrap().unwrap();
     tx.commit().await.unwrap();
 
     // Claims: priority first, leased rows are not claimed twice, lease expiry returns them.
-    let first = outbox::claim(store, Platform::Telegram, 1000, 1, 60_000)
-        .await
-        .unwrap();
+    let first = outbox::claim(store, Platform::Telegram, 1000, 1, 60_000).await.unwrap();
     assert_eq!(
         first.iter().map(|m| m.id).collect::<Vec<_>>(),
         vec![high_id],
@@ -330,20 +258,12 @@ async fn contract(store: &Store) {
     outbox::mark_delivered(&mut tx, high_id, Some("m-1"), 70_001)
         .await
         .unwrap();
-    outbox::mark_retry(&mut tx, low_id, "429", 80_000)
-        .await
-        .unwrap();
+    outbox::mark_retry(&mut tx, low_id, "429", 80_000).await.unwrap();
     assert_eq!(
-        outbox::platform_message_id(&mut tx, high_id)
-            .await
-            .unwrap()
-            .as_deref(),
+        outbox::platform_message_id(&mut tx, high_id).await.unwrap().as_deref(),
         Some("m-1")
     );
-    assert_eq!(
-        outbox::platform_message_id(&mut tx, low_id).await.unwrap(),
-        None
-    );
+    assert_eq!(outbox::platform_message_id(&mut tx, low_id).await.unwrap(), None);
     assert_eq!(
         outbox::next_due(&mut tx, Platform::Telegram).await.unwrap(),
         Some(80_000)
@@ -365,12 +285,7 @@ async fn contract(store: &Store) {
     );
     let mut tx = store.begin().await.unwrap();
     outbox::mark_dead(&mut tx, low_id, "gone").await.unwrap();
-    assert_eq!(
-        outbox::pending_count(&mut tx, Platform::Telegram)
-            .await
-            .unwrap(),
-        0
-    );
+    assert_eq!(outbox::pending_count(&mut tx, Platform::Telegram).await.unwrap(), 0);
     tx.commit().await.unwrap();
 
     // A message to a person goes to the private chat of the identity they used last.
@@ -380,22 +295,14 @@ async fn contract(store: &Store) {
         idem_key: "k-li",
         ..low.clone()
     };
-    assert!(
-        outbox::enqueue(&mut tx, &to_li, 90_000)
-            .await
-            .unwrap()
-            .is_some()
-    );
+    assert!(outbox::enqueue(&mut tx, &to_li, 90_000).await.unwrap().is_some());
     let to_wang = NewMessage {
         target: Target::Person(wang),
         idem_key: "k-wang",
         ..low.clone()
     };
     assert!(
-        outbox::enqueue(&mut tx, &to_wang, 90_000)
-            .await
-            .unwrap()
-            .is_none(),
+        outbox::enqueue(&mut tx, &to_wang, 90_000).await.unwrap().is_none(),
         "no private chat known"
     );
     tx.commit().await.unwrap();
@@ -430,10 +337,7 @@ async fn contract(store: &Store) {
         "wang has no private chat: his 150 rows are not inserted"
     );
     assert!(
-        outbox::enqueue_many(&mut tx, &bulk, 100_000)
-            .await
-            .unwrap()
-            .is_empty(),
+        outbox::enqueue_many(&mut tx, &bulk, 100_000).await.unwrap().is_empty(),
         "all keys taken"
     );
     tx.commit().await.unwrap();
@@ -458,9 +362,7 @@ async fn the_store_contract_holds_on_postgres() {
 async fn a_rolled_back_transaction_leaves_no_outbox_row_and_no_dedupe_record() {
     let (store, _dir) = harness::sqlite().await;
     let mut tx = store.begin().await.unwrap();
-    inbound::record(&mut tx, Platform::Console, "e1", 1)
-        .await
-        .unwrap();
+    inbound::record(&mut tx, Platform::Console, "e1", 1).await.unwrap();
     let m = NewMessage {
         target: Target::Chat(Platform::Console, "g"),
         text: "x",
@@ -473,16 +375,7 @@ async fn a_rolled_back_transaction_leaves_no_outbox_row_and_no_dedupe_record() {
     outbox::enqueue(&mut tx, &m, 1).await.unwrap();
     tx.rollback().await.unwrap();
     let mut tx = store.begin().await.unwrap();
-    assert_eq!(
-        outbox::pending_count(&mut tx, Platform::Console)
-            .await
-            .unwrap(),
-        0
-    );
-    assert!(
-        inbound::record(&mut tx, Platform::Console, "e1", 2)
-            .await
-            .unwrap()
-    );
+    assert_eq!(outbox::pending_count(&mut tx, Platform::Console).await.unwrap(), 0);
+    assert!(inbound::record(&mut tx, Platform::Console, "e1", 2).await.unwrap());
     tx.commit().await.unwrap();
 }

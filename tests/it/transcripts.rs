@@ -50,14 +50,9 @@ async fn every_transcript_passes_on_postgres() {
         };
         let text = std::fs::read_to_string(&file).expect("read transcript");
         let steps = parse(&text).expect("transcript parses");
-        let mut bot = Replayer::with_store(
-            store.clone(),
-            scripts.clone(),
-            faq.clone(),
-            Default::default(),
-        )
-        .await
-        .expect("replayer");
+        let mut bot = Replayer::with_store(store.clone(), scripts.clone(), faq.clone(), Default::default())
+            .await
+            .expect("replayer");
         for (line, step) in &steps {
             if let Err(e) = bot.step(step).await {
                 failures.push(format!("{}:{line}: {e}", file.display()));
@@ -66,11 +61,7 @@ async fn every_transcript_passes_on_postgres() {
         }
         harness::drop_postgres(store, &name).await;
     }
-    assert!(
-        failures.is_empty(),
-        "on PostgreSQL:\n{}",
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "on PostgreSQL:\n{}", failures.join("\n"));
 }
 
 #[tokio::test]
@@ -79,8 +70,6 @@ async fn the_demo_scenario_passes_its_own_checks() {
     let steps = parse(beatbot::demo::SCENARIO).expect("demo scenario parses");
     let mut bot = Replayer::new(scripts, faq).await.expect("replayer");
     for (line, step) in &steps {
-        bot.step(step)
-            .await
-            .unwrap_or_else(|e| panic!("demo line {line}: {e}"));
+        bot.step(step).await.unwrap_or_else(|e| panic!("demo line {line}: {e}"));
     }
 }
