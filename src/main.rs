@@ -110,6 +110,9 @@ enum OfficerCommand {
         /// The station's duty officer (receives escalations).
         #[arg(long)]
         duty: bool,
+        /// A station admin: an officer who also sets the station up.
+        #[arg(long)]
+        admin: bool,
         #[command(flatten)]
         who: IdentityArgs,
     },
@@ -295,13 +298,14 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                     station,
                     beat,
                     duty,
+                    admin,
                     who,
                 },
         } => {
             let app = app(&config).await?;
             app.add_person(
                 &handle,
-                Role::Officer,
+                if admin { Role::StationAdmin } else { Role::Officer },
                 Some(&station),
                 beat.as_deref(),
                 None,

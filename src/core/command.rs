@@ -238,3 +238,29 @@ mod tests {
         assert!(matches!(arguments("=305"), Err(ArgError::BadPair(_))));
     }
 }
+
+#[cfg(test)]
+mod help_sync {
+    use super::*;
+    use crate::scripts::templates_required_keys;
+
+    #[test]
+    fn every_command_has_a_help_text_and_unique_names() {
+        let mut names = std::collections::HashSet::new();
+        for (name, english, aliases, _) in COMMANDS {
+            if *name != CommandName::Start {
+                let key = format!("help.{english}");
+                assert!(
+                    templates_required_keys().contains(&key.as_str()),
+                    "no help template {key}"
+                );
+            }
+            assert!(names.insert(*english), "duplicate command {english}");
+            for alias in *aliases {
+                assert!(names.insert(alias), "alias {alias} used twice");
+                assert_eq!(parse(alias), Parsed::Command(*name, ""), "alias {alias} parses");
+            }
+            assert_eq!(parse(&format!("/{english}")), Parsed::Command(*name, ""));
+        }
+    }
+}

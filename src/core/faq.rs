@@ -137,7 +137,12 @@ pub async fn answer(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
         return Err(UserError::new("answer.already").arg("n", q.id.to_string()).into());
     }
     let n = q.id.to_string();
-    let reply = ctx.msg("answer.relayed", &[("n", &n)]);
+    let label = if q.category.is_some() {
+        format!("F{n}")
+    } else {
+        format!("Q{n}")
+    };
+    let reply = ctx.msg("answer.relayed", &[("label", &label)]);
     ctx.to_me(reply, Vec::new());
     if let Some(asker) = ctx.person(q.asker_id).await? {
         let key = if q.category.is_some() {

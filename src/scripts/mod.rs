@@ -10,3 +10,8 @@ mod templates;
 pub use check::{ScriptError, load};
 pub use model::{Faq, Field, FieldOption, FieldType, Form, Scripts, Settings, Text, Tip};
 pub use templates::Templates;
+
+/// The template keys the code uses (the checker requires each in both languages).
+pub fn templates_required_keys() -> &'static [&'static str] {
+    templates::REQUIRED_KEYS
+}

@@ -242,7 +242,10 @@ mod tests {
                 }
             }
         }
-        assert!(found > 80, "the scan found only {found} template uses: is the pattern still right?");
+        assert!(
+            found > 80,
+            "the scan found only {found} template uses: is the pattern still right?"
+        );
         assert!(missing.is_empty(), "keys used but not in REQUIRED_KEYS: {missing:?}");
     }
 
