@@ -291,13 +291,17 @@ pub async fn enqueue(tx: &mut Tx, out: &[Outbound], cause: &str, now: i64) -> Re
         .collect();
     let inserted = outbox::enqueue_many(tx, &messages, now).await?;
     let mut unreachable = Vec::new();
-    for (o, key) in out.iter().zip(&keys) {
-        if let Recipient::Person(id) = o.to
-            && !inserted.iter().any(|(k, _)| k == key)
-            && people::dm_target(tx, id).await?.is_none()
-        {
-            tracing::warn!(person = id, "no private chat known for person; message skipped");
-            unreachable.push(id);
+    if inserted < messages.len() as u64 {
+        // Rare: a re-enqueued key, or a person with no private chat.
+        let key_refs: Vec<&str> = keys.iter().map(String::as_str).collect();
+        let missing = outbox::missing_keys(tx, &key_refs).await?;
+        for (o, key) in out.iter().zip(&keys) {
+            if let Recipient::Person(id) = o.to
+                && missing.contains(key)
+            {
+                tracing::warn!(person = id, "no private chat known for person; message skipped");
+                unreachable.push(id);
+            }
         }
     }
     Ok(unreachable)

@@ -155,4 +155,4 @@ CREATE TABLE outbox (
     last_error TEXT
 );
 CREATE INDEX outbox_due ON outbox (platform, status, next_attempt_at);
-CREATE INDEX outbox_alert ON outbox (alert_id);
+CREATE INDEX outbox_alert ON outbox (alert_id) WHERE alert_id IS NOT NULL;

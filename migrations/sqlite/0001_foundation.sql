@@ -58,7 +58,7 @@ CREATE TABLE inbound_events (
     event_id TEXT NOT NULL,
     received_at INTEGER NOT NULL,
     PRIMARY KEY (platform, event_id)
-);
+) WITHOUT ROWID;
 
 CREATE TABLE dialogues (
     person_id INTEGER PRIMARY KEY REFERENCES people(id),
@@ -155,4 +155,4 @@ CREATE TABLE outbox (
     last_error TEXT
 );
 CREATE INDEX outbox_due ON outbox (platform, status, next_attempt_at);
-CREATE INDEX outbox_alert ON outbox (alert_id);
+CREATE INDEX outbox_alert ON outbox (alert_id) WHERE alert_id IS NOT NULL;

@@ -49,83 +49,114 @@ pub struct Message {
 /// Enqueues a message; `None` if a row with the same idempotency key exists already, or if a
 /// person has no private chat to reach them in.
 pub async fn enqueue(conn: &mut Conn, m: &NewMessage<'_>, now: i64) -> Result<Option<i64>> {
-    let inserted = enqueue_many(conn, std::slice::from_ref(m), now).await?;
-    Ok(inserted.first().map(|(_, id)| *id))
+    let sql = insert_sql(std::slice::from_ref(m), " RETURNING id");
+    let row = bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), std::slice::from_ref(m), now)?
+        .fetch_optional(conn)
+        .await
+        .context("enqueueing outbox message")?;
+    row.map(|r| col(&r, "id")).transpose()
 }
 
 /// Rows per INSERT statement: well under SQLite's and PostgreSQL's parameter limits.
 const ROWS_PER_STATEMENT: usize = 200;
 
-/// Enqueues messages with one statement per 200: every row is a SELECT of a UNION ALL, a
-/// person's row selecting their private chat from `identities`. Returns `(idem_key, id)` of
-/// the rows inserted (a taken key or an unreachable person inserts nothing).
-pub async fn enqueue_many(conn: &mut Conn, messages: &[NewMessage<'_>], now: i64) -> Result<Vec<(String, i64)>> {
-    let mut inserted = Vec::with_capacity(messages.len());
+/// Enqueues messages with one statement per 200 (and no rows sent back, which with SQLite
+/// would cost a thread hand-off each); returns how many rows were inserted. A taken key or an
+/// unreachable person inserts nothing: see [`missing_keys`].
+pub async fn enqueue_many(conn: &mut Conn, messages: &[NewMessage<'_>], now: i64) -> Result<u64> {
+    let mut inserted = 0;
     for chunk in messages.chunks(ROWS_PER_STATEMENT) {
-        let mut sql = String::from(
-            "INSERT INTO outbox (text, buttons, edit_of, priority, idem_key, alert_id, next_attempt_at, created_at, platform, chat_id) ",
-        );
-        let mut n = 1;
-        for (i, m) in chunk.iter().enumerate() {
-            if i > 0 {
-                sql.push_str(" UNION ALL ");
-            }
-            let common = format!(
-                "${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}",
-                n,
-                n + 1,
-                n + 2,
-                n + 3,
-                n + 4,
-                n + 5,
-                n + 6,
-                n + 6
-            );
-            n += 7;
-            match m.target {
-                Target::Chat(..) => {
-                    sql.push_str(&format!("SELECT {common}, ${}, ${} WHERE 1 = 1", n, n + 1));
-                    n += 2;
-                }
-                Target::Person(_) => {
-                    sql.push_str(&format!(
-                        "SELECT {common}, t.platform, t.dm_chat FROM (SELECT platform, dm_chat FROM identities \
-                         WHERE person_id = ${n} AND dm_chat IS NOT NULL ORDER BY last_seen_at DESC, platform LIMIT 1) t WHERE 1 = 1"
-                    ));
-                    n += 1;
-                }
-            }
-        }
-        sql.push_str(" ON CONFLICT (idem_key) DO NOTHING RETURNING id, idem_key");
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for m in chunk {
-            let buttons = if m.buttons.is_empty() {
-                None
-            } else {
-                Some(serde_json::to_string(m.buttons)?)
-            };
-            query = query
-                .bind(m.text)
-                .bind(buttons)
-                .bind(m.edit_of)
-                .bind(m.priority)
-                .bind(m.idem_key)
-                .bind(m.alert_id)
-                .bind(now);
-            query = match m.target {
-                Target::Chat(platform, chat_id) => query.bind(platform.as_str()).bind(chat_id),
-                Target::Person(person) => query.bind(person),
-            };
-        }
-        let rows = query
-            .fetch_all(&mut *conn)
+        let sql = insert_sql(chunk, "");
+        let done = bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), chunk, now)?
+            .execute(&mut *conn)
             .await
             .context("enqueueing outbox messages")?;
-        for r in &rows {
-            inserted.push((col(r, "idem_key")?, col(r, "id")?));
-        }
+        inserted += done.rows_affected();
     }
     Ok(inserted)
+}
+
+/// One INSERT whose rows are the SELECTs of a UNION ALL; a person's row selects the private
+/// chat of the identity they used last.
+fn insert_sql(messages: &[NewMessage<'_>], returning: &str) -> String {
+    let mut sql = String::from(
+        "INSERT INTO outbox (text, buttons, edit_of, priority, idem_key, alert_id, next_attempt_at, created_at, platform, chat_id) ",
+    );
+    let mut n = 1;
+    for (i, m) in messages.iter().enumerate() {
+        if i > 0 {
+            sql.push_str(" UNION ALL ");
+        }
+        let common = format!(
+            "${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}",
+            n,
+            n + 1,
+            n + 2,
+            n + 3,
+            n + 4,
+            n + 5,
+            n + 6,
+            n + 6
+        );
+        n += 7;
+        match m.target {
+            Target::Chat(..) => {
+                sql.push_str(&format!("SELECT {common}, ${}, ${} WHERE 1 = 1", n, n + 1));
+                n += 2;
+            }
+            Target::Person(_) => {
+                sql.push_str(&format!(
+                    "SELECT {common}, t.platform, t.dm_chat FROM (SELECT platform, dm_chat FROM identities \
+                     WHERE person_id = ${n} AND dm_chat IS NOT NULL ORDER BY last_seen_at DESC, platform LIMIT 1) t WHERE 1 = 1"
+                ));
+                n += 1;
+            }
+        }
+    }
+    sql.push_str(" ON CONFLICT (idem_key) DO NOTHING");
+    sql.push_str(returning);
+    sql
+}
+
+type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
+
+fn bind_all<'q>(mut query: AnyQuery<'q>, messages: &[NewMessage<'_>], now: i64) -> Result<AnyQuery<'q>> {
+    for m in messages {
+        let buttons = if m.buttons.is_empty() {
+            None
+        } else {
+            Some(serde_json::to_string(m.buttons)?)
+        };
+        query = query
+            .bind(m.text.to_owned())
+            .bind(buttons)
+            .bind(m.edit_of)
+            .bind(m.priority)
+            .bind(m.idem_key.to_owned())
+            .bind(m.alert_id)
+            .bind(now);
+        query = match m.target {
+            Target::Chat(platform, chat_id) => query.bind(platform.as_str()).bind(chat_id.to_owned()),
+            Target::Person(person) => query.bind(person),
+        };
+    }
+    Ok(query)
+}
+
+/// The keys among `keys` that no outbox row has.
+pub async fn missing_keys(conn: &mut Conn, keys: &[&str]) -> Result<Vec<String>> {
+    let mut missing = Vec::new();
+    for key in keys {
+        let row = sqlx::query("SELECT 1 AS one FROM outbox WHERE idem_key = $1")
+            .bind(*key)
+            .fetch_optional(&mut *conn)
+            .await
+            .context("looking up an outbox key")?;
+        if row.is_none() {
+            missing.push((*key).to_owned());
+        }
+    }
+    Ok(missing)
 }
 
 const RETURNING: &str =
