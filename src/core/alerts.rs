@@ -149,6 +149,7 @@ async fn fan_out(ctx: &mut Ctx<'_>, alert: &Alert) -> Result<usize> {
 /// After a delivery attempt of an alert's copy: once none is pending, the officer's summary
 /// (at most once per alert).
 pub async fn summary_if_done(tx: &mut Tx, scripts: &Scripts, alert_id: i64) -> Result<Option<Outbound>> {
+    alerts::lock(tx, alert_id).await?;
     let (delivered, dead, pending) = outbox::alert_progress(tx, alert_id).await?;
     if pending > 0 {
         return Ok(None);

@@ -83,6 +83,18 @@ pub async fn finish_draft(conn: &mut Conn, id: i64, status: &str, targets: i64, 
     Ok(done.rows_affected() == 1)
 }
 
+/// Takes the alert's row lock until the transaction ends, so that workers finishing its last
+/// copies at the same time count its progress one after the other (a no-op update locks the
+/// row on both backends).
+pub async fn lock(conn: &mut Conn, id: i64) -> Result<()> {
+    sqlx::query("UPDATE alerts SET summary_sent = summary_sent WHERE id = $1")
+        .bind(id)
+        .execute(conn)
+        .await
+        .context("locking alert")?;
+    Ok(())
+}
+
 /// Marks the summary as sent; `false` if it already was.
 pub async fn claim_summary(conn: &mut Conn, id: i64) -> Result<bool> {
     let done = sqlx::query("UPDATE alerts SET summary_sent = 1 WHERE id = $1 AND summary_sent = 0")

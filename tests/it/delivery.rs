@@ -235,3 +235,74 @@ async fn a_half_filled_report_survives_a_restart() {
         "{sent:?}"
     );
 }
+
+/// Counts deliveries per outbox row.
+#[derive(Default)]
+struct Counting {
+    per_row: Mutex<std::collections::HashMap<i64, usize>>,
+}
+
+impl Deliverer for Counting {
+    async fn deliver(&self, m: &Message, _edit: Option<&str>) -> Result<String, DeliveryError> {
+        tokio::task::yield_now().await;
+        *self.per_row.lock().unwrap().entry(m.id).or_default() += 1;
+        Ok(m.id.to_string())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_workers_on_postgres_deliver_every_message_exactly_once() {
+    let Some((store, name)) = harness::postgres().await else {
+        return;
+    };
+    let clock = Arc::new(FakeClock::new(0));
+    let app = app(store.clone(), clock).await;
+    // An alert to 300 linked groups gives 300 rows to share out.
+    for i in 0..298 {
+        app.link_group(Platform::Console, &format!("g{i}"), GroupKind::Community, "xinhua")
+            .await
+            .unwrap();
+    }
+    app.handle(&say("p1", None, "wang", "/alert urgent Road closed"))
+        .await
+        .unwrap();
+    let confirm = Content::Press {
+        data: "alert:send:1".into(),
+        message: None,
+    };
+    app.handle(&beatbot::platforms::console::Console::inbound(
+        "p2".into(),
+        None,
+        "wang",
+        confirm,
+    ))
+    .await
+    .unwrap();
+
+    let counting = Arc::new(Counting::default());
+    let workers: Vec<_> = (0..4)
+        .map(|_| {
+            let (app, counting) = (app.clone(), counting.clone());
+            tokio::spawn(async move {
+                delivery::drain(&app, Platform::Console, counting.as_ref())
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    for w in workers {
+        w.await.unwrap();
+    }
+    let per_row = counting.per_row.lock().unwrap().clone();
+    assert!(
+        per_row.len() >= 302,
+        "preview, 300 groups, summary: {} rows",
+        per_row.len()
+    );
+    assert!(
+        per_row.values().all(|&n| n == 1),
+        "a row was delivered twice: {per_row:?}"
+    );
+    assert_eq!(pending(&app).await, 0);
+    harness::drop_postgres(store, &name).await;
+}
