@@ -369,15 +369,15 @@ async fn run(cli: Cli) -> Result<ExitCode> {
     }
 }
 
-/// `serve`: checks configuration, scripts and database, then serves the configured platforms.
-/// This release has the console only (Telegram and Matrix are the next issues): with neither
-/// configured, it serves the console on stdin/stdout against the configured database.
+/// `serve`: checks configuration, scripts and database, then serves the configured platforms:
+/// Telegram by long polling when `telegram.token` is set, otherwise the console on
+/// stdin/stdout. Stops cleanly on Ctrl-C or SIGTERM.
 async fn serve(config: &Config) -> Result<ExitCode> {
-    if !config.telegram.token.is_empty() || !config.matrix.homeserver.is_empty() {
-        bail!(
-            "telegram.token or matrix.homeserver is set, but this release has no Telegram or Matrix adapter yet; \
-             unset them to serve the console"
-        );
+    if !config.matrix.homeserver.is_empty() {
+        bail!("matrix.homeserver is set, but this release has no Matrix adapter yet; unset it");
+    }
+    if !config.telegram.token.is_empty() {
+        return serve_telegram(config).await;
     }
     let scripts = Arc::new(load_scripts(&config.scripts_dir)?);
     let store = Store::open(&config.database.url).await?;
@@ -393,10 +393,69 @@ async fn serve(config: &Config) -> Result<ExitCode> {
     );
     tokio::select! {
         result = beatbot::demo::repl(&mut bot) => result?,
-        _ = tokio::signal::ctrl_c() => eprintln!("stopping"),
+        _ = shutdown_signal() => eprintln!("stopping"),
     }
     store.close().await;
     Ok(ExitCode::SUCCESS)
+}
+
+async fn serve_telegram(config: &Config) -> Result<ExitCode> {
+    if config.telegram.mode == "webhook" {
+        bail!("telegram.mode = \"webhook\" is not built yet in this release; use \"polling\"");
+    }
+    let app = app(config).await?;
+    let bot = beatbot::platforms::telegram::bot(&config.telegram.token, &config.telegram.api_url)?;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let poller = tokio::spawn(beatbot::platforms::telegram::poll(
+        app.clone(),
+        bot.clone(),
+        25,
+        stopped.clone(),
+    ));
+    let deliverer = beatbot::platforms::telegram::TelegramDeliverer::new(bot);
+    let worker = tokio::spawn(beatbot::workers::delivery::run(
+        app.clone(),
+        Platform::Telegram,
+        deliverer,
+        stopped.clone(),
+    ));
+    let scheduler = tokio::spawn(beatbot::workers::scheduler::run(app.clone(), stopped));
+    eprintln!(
+        "beatbot serve: Telegram (long polling) on {}",
+        redact(&config.database.url)
+    );
+    tokio::select! {
+        _ = shutdown_signal() => eprintln!("stopping"),
+        result = poller => { result??; }
+    }
+    let _ = stop.send(true);
+    let _ = worker.await;
+    let _ = scheduler.await;
+    app.store.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => {
+                let _ = ctrl_c.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
 }
 
 fn redact(url: &str) -> String {

@@ -155,4 +155,5 @@ CREATE TABLE outbox (
     last_error TEXT
 );
 CREATE INDEX outbox_due ON outbox (platform, status, next_attempt_at);
+CREATE INDEX outbox_platform_message ON outbox (platform, chat_id, platform_message_id) WHERE platform_message_id IS NOT NULL;
 CREATE INDEX outbox_alert ON outbox (alert_id) WHERE alert_id IS NOT NULL;

@@ -3,3 +3,4 @@
 //! `beatbot demo` and transcripts.
 
 pub mod console;
+pub mod telegram;

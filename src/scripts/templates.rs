@@ -141,6 +141,7 @@ pub const REQUIRED_KEYS: &[&str] = &[
     "input.bad_pattern",
     "input.needs_photo",
     "input.needs_location",
+    "group.removed",
     "yesno.yes",
     "yesno.no",
 ];

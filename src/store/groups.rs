@@ -84,6 +84,32 @@ pub async fn of_station(conn: &mut Conn, station: &str, kind: Option<GroupKind>)
     rows.iter().map(from_row).collect()
 }
 
+/// A chat got a new id on its platform (a Telegram group upgraded to a supergroup).
+pub async fn move_chat(conn: &mut Conn, platform: Platform, old: &str, new: &str) -> Result<Option<Group>> {
+    sqlx::query("UPDATE groups SET chat_id = $3 WHERE platform = $1 AND chat_id = $2")
+        .bind(platform.as_str())
+        .bind(old)
+        .bind(new)
+        .execute(&mut *conn)
+        .await
+        .context("moving a group to its new chat id")?;
+    find(conn, platform, new).await
+}
+
+/// The bot was removed from the chat: it stays linked but gets nothing more.
+pub async fn deactivate(conn: &mut Conn, platform: Platform, chat_id: &str) -> Result<Option<Group>> {
+    let done = sqlx::query("UPDATE groups SET active = 0 WHERE platform = $1 AND chat_id = $2 AND active = 1")
+        .bind(platform.as_str())
+        .bind(chat_id)
+        .execute(&mut *conn)
+        .await
+        .context("deactivating a group")?;
+    if done.rows_affected() == 0 {
+        return Ok(None);
+    }
+    find(conn, platform, chat_id).await
+}
+
 pub async fn by_id(conn: &mut Conn, id: i64) -> Result<Option<Group>> {
     let row = sqlx::query(
         "SELECT g.id, g.platform, g.chat_id, g.kind, g.station_id, g.active, s.lang FROM groups g \

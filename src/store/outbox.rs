@@ -253,6 +253,43 @@ pub async fn platform_message_id(conn: &mut Conn, id: i64) -> Result<Option<Stri
         .flatten())
 }
 
+/// The outbox row whose delivered message is `platform_message_id` in that chat (the
+/// original, not an edit of it).
+pub async fn by_platform_message(
+    conn: &mut Conn,
+    platform: Platform,
+    chat_id: &str,
+    platform_message_id: &str,
+) -> Result<Option<i64>> {
+    let row = sqlx::query(
+        "SELECT id FROM outbox WHERE platform = $1 AND chat_id = $2 AND platform_message_id = $3 AND edit_of IS NULL \
+         ORDER BY id DESC LIMIT 1",
+    )
+    .bind(platform.as_str())
+    .bind(chat_id)
+    .bind(platform_message_id)
+    .fetch_optional(conn)
+    .await
+    .context("finding a pressed message")?;
+    row.map(|r| col(&r, "id")).transpose()
+}
+
+/// A chat got a new id (a Telegram group became a supergroup): its waiting messages follow.
+pub async fn move_chat(conn: &mut Conn, platform: Platform, old: &str, new: &str, now: i64) -> Result<u64> {
+    let done = sqlx::query(
+        "UPDATE outbox SET chat_id = $3, next_attempt_at = $4, lease_until = 0 \
+         WHERE platform = $1 AND chat_id = $2 AND status = 'pending'",
+    )
+    .bind(platform.as_str())
+    .bind(old)
+    .bind(new)
+    .bind(now)
+    .execute(conn)
+    .await
+    .context("moving waiting messages to a new chat id")?;
+    Ok(done.rows_affected())
+}
+
 /// Delivery figures of an alert: (delivered, dead, pending).
 pub async fn alert_progress(conn: &mut Conn, alert_id: i64) -> Result<(i64, i64, i64)> {
     let row = sqlx::query(

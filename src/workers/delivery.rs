@@ -10,8 +10,10 @@ use anyhow::Result;
 
 use crate::app::{App, enqueue};
 use crate::core::alerts::summary_if_done;
+use crate::core::{Outbound, Recipient};
 use crate::domain::Platform;
 use crate::store::outbox::{self, Message};
+use crate::store::{groups, people};
 
 /// Attempts before a message is dead-lettered.
 pub const MAX_ATTEMPTS: i64 = 8;
@@ -23,8 +25,14 @@ const BATCH: i64 = 64;
 pub enum DeliveryError {
     /// Worth trying again: after the platform's `retry_after`, or after our backoff.
     Retry { after_ms: Option<i64>, reason: String },
-    /// Will never work (chat gone, bot removed): dead-letter now.
+    /// Will never work (a malformed message): dead-letter now.
     Permanent(String),
+    /// The chat has a new id (a group upgraded to a supergroup): move its waiting messages
+    /// there and try again at once.
+    ChatMoved(String),
+    /// The bot was removed or blocked: dead-letter, mark a group inactive and tell its
+    /// station's officers.
+    Gone(String),
 }
 
 /// A platform's way of putting one outbox message into a chat.
@@ -98,6 +106,34 @@ async fn attempt<D: Deliverer>(app: &App, message: &Message, deliverer: &D) -> R
 async fn settle_failure(app: &App, tx: &mut crate::store::Tx, message: &Message, error: DeliveryError) -> Result<()> {
     let now = app.now();
     match error {
+        DeliveryError::ChatMoved(new_chat) => {
+            tracing::info!(id = message.id, "chat moved to a new id; following it");
+            groups::move_chat(tx, message.platform, &message.chat_id, &new_chat).await?;
+            outbox::move_chat(tx, message.platform, &message.chat_id, &new_chat, now).await?;
+            Ok(())
+        }
+        DeliveryError::Gone(reason) => {
+            tracing::warn!(id = message.id, %reason, "chat gone; message dead-lettered");
+            outbox::mark_dead(tx, message.id, &reason).await?;
+            if let Some(group) = groups::deactivate(tx, message.platform, &message.chat_id).await? {
+                let mut notices = Vec::new();
+                for officer in people::staff(tx, &group.station_id, None, false).await? {
+                    let lang = crate::core::context_language(&app.scripts, &officer);
+                    let text = app.scripts.templates.render(
+                        lang,
+                        "group.removed",
+                        &[
+                            ("platform", group.platform.as_str()),
+                            ("chat", &group.chat_id),
+                            ("kind", group.kind.as_str()),
+                        ],
+                    );
+                    notices.push(Outbound::new(Recipient::Person(officer.id), text));
+                }
+                enqueue(tx, &notices, &format!("gone:{}:{}", group.platform, group.chat_id), now).await?;
+            }
+            Ok(())
+        }
         DeliveryError::Permanent(reason) => {
             tracing::warn!(id = message.id, %reason, "message dead-lettered");
             outbox::mark_dead(tx, message.id, &reason).await

@@ -7,6 +7,19 @@ use anyhow::Result;
 use crate::app::App;
 use crate::store::dialogues;
 
+/// Ticks once a minute until `shutdown` fires.
+pub async fn run(app: App, mut shutdown: tokio::sync::watch::Receiver<bool>) -> Result<()> {
+    loop {
+        if let Err(e) = tick(&app).await {
+            tracing::error!(error = %format!("{e:#}"), "scheduler tick failed");
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(std::time::Duration::from_secs(60)) => {}
+            _ = shutdown.changed() => return Ok(()),
+        }
+    }
+}
+
 /// Runs every job that is due at the app's current time.
 pub async fn tick(app: &App) -> Result<()> {
     let expiry_ms = app.scripts.settings.dialogue_expiry_hours * 3_600_000;

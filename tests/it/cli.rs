@@ -300,7 +300,8 @@ fn serve_without_telegram_or_matrix_serves_the_console_on_the_configured_databas
 
     let out = beatbot(dir.path())
         .arg("serve")
-        .env("BEATBOT_TELEGRAM__TOKEN", "123:abc")
+        .env("BEATBOT_MATRIX__HOMESERVER", "http://127.0.0.1:9")
+        .env("BEATBOT_MATRIX__PASSWORD", "x")
         .output()
         .unwrap();
     assert!(

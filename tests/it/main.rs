@@ -6,4 +6,9 @@ mod delivery;
 mod harness;
 mod properties;
 mod store_contract;
+mod telegram;
 mod transcripts;
+
+mod support {
+    pub mod fake_telegram;
+}

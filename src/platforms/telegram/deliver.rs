@@ -1,0 +1,143 @@
+//! Delivering an outbox row to Telegram: HTML with everything escaped, split at 4,096
+//! characters (buttons under the last part), edits in place, and Telegram's errors mapped onto
+//! the delivery worker's retry decisions.
+
+use teloxide::RequestError;
+use teloxide::prelude::*;
+use teloxide::types::{ChatId, InlineKeyboardButton, InlineKeyboardMarkup, MessageId, ParseMode};
+
+use super::format::{MESSAGE_LIMIT, escape_html, split};
+use crate::domain::Button;
+use crate::store::outbox::Message;
+use crate::workers::delivery::{Deliverer, DeliveryError};
+
+pub struct TelegramDeliverer {
+    bot: Bot,
+}
+
+impl TelegramDeliverer {
+    pub fn new(bot: Bot) -> TelegramDeliverer {
+        TelegramDeliverer { bot }
+    }
+}
+
+fn keyboard(buttons: &[Vec<Button>]) -> InlineKeyboardMarkup {
+    InlineKeyboardMarkup::new(buttons.iter().map(|row| {
+        row.iter()
+            .map(|b| InlineKeyboardButton::callback(b.label.clone(), b.data.clone()))
+            .collect::<Vec<_>>()
+    }))
+}
+
+/// Telegram's answer, as the worker's decision.
+pub fn classify(error: RequestError) -> DeliveryError {
+    use teloxide::ApiError;
+    match error {
+        RequestError::RetryAfter(seconds) => DeliveryError::Retry {
+            after_ms: Some(seconds.duration().as_millis() as i64),
+            reason: "429 Too Many Requests".into(),
+        },
+        RequestError::MigrateToChatId(new) => DeliveryError::ChatMoved(new.0.to_string()),
+        RequestError::Api(
+            ApiError::BotBlocked
+            | ApiError::BotKicked
+            | ApiError::BotKickedFromSupergroup
+            | ApiError::ChatNotFound
+            | ApiError::UserDeactivated
+            | ApiError::CantInitiateConversation
+            | ApiError::CantTalkWithBots,
+        ) => DeliveryError::Gone("the bot can no longer write to this chat".into()),
+        RequestError::Api(ApiError::Unknown(description))
+            if description.contains("Internal Server Error") || description.contains("Bad Gateway") =>
+        {
+            DeliveryError::Retry {
+                after_ms: None,
+                reason: description,
+            }
+        }
+        RequestError::Api(e) => DeliveryError::Permanent(e.to_string()),
+        RequestError::Network(e) => DeliveryError::Retry {
+            after_ms: None,
+            reason: format!("network: {e}"),
+        },
+        RequestError::Io(e) => DeliveryError::Retry {
+            after_ms: None,
+            reason: format!("I/O: {e}"),
+        },
+        RequestError::InvalidJson { source, .. } => DeliveryError::Retry {
+            after_ms: None,
+            reason: format!("bad answer: {source}"),
+        },
+    }
+}
+
+impl Deliverer for TelegramDeliverer {
+    async fn deliver(&self, message: &Message, edit_target: Option<&str>) -> Result<String, DeliveryError> {
+        let chat: i64 = message
+            .chat_id
+            .parse()
+            .map_err(|_| DeliveryError::Permanent(format!("bad chat id {}", message.chat_id)))?;
+        let chat = ChatId(chat);
+        if let Some(target) = edit_target {
+            let id: i32 = target
+                .parse()
+                .map_err(|_| DeliveryError::Permanent(format!("bad message id {target}")))?;
+            let text: String = escape_html(&message.text).chars().take(MESSAGE_LIMIT).collect();
+            let request = self
+                .bot
+                .edit_message_text(chat, MessageId(id), text)
+                .parse_mode(ParseMode::Html);
+            let request = request.reply_markup(keyboard(&message.buttons));
+            return match request.await {
+                Ok(_) | Err(RequestError::Api(teloxide::ApiError::MessageNotModified)) => Ok(target.to_owned()),
+                Err(e) => Err(classify(e)),
+            };
+        }
+        // Split before escaping would let an entity straddle a cut; escape each part instead.
+        let parts = split(&message.text, MESSAGE_LIMIT - 96);
+        let last = parts.len() - 1;
+        let mut sent_id = String::new();
+        for (i, part) in parts.iter().enumerate() {
+            let mut request = self
+                .bot
+                .send_message(chat, escape_html(part))
+                .parse_mode(ParseMode::Html);
+            if i == last && !message.buttons.is_empty() {
+                request = request.reply_markup(keyboard(&message.buttons));
+            }
+            let sent = request.await.map_err(classify)?;
+            sent_id = sent.id.0.to_string();
+        }
+        Ok(sent_id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use teloxide::ApiError;
+    use teloxide::types::Seconds;
+
+    #[test]
+    fn telegram_errors_map_to_retry_decisions() {
+        assert_eq!(
+            classify(RequestError::RetryAfter(Seconds::from_seconds(3))),
+            DeliveryError::Retry {
+                after_ms: Some(3000),
+                reason: "429 Too Many Requests".into()
+            }
+        );
+        assert!(matches!(
+            classify(RequestError::Api(ApiError::BotBlocked)),
+            DeliveryError::Gone(_)
+        ));
+        assert_eq!(
+            classify(RequestError::MigrateToChatId(ChatId(-1009))),
+            DeliveryError::ChatMoved("-1009".into())
+        );
+        assert!(matches!(
+            classify(RequestError::Api(ApiError::MessageTextIsEmpty)),
+            DeliveryError::Permanent(_)
+        ));
+    }
+}

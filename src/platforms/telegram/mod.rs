@@ -1,0 +1,29 @@
+//! The Telegram adapter (teloxide's Bot API client): long polling that confirms an update only
+//! after its transaction commits, conversion of updates into `core::Inbound`, and delivery of
+//! outbox rows as HTML messages with inline keyboards.
+//!
+//! Not built yet (see the notes of issue 3): webhook mode, the per-chat and global rate
+//! budgets in the delivery worker, the command menu, deep links and the DM hand-off on 403.
+
+mod convert;
+mod deliver;
+pub mod format;
+mod polling;
+
+pub use convert::convert;
+pub use deliver::TelegramDeliverer;
+pub use polling::poll;
+
+use anyhow::{Context, Result};
+use teloxide::Bot;
+
+/// A Bot API client for `token`, talking to `api_url` (Telegram's own, a local Bot API server,
+/// or the fake one in tests).
+pub fn bot(token: &str, api_url: &str) -> Result<Bot> {
+    let url = url::Url::parse(api_url).with_context(|| format!("telegram.api_url `{api_url}` is not a URL"))?;
+    let client = teloxide::net::default_reqwest_settings()
+        .timeout(std::time::Duration::from_secs(40))
+        .build()
+        .context("building the HTTP client")?;
+    Ok(Bot::with_client(token, client).set_api_url(url))
+}

@@ -1,0 +1,78 @@
+//! Long polling: `getUpdates` from the last confirmed offset; each update is handled in its own
+//! transaction, and the offset moves past it only after that transaction commits (an update
+//! the bot does not handle is confirmed at once). Every button press is answered with
+//! `answerCallbackQuery`, so the user's spinner stops.
+
+use std::time::Duration;
+
+use anyhow::Result;
+use teloxide::prelude::*;
+use teloxide::types::{AllowedUpdate, UpdateKind};
+
+use super::convert;
+use crate::app::App;
+use crate::domain::Platform;
+use crate::store::outbox;
+
+/// Polls until `shutdown` fires. `timeout` is the long-poll wait in seconds.
+pub async fn poll(app: App, bot: Bot, timeout: u32, mut shutdown: tokio::sync::watch::Receiver<bool>) -> Result<()> {
+    let me = bot.get_me().await?;
+    let username = me.username.clone().unwrap_or_default();
+    bot.delete_webhook().await?;
+    let mut offset: i32 = 0;
+    let mut failures: u32 = 0;
+    loop {
+        let request = bot.get_updates().offset(offset).timeout(timeout).allowed_updates(vec![
+            AllowedUpdate::Message,
+            AllowedUpdate::CallbackQuery,
+            AllowedUpdate::MyChatMember,
+        ]);
+        let updates = tokio::select! {
+            result = request.send() => result,
+            _ = shutdown.changed() => return Ok(()),
+        };
+        let updates = match updates {
+            Ok(u) => {
+                failures = 0;
+                u
+            }
+            Err(e) => {
+                failures += 1;
+                let wait = Duration::from_millis((500u64 << failures.min(6)).min(30_000));
+                tracing::warn!(error = %e, ?wait, "getUpdates failed");
+                tokio::time::sleep(wait).await;
+                continue;
+            }
+        };
+        for update in updates {
+            let message_of_press = match &update.kind {
+                UpdateKind::CallbackQuery(q) => match &q.message {
+                    Some(m) => pressed_row(&app, &m.chat().id.0.to_string(), m.id().0).await?,
+                    None => None,
+                },
+                _ => None,
+            };
+            if let Some(inbound) = convert(&update, &username, message_of_press)
+                && let Err(e) = app.handle(&inbound).await
+            {
+                // Not confirmed: Telegram delivers it again, and dedupe keeps it single.
+                tracing::error!(error = %format!("{e:#}"), update = update.id.0, "update not handled; will retry");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                break;
+            }
+            if let UpdateKind::CallbackQuery(q) = &update.kind
+                && let Err(e) = bot.answer_callback_query(q.id.clone()).await
+            {
+                tracing::warn!(error = %e, "answerCallbackQuery failed");
+            }
+            offset = update.id.0 as i32 + 1;
+        }
+    }
+}
+
+async fn pressed_row(app: &App, chat_id: &str, message_id: i32) -> Result<Option<i64>> {
+    let mut tx = app.store.begin().await?;
+    let row = outbox::by_platform_message(&mut tx, Platform::Telegram, chat_id, &message_id.to_string()).await?;
+    tx.commit().await?;
+    Ok(row)
+}

@@ -1,0 +1,197 @@
+//! The Telegram adapter against the fake Bot API server, over real HTTP: long polling,
+//! HTML delivery with inline keyboards, button presses, 429 retry_after, 403 and migration.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use beatbot::app::App;
+use beatbot::clock::SystemClock;
+use beatbot::domain::{GroupKind, Lang, Platform, Role};
+use beatbot::platforms::telegram::{self, TelegramDeliverer};
+use beatbot::store::Store;
+use beatbot::workers::delivery;
+
+use super::harness;
+use crate::support::fake_telegram::{FakeTelegram, Sent};
+
+const GROUP: i64 = -100123;
+const WANG: i64 = 501;
+const LI: i64 = 601;
+
+struct Running {
+    app: App,
+    fake: FakeTelegram,
+    stop: tokio::sync::watch::Sender<bool>,
+    _dir: tempfile::TempDir,
+}
+
+async fn start(time_scale: f64) -> Running {
+    let fake = FakeTelegram::start(time_scale).await;
+    let (store, dir): (Store, _) = harness::sqlite().await;
+    let (scripts, faq) = harness::scripts();
+    let app = App {
+        store,
+        scripts,
+        faq,
+        clock: Arc::new(SystemClock),
+    };
+    app.add_station("xinhua", "Xinhua Road Station", Some(Lang::En))
+        .await
+        .unwrap();
+    let tg = |id: i64| vec![(Platform::Telegram, id.to_string(), Some(id.to_string()))];
+    app.add_person(
+        "wang",
+        Role::Officer,
+        Some("xinhua"),
+        Some("east"),
+        None,
+        false,
+        None,
+        &tg(WANG),
+    )
+    .await
+    .unwrap();
+    app.add_person(
+        "li",
+        Role::Liaison,
+        Some("xinhua"),
+        Some("east"),
+        Some("Jinjiang Inn"),
+        false,
+        None,
+        &tg(LI),
+    )
+    .await
+    .unwrap();
+    app.link_group(Platform::Telegram, &GROUP.to_string(), GroupKind::Liaison, "xinhua")
+        .await
+        .unwrap();
+    let bot = telegram::bot(&fake.token, &fake.url()).unwrap();
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    tokio::spawn(telegram::poll(app.clone(), bot.clone(), 1, stopped.clone()));
+    tokio::spawn(delivery::run(
+        app.clone(),
+        Platform::Telegram,
+        TelegramDeliverer::new(bot),
+        stopped,
+    ));
+    Running {
+        app,
+        fake,
+        stop,
+        _dir: dir,
+    }
+}
+
+/// Waits (up to 15 s) until the fake server has recorded a message matching `pred`.
+async fn sent_where(fake: &FakeTelegram, pred: impl Fn(&Sent) -> bool) -> Sent {
+    for _ in 0..300 {
+        if let Some(s) = fake.sent().into_iter().find(|s| pred(s)) {
+            return s;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("no such message; sent so far: {:#?}", fake.sent());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_report_in_a_telegram_group_becomes_a_ticket_the_officer_acknowledges_with_a_button() {
+    let bot = start(10.0).await;
+    bot.fake
+        .text(GROUP, LI, "li_desk", r#"/report noid room=305 name="<b>Zhao</b> Liu""#);
+
+    let group = sent_where(&bot.fake, |s| s.chat_id == GROUP).await;
+    assert!(group.text.contains("Ticket #1"), "{}", group.text);
+    assert!(
+        !group.text.contains("Zhao") && !group.text.contains("305"),
+        "no personal data in the group: {}",
+        group.text
+    );
+    let officer = sent_where(&bot.fake, |s| s.chat_id == WANG && s.text.contains("New ticket #1")).await;
+    assert!(
+        officer.text.contains("&lt;b&gt;Zhao&lt;/b&gt; Liu"),
+        "user text is escaped for HTML: {}",
+        officer.text
+    );
+    let markup = officer.reply_markup.clone().expect("an inline keyboard");
+    assert_eq!(markup["inline_keyboard"][0][0]["callback_data"], "ack:1");
+
+    bot.fake.press(WANG, officer.message_id, WANG, "wang", "ack:1");
+    sent_where(&bot.fake, |s| {
+        s.chat_id == LI && s.text.contains("acknowledged by officer wang")
+    })
+    .await;
+    for _ in 0..100 {
+        if !bot.fake.callback_answers().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(bot.fake.callback_answers().len(), 1, "every press is answered");
+    for _ in 0..100 {
+        if bot.fake.unconfirmed_updates() == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(bot.fake.unconfirmed_updates(), 0, "handled updates are confirmed");
+    let _ = bot.stop.send(true);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_worker_honours_429_retry_after_and_loses_nothing() {
+    let bot = start(1.0).await;
+    for _ in 0..3 {
+        bot.fake.text(WANG, WANG, "wang", "/tip");
+    }
+    for _ in 0..200 {
+        if bot.fake.sent().iter().filter(|s| s.chat_id == WANG).count() == 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        bot.fake.sent().iter().filter(|s| s.chat_id == WANG).count(),
+        3,
+        "every tip arrives"
+    );
+    assert!(
+        bot.fake.too_many_requests() >= 1,
+        "three messages in a second to one chat meet the 1/s limit"
+    );
+    let _ = bot.stop.send(true);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_group_upgraded_to_a_supergroup_keeps_getting_messages_and_a_removed_one_is_reported() {
+    let bot = start(10.0).await;
+    const NEW: i64 = -1009999;
+    bot.fake.migrate(GROUP, NEW);
+    bot.fake.text(WANG, WANG, "wang", "/alert info Water cut 14:00-18:00");
+    let preview = sent_where(&bot.fake, |s| s.chat_id == WANG && s.text.contains("Alert #1")).await;
+    bot.fake.press(WANG, preview.message_id, WANG, "wang", "alert:send:1");
+    let moved = sent_where(&bot.fake, |s| s.chat_id == NEW).await;
+    assert!(moved.text.contains("Water cut"), "{}", moved.text);
+    sent_where(&bot.fake, |s| s.chat_id == WANG && s.text.contains("delivered to 1/1")).await;
+
+    bot.fake.forbid(NEW);
+    bot.fake.text(WANG, WANG, "wang", "/alert info Second notice");
+    let preview = sent_where(&bot.fake, |s| s.chat_id == WANG && s.text.contains("Alert #2")).await;
+    bot.fake.press(WANG, preview.message_id, WANG, "wang", "alert:send:2");
+    sent_where(&bot.fake, |s| {
+        s.chat_id == WANG && s.text.contains("was removed from the liaison group -1009999")
+    })
+    .await;
+    sent_where(&bot.fake, |s| {
+        s.chat_id == WANG && s.text.contains("Alert #2: delivered to 0/1 chats, 1 failed")
+    })
+    .await;
+    let mut tx = bot.app.store.begin().await.unwrap();
+    let group = beatbot::store::groups::find(&mut tx, Platform::Telegram, &NEW.to_string())
+        .await
+        .unwrap()
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert!(!group.active, "the group is marked inactive");
+    let _ = bot.stop.send(true);
+}
