@@ -230,6 +230,18 @@ pub async fn mark_retry(conn: &mut Conn, id: i64, error: &str, next_attempt_at: 
     Ok(())
 }
 
+/// Puts a claimed message back until `until` without counting the attempt (the platform's
+/// rate budget for its chat was spent).
+pub async fn defer(conn: &mut Conn, id: i64, until: i64) -> Result<()> {
+    sqlx::query("UPDATE outbox SET attempts = attempts - 1, next_attempt_at = $2, lease_until = 0 WHERE id = $1")
+        .bind(id)
+        .bind(until)
+        .execute(conn)
+        .await
+        .context("deferring message")?;
+    Ok(())
+}
+
 pub async fn mark_dead(conn: &mut Conn, id: i64, error: &str) -> Result<()> {
     sqlx::query("UPDATE outbox SET status = 'dead', last_error = $2 WHERE id = $1")
         .bind(id)

@@ -18,7 +18,8 @@ use crate::store::{groups, people};
 /// Attempts before a message is dead-lettered.
 pub const MAX_ATTEMPTS: i64 = 8;
 const LEASE_MS: i64 = 60_000;
-const BATCH: i64 = 64;
+/// Small batches, so an urgent message claimed next waits for at most a few sends.
+const BATCH: i64 = 10;
 
 /// Why a delivery attempt failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,6 +45,12 @@ pub trait Deliverer: Send + Sync {
         message: &Message,
         edit_target: Option<&str>,
     ) -> impl Future<Output = Result<String, DeliveryError>> + Send;
+
+    /// Whether the platform's budget for this message's chat allows a send now; otherwise how
+    /// long to wait. A message that must wait is put back without counting an attempt.
+    fn admit(&self, _message: &Message) -> Result<(), std::time::Duration> {
+        Ok(())
+    }
 }
 
 /// Exponential backoff: 1 s, 2 s, 4 s … capped at 5 minutes.
@@ -63,6 +70,12 @@ pub async fn deliver_due<D: Deliverer>(app: &App, platform: Platform, deliverer:
 }
 
 async fn attempt<D: Deliverer>(app: &App, message: &Message, deliverer: &D) -> Result<()> {
+    if let Err(wait) = deliverer.admit(message) {
+        let mut tx = app.store.begin().await?;
+        outbox::defer(&mut tx, message.id, app.now() + wait.as_millis() as i64).await?;
+        tx.commit().await?;
+        return Ok(());
+    }
     let edit_target = match message.edit_of {
         Some(original) => {
             let mut tx = app.store.begin().await?;

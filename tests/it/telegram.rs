@@ -25,8 +25,10 @@ struct Running {
     _dir: tempfile::TempDir,
 }
 
-async fn start(time_scale: f64) -> Running {
-    let fake = FakeTelegram::start(time_scale).await;
+/// A bot on a fresh database whose worker keeps to `worker_scale`× Telegram's limits, against
+/// a fake server enforcing `server_scale`× them.
+async fn start_with(server_scale: f64, worker_scale: f64) -> Running {
+    let fake = FakeTelegram::start(server_scale).await;
     let (store, dir): (Store, _) = harness::sqlite().await;
     let (scripts, faq) = harness::scripts();
     let app = App {
@@ -72,7 +74,7 @@ async fn start(time_scale: f64) -> Running {
     tokio::spawn(delivery::run(
         app.clone(),
         Platform::Telegram,
-        TelegramDeliverer::new(bot),
+        TelegramDeliverer::with_limits(bot, telegram::Limits::scaled(worker_scale)),
         stopped,
     ));
     Running {
@@ -81,6 +83,10 @@ async fn start(time_scale: f64) -> Running {
         stop,
         _dir: dir,
     }
+}
+
+async fn start(time_scale: f64) -> Running {
+    start_with(time_scale, time_scale).await
 }
 
 /// Waits (up to 15 s) until the fake server has recorded a message matching `pred`.
@@ -138,27 +144,47 @@ async fn a_report_in_a_telegram_group_becomes_a_ticket_the_officer_acknowledges_
     let _ = bot.stop.send(true);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_worker_honours_429_retry_after_and_loses_nothing() {
-    let bot = start(1.0).await;
+async fn three_tips_to(bot: &Running) -> std::time::Duration {
+    let started = std::time::Instant::now();
     for _ in 0..3 {
         bot.fake.text(WANG, WANG, "wang", "/tip");
     }
-    for _ in 0..200 {
+    for _ in 0..300 {
         if bot.fake.sent().iter().filter(|s| s.chat_id == WANG).count() == 3 {
             break;
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert_eq!(
         bot.fake.sent().iter().filter(|s| s.chat_id == WANG).count(),
         3,
         "every tip arrives"
     );
-    assert!(
-        bot.fake.too_many_requests() >= 1,
-        "three messages in a second to one chat meet the 1/s limit"
+    started.elapsed()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_worker_keeps_to_the_limits_without_being_told() {
+    let bot = start(10.0).await;
+    let took = three_tips_to(&bot).await;
+    assert_eq!(
+        bot.fake.too_many_requests(),
+        0,
+        "no 429: one message per (scaled) second to a private chat"
     );
+    assert!(
+        took >= Duration::from_millis(200),
+        "three messages to one chat take two (scaled) seconds: {took:?}"
+    );
+    let _ = bot.stop.send(true);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_429_retry_after_is_honoured_and_nothing_is_lost() {
+    // The worker believes in limits far looser than the server's, so the server answers 429.
+    let bot = start_with(1.0, 1000.0).await;
+    three_tips_to(&bot).await;
+    assert!(bot.fake.too_many_requests() >= 1, "the server refused some sends");
     let _ = bot.stop.send(true);
 }
 

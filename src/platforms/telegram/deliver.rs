@@ -2,6 +2,9 @@
 //! characters (buttons under the last part), edits in place, and Telegram's errors mapped onto
 //! the delivery worker's retry decisions.
 
+use std::time::Duration;
+
+use governor::clock::{Clock, DefaultClock};
 use teloxide::RequestError;
 use teloxide::prelude::*;
 use teloxide::types::{ChatId, InlineKeyboardButton, InlineKeyboardMarkup, MessageId, ParseMode};
@@ -11,13 +14,65 @@ use crate::domain::Button;
 use crate::store::outbox::Message;
 use crate::workers::delivery::{Deliverer, DeliveryError};
 
+/// Telegram's documented sending limits, as the spacing between two sends.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// One message a second to a private chat.
+    pub private_chat: Duration,
+    /// Twenty a minute to a group: one every three seconds.
+    pub group: Duration,
+    /// Thirty a second overall.
+    pub global: Duration,
+}
+
+impl Limits {
+    pub fn telegram() -> Limits {
+        Limits {
+            private_chat: Duration::from_secs(1),
+            group: Duration::from_secs(3),
+            global: Duration::from_millis(1000) / 30,
+        }
+    }
+
+    /// Every limit `factor` times faster (for tests and benchmarks against the fake server).
+    pub fn scaled(factor: f64) -> Limits {
+        let t = Limits::telegram();
+        Limits {
+            private_chat: t.private_chat.div_f64(factor),
+            group: t.group.div_f64(factor),
+            global: t.global.div_f64(factor),
+        }
+    }
+}
+
+type Keyed =
+    governor::RateLimiter<i64, governor::state::keyed::DefaultKeyedStateStore<i64>, governor::clock::DefaultClock>;
+type Direct = governor::DefaultDirectRateLimiter;
+
+/// Sends outbox rows to Telegram within its limits: per chat it says when to come back
+/// ([`Deliverer::admit`]); the global budget it waits for before each request. The budgets are
+/// `governor` rate limiters with a burst of one, so sends are evenly spaced.
 pub struct TelegramDeliverer {
     bot: Bot,
+    private_chats: Keyed,
+    groups: Keyed,
+    global: Direct,
 }
 
 impl TelegramDeliverer {
     pub fn new(bot: Bot) -> TelegramDeliverer {
-        TelegramDeliverer { bot }
+        TelegramDeliverer::with_limits(bot, Limits::telegram())
+    }
+
+    pub fn with_limits(bot: Bot, limits: Limits) -> TelegramDeliverer {
+        let quota =
+            |d: Duration| governor::Quota::with_period(d.max(Duration::from_micros(1))).expect("a positive period");
+        TelegramDeliverer {
+            bot,
+            private_chats: governor::RateLimiter::keyed(quota(limits.private_chat)),
+            groups: governor::RateLimiter::keyed(quota(limits.group)),
+            global: governor::RateLimiter::direct(quota(limits.global)),
+        }
     }
 }
 
@@ -72,6 +127,19 @@ pub fn classify(error: RequestError) -> DeliveryError {
 }
 
 impl Deliverer for TelegramDeliverer {
+    fn admit(&self, message: &Message) -> Result<(), Duration> {
+        if message.edit_of.is_some() {
+            return Ok(());
+        }
+        let Ok(chat) = message.chat_id.parse::<i64>() else {
+            return Ok(());
+        };
+        let limiter = if chat < 0 { &self.groups } else { &self.private_chats };
+        limiter
+            .check_key(&chat)
+            .map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
+    }
+
     async fn deliver(&self, message: &Message, edit_target: Option<&str>) -> Result<String, DeliveryError> {
         let chat: i64 = message
             .chat_id
@@ -83,6 +151,7 @@ impl Deliverer for TelegramDeliverer {
                 .parse()
                 .map_err(|_| DeliveryError::Permanent(format!("bad message id {target}")))?;
             let text: String = escape_html(&message.text).chars().take(MESSAGE_LIMIT).collect();
+            self.global.until_ready().await;
             let request = self
                 .bot
                 .edit_message_text(chat, MessageId(id), text)
@@ -98,6 +167,7 @@ impl Deliverer for TelegramDeliverer {
         let last = parts.len() - 1;
         let mut sent_id = String::new();
         for (i, part) in parts.iter().enumerate() {
+            self.global.until_ready().await;
             let mut request = self
                 .bot
                 .send_message(chat, escape_html(part))

@@ -11,7 +11,7 @@ pub mod format;
 mod polling;
 
 pub use convert::convert;
-pub use deliver::TelegramDeliverer;
+pub use deliver::{Limits, TelegramDeliverer};
 pub use polling::poll;
 
 use anyhow::{Context, Result};
