@@ -1,0 +1,162 @@
+//! Telegram delivery at the platform's limits, against the fake Bot API server over HTTP.
+//!
+//! 1. One alert fanned out to 1,000 linked groups: time to the last delivery as a ratio to the
+//!    minimum the global limit allows (30 messages/s, scaled), 429s received, messages lost.
+//! 2. An `urgent` alert queued behind 5,000 pending tips: time until it reaches its first group.
+//!
+//! Run: `cargo bench --bench telegram_fanout` (add `-- SCALE`, default 10: every Telegram limit
+//! ten times faster on both the fake server and the worker, so the run takes seconds; the ratio
+//! to the minimum is what carries over to real time).
+
+#[path = "../tests/it/support/fake_telegram.rs"]
+mod fake_telegram;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use beatbot::app::App;
+use beatbot::clock::SystemClock;
+use beatbot::core::{Content, Inbound};
+use beatbot::domain::{GroupKind, Platform, Role};
+use beatbot::platforms::telegram::{self, Limits, TelegramDeliverer};
+use beatbot::store::Store;
+use beatbot::store::outbox::{self, NewMessage, Target};
+use beatbot::workers::delivery;
+use fake_telegram::FakeTelegram;
+
+const OFFICER: i64 = 501;
+
+async fn setup(groups: usize) -> anyhow::Result<(App, tempfile::TempDir)> {
+    let dir = tempfile::tempdir()?;
+    let url = format!("sqlite://{}", dir.path().join("bench.db").display());
+    let scripts = beatbot::scripts::load(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/bot-scripts")))
+        .map_err(|e| anyhow::anyhow!("bot-scripts invalid: {e:?}"))?;
+    let app = App::new(Store::open(&url).await?, scripts, Arc::new(SystemClock));
+    app.add_station("xinhua", "Xinhua Road Station", Some(beatbot::domain::Lang::En)).await?;
+    let ids = vec![(Platform::Telegram, OFFICER.to_string(), Some(OFFICER.to_string()))];
+    app.add_person("wang", Role::Officer, Some("xinhua"), None, None, false, None, &ids).await?;
+    for g in 0..groups {
+        app.link_group(Platform::Telegram, &(-1_000_000 - g as i64).to_string(), GroupKind::Community, "xinhua").await?;
+    }
+    Ok((app, dir))
+}
+
+fn dm(event: &str, content: Content) -> Inbound {
+    Inbound {
+        platform: Platform::Telegram,
+        event_id: event.into(),
+        chat_id: OFFICER.to_string(),
+        is_direct: true,
+        sender: OFFICER.to_string(),
+        content,
+        addressed: true,
+    }
+}
+
+async fn send_alert(app: &App, n: i64, level: &str) -> anyhow::Result<()> {
+    app.handle(&dm(&format!("a{n}"), Content::Text(format!("/alert {level} Road closed on Jianshe Road")))).await?;
+    app.handle(&dm(&format!("c{n}"), Content::Press { data: format!("alert:send:{n}"), message: None })).await?;
+    Ok(())
+}
+
+fn group_messages(fake: &FakeTelegram) -> Vec<fake_telegram::Sent> {
+    fake.sent().into_iter().filter(|s| s.chat_id < 0).collect()
+}
+
+async fn fan_out(scale: f64) -> anyhow::Result<()> {
+    const GROUPS: usize = 1000;
+    let fake = FakeTelegram::start(scale).await;
+    let (app, _dir) = setup(GROUPS).await?;
+    let bot = telegram::bot(&fake.token, &fake.url())?;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    send_alert(&app, 1, "warning").await?;
+    let started = Instant::now();
+    let worker = tokio::spawn(delivery::run(
+        app.clone(),
+        Platform::Telegram,
+        TelegramDeliverer::with_limits(bot, Limits::scaled(scale)),
+        stopped,
+    ));
+    let deadline = started + Duration::from_secs_f64(GROUPS as f64 / 30.0 / scale * 3.0 + 10.0);
+    while group_messages(&fake).len() < GROUPS && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let elapsed = started.elapsed();
+    let _ = stop.send(true);
+    let _ = worker.await;
+    let delivered: std::collections::HashSet<i64> = group_messages(&fake).iter().map(|s| s.chat_id).collect();
+    // Every message to the groups goes through the 30/s global budget; the minimum time is
+    // the spacing between the first and the last of them.
+    let minimum = Duration::from_secs_f64((GROUPS - 1) as f64 / (30.0 * scale));
+    println!("| alert to {GROUPS} groups (limits ×{scale}) | {:.2} s | {:.2} s | {:.3} | {} | {} |",
+        elapsed.as_secs_f64(), minimum.as_secs_f64(), elapsed.as_secs_f64() / minimum.as_secs_f64(),
+        fake.too_many_requests(), GROUPS - delivered.len());
+    Ok(())
+}
+
+async fn urgent_behind_tips(scale: f64) -> anyhow::Result<()> {
+    const TIPS: usize = 5000;
+    let fake = FakeTelegram::start(scale).await;
+    let (app, _dir) = setup(20).await?;
+    // 5,000 tips waiting for 5,000 subscribers' private chats.
+    let keys: Vec<String> = (0..TIPS).map(|i| format!("tip-{i}")).collect();
+    let chats: Vec<String> = (0..TIPS).map(|i| (10_000 + i).to_string()).collect();
+    let tips: Vec<NewMessage<'_>> = keys
+        .iter()
+        .zip(&chats)
+        .map(|(key, chat)| NewMessage {
+            target: Target::Chat(Platform::Telegram, chat),
+            text: "🃏 Anti-fraud: police never ask you to move money to a 'safe account'.",
+            buttons: &[],
+            edit_of: None,
+            priority: 0,
+            idem_key: key,
+            alert_id: None,
+        })
+        .collect();
+    let mut tx = app.store.begin().await?;
+    outbox::enqueue_many(&mut tx, &tips, app.now()).await?;
+    tx.commit().await?;
+    let bot = telegram::bot(&fake.token, &fake.url())?;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let worker = tokio::spawn(delivery::run(
+        app.clone(),
+        Platform::Telegram,
+        TelegramDeliverer::with_limits(bot, Limits::scaled(scale)),
+        stopped,
+    ));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let tips_before = fake.sent().len();
+    // The officer drafts and confirms; the clock starts at the confirmation.
+    app.handle(&dm("u1", Content::Text("/alert urgent Gas leak near Jianshe Road: keep away".into()))).await?;
+    let confirmed = Instant::now();
+    app.handle(&dm("u2", Content::Press { data: "alert:send:1".into(), message: None })).await?;
+    let mut first = None;
+    while confirmed.elapsed() < Duration::from_secs(30) {
+        if !group_messages(&fake).is_empty() {
+            first = Some(confirmed.elapsed());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    let _ = stop.send(true);
+    let _ = worker.await;
+    match first {
+        Some(t) => println!("| urgent alert behind {TIPS} tips (limits ×{scale}) | first group after {:.0} ms | {} tips sent before it |", t.as_secs_f64() * 1e3, tips_before),
+        None => println!("| urgent alert behind {TIPS} tips (limits ×{scale}) | not delivered within 30 s | |"),
+    }
+    Ok(())
+}
+
+fn main() -> anyhow::Result<()> {
+    let scale: f64 = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(10.0);
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    runtime.block_on(async {
+        println!("| run | time to last delivery | minimum | ratio | 429s | lost |");
+        println!("| --- | ---: | ---: | ---: | ---: | ---: |");
+        fan_out(scale).await?;
+        println!();
+        urgent_behind_tips(scale).await?;
+        Ok(())
+    })
+}
