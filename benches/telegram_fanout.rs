@@ -29,14 +29,25 @@ const OFFICER: i64 = 501;
 async fn setup(groups: usize) -> anyhow::Result<(App, tempfile::TempDir)> {
     let dir = tempfile::tempdir()?;
     let url = format!("sqlite://{}", dir.path().join("bench.db").display());
-    let scripts = beatbot::scripts::load(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/bot-scripts")))
-        .map_err(|e| anyhow::anyhow!("bot-scripts invalid: {e:?}"))?;
+    let scripts = beatbot::scripts::load(std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/bot-scripts"
+    )))
+    .map_err(|e| anyhow::anyhow!("bot-scripts invalid: {e:?}"))?;
     let app = App::new(Store::open(&url).await?, scripts, Arc::new(SystemClock));
-    app.add_station("xinhua", "Xinhua Road Station", Some(beatbot::domain::Lang::En)).await?;
+    app.add_station("xinhua", "Xinhua Road Station", Some(beatbot::domain::Lang::En))
+        .await?;
     let ids = vec![(Platform::Telegram, OFFICER.to_string(), Some(OFFICER.to_string()))];
-    app.add_person("wang", Role::Officer, Some("xinhua"), None, None, false, None, &ids).await?;
+    app.add_person("wang", Role::Officer, Some("xinhua"), None, None, false, None, &ids)
+        .await?;
     for g in 0..groups {
-        app.link_group(Platform::Telegram, &(-1_000_000 - g as i64).to_string(), GroupKind::Community, "xinhua").await?;
+        app.link_group(
+            Platform::Telegram,
+            &(-1_000_000 - g as i64).to_string(),
+            GroupKind::Community,
+            "xinhua",
+        )
+        .await?;
     }
     Ok((app, dir))
 }
@@ -54,8 +65,19 @@ fn dm(event: &str, content: Content) -> Inbound {
 }
 
 async fn send_alert(app: &App, n: i64, level: &str) -> anyhow::Result<()> {
-    app.handle(&dm(&format!("a{n}"), Content::Text(format!("/alert {level} Road closed on Jianshe Road")))).await?;
-    app.handle(&dm(&format!("c{n}"), Content::Press { data: format!("alert:send:{n}"), message: None })).await?;
+    app.handle(&dm(
+        &format!("a{n}"),
+        Content::Text(format!("/alert {level} Road closed on Jianshe Road")),
+    ))
+    .await?;
+    app.handle(&dm(
+        &format!("c{n}"),
+        Content::Press {
+            data: format!("alert:send:{n}"),
+            message: None,
+        },
+    ))
+    .await?;
     Ok(())
 }
 
@@ -88,9 +110,14 @@ async fn fan_out(scale: f64) -> anyhow::Result<()> {
     // Every message to the groups goes through the 30/s global budget; the minimum time is
     // the spacing between the first and the last of them.
     let minimum = Duration::from_secs_f64((GROUPS - 1) as f64 / (30.0 * scale));
-    println!("| alert to {GROUPS} groups (limits ×{scale}) | {:.2} s | {:.2} s | {:.3} | {} | {} |",
-        elapsed.as_secs_f64(), minimum.as_secs_f64(), elapsed.as_secs_f64() / minimum.as_secs_f64(),
-        fake.too_many_requests(), GROUPS - delivered.len());
+    println!(
+        "| alert to {GROUPS} groups (limits ×{scale}) | {:.2} s | {:.2} s | {:.3} | {} | {} |",
+        elapsed.as_secs_f64(),
+        minimum.as_secs_f64(),
+        elapsed.as_secs_f64() / minimum.as_secs_f64(),
+        fake.too_many_requests(),
+        GROUPS - delivered.len()
+    );
     Ok(())
 }
 
@@ -128,9 +155,20 @@ async fn urgent_behind_tips(scale: f64) -> anyhow::Result<()> {
     tokio::time::sleep(Duration::from_millis(500)).await;
     let tips_before = fake.sent().len();
     // The officer drafts and confirms; the clock starts at the confirmation.
-    app.handle(&dm("u1", Content::Text("/alert urgent Gas leak near Jianshe Road: keep away".into()))).await?;
+    app.handle(&dm(
+        "u1",
+        Content::Text("/alert urgent Gas leak near Jianshe Road: keep away".into()),
+    ))
+    .await?;
     let confirmed = Instant::now();
-    app.handle(&dm("u2", Content::Press { data: "alert:send:1".into(), message: None })).await?;
+    app.handle(&dm(
+        "u2",
+        Content::Press {
+            data: "alert:send:1".into(),
+            message: None,
+        },
+    ))
+    .await?;
     let mut first = None;
     while confirmed.elapsed() < Duration::from_secs(30) {
         if !group_messages(&fake).is_empty() {
@@ -142,7 +180,11 @@ async fn urgent_behind_tips(scale: f64) -> anyhow::Result<()> {
     let _ = stop.send(true);
     let _ = worker.await;
     match first {
-        Some(t) => println!("| urgent alert behind {TIPS} tips (limits ×{scale}) | first group after {:.0} ms | {} tips sent before it |", t.as_secs_f64() * 1e3, tips_before),
+        Some(t) => println!(
+            "| urgent alert behind {TIPS} tips (limits ×{scale}) | first group after {:.0} ms | {} tips sent before it |",
+            t.as_secs_f64() * 1e3,
+            tips_before
+        ),
         None => println!("| urgent alert behind {TIPS} tips (limits ×{scale}) | not delivered within 30 s | |"),
     }
     Ok(())
@@ -150,7 +192,10 @@ async fn urgent_behind_tips(scale: f64) -> anyhow::Result<()> {
 
 fn main() -> anyhow::Result<()> {
     let scale: f64 = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(10.0);
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
     runtime.block_on(async {
         println!("| run | time to last delivery | minimum | ratio | 429s | lost |");
         println!("| --- | ---: | ---: | ---: | ---: | ---: |");

@@ -23,27 +23,35 @@ fn level_label(scripts: &Scripts, lang: Lang, level: AlertLevel) -> String {
 /// `/alert …`: saves a draft and asks the officer to confirm.
 pub async fn draft(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
     // The text is kept as typed (quotes included); only the level and `to=` are taken out.
-    let mut parts = rest.split_whitespace();
-    let Some(level_word) = parts.next() else {
+    // The level is the first word; `to=…` counts as the audience only as the second or the
+    // last word; the text between is kept exactly as typed (line breaks included).
+    let rest = rest.trim();
+    let (level_word, mut body) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
+    if level_word.is_empty() {
         return Err(UserError::new("alert.usage").into());
-    };
+    }
     let level = AlertLevel::parse(level_word).ok_or_else(|| {
         UserError::new("alert.bad_level").arg("level", level_word.chars().take(20).collect::<String>())
     })?;
-    let mut audience = AlertAudience::Station;
-    let mut words = Vec::new();
-    for word in parts {
-        match word.strip_prefix("to=") {
-            Some(v) => {
-                audience = AlertAudience::parse(v).ok_or_else(|| {
-                    UserError::new("alert.bad_audience").arg("to", v.chars().take(20).collect::<String>())
-                })?;
-            }
-            None => words.push(word),
-        }
+    body = body.trim();
+    let mut to = None;
+    if let Some(after) = body.strip_prefix("to=") {
+        let (word, text) = after.split_once(char::is_whitespace).unwrap_or((after, ""));
+        to = Some(word);
+        body = text.trim();
+    } else if let Some((text, last)) = body.rsplit_once(char::is_whitespace)
+        && let Some(word) = last.strip_prefix("to=")
+    {
+        to = Some(word);
+        body = text.trim();
     }
-    let text = words.join(" ");
-    if text.trim().is_empty() {
+    let audience = match to {
+        None => AlertAudience::Station,
+        Some(v) => AlertAudience::parse(v)
+            .ok_or_else(|| UserError::new("alert.bad_audience").arg("to", v.chars().take(20).collect::<String>()))?,
+    };
+    let text = body.to_owned();
+    if text.is_empty() {
         return Err(UserError::new("alert.usage").into());
     }
     let Some(station) = ctx.me.station_id.clone() else {
@@ -90,7 +98,11 @@ pub async fn press(ctx: &mut Ctx<'_>, action: &str, raw_id: &str, message: Optio
             if count == 0 {
                 return Err(UserError::new("alert.no_targets").into());
             }
-            alerts::finish_draft(ctx.tx, id, "sent", count as i64, ctx.now).await?;
+            // Claimed before anything is sent: a second confirmation running at the same time
+            // finds the draft gone and sends nothing.
+            if !alerts::finish_draft(ctx.tx, id, "sent", count as i64, ctx.now).await? {
+                return Err(UserError::new("alert.already_handled").arg("n", n).into());
+            }
             ctx.msg("alert.sending", &[("n", &n), ("count", &count.to_string())])
         }
         _ => return Err(UserError::new("common.expired_button").into()),

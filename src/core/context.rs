@@ -122,12 +122,13 @@ impl Ctx<'_> {
         self.out.push(out);
     }
 
-    /// The station the sender acts for: their own, else the group's.
+    /// The station a resident acts for here: the linked group's, else their own.
     pub fn station(&self) -> Option<String> {
-        self.me
-            .station_id
-            .clone()
-            .or_else(|| self.group.as_ref().map(|g| g.station_id.clone()))
+        // In a linked group, that group's station: a resident may belong to several.
+        self.group
+            .as_ref()
+            .map(|g| g.station_id.clone())
+            .or_else(|| self.me.station_id.clone())
     }
 
     /// The language to write to another person in.

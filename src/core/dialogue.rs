@@ -42,24 +42,50 @@ impl ReportDraft {
     }
 }
 
-/// The sender's open dialogue, unless it has expired (then it is dropped).
-async fn load(ctx: &mut Ctx<'_>) -> Result<Option<(i64, Dialogue)>> {
+/// The sender's saved dialogue, if any.
+enum Loaded {
+    None,
+    Open(i64, Dialogue),
+    /// Past its expiry (kept by the scheduler for as long again), or written for a form whose
+    /// fields have since changed: a late answer is told so, never treated as a new question.
+    Stale,
+}
+
+async fn load(ctx: &mut Ctx<'_>) -> Result<Loaded> {
     let Some(stored) = dialogues::get(ctx.tx, ctx.me.id).await? else {
-        return Ok(None);
+        return Ok(Loaded::None);
     };
     let expiry_ms = ctx.scripts.settings.dialogue_expiry_hours * 3_600_000;
     if ctx.now - stored.updated_at > expiry_ms {
-        dialogues::delete(ctx.tx, ctx.me.id).await?;
-        return Ok(None);
+        return Ok(Loaded::Stale);
     }
-    match serde_json::from_str(&stored.state) {
-        Ok(d) => Ok(Some((stored.nonce, d))),
+    match serde_json::from_str::<Dialogue>(&stored.state) {
+        Ok(Dialogue::Report(draft)) if draft_fits(ctx, &draft) => {
+            Ok(Loaded::Open(stored.nonce, Dialogue::Report(draft)))
+        }
+        Ok(_) => Ok(Loaded::Stale),
         Err(e) => {
-            tracing::warn!(person = ctx.me.id, error = %e, "dropping unreadable dialogue");
-            dialogues::delete(ctx.tx, ctx.me.id).await?;
-            Ok(None)
+            tracing::warn!(person = ctx.me.id, error = %e, "unreadable dialogue");
+            Ok(Loaded::Stale)
         }
     }
+}
+
+/// Whether the draft still matches bot-scripts (its kind exists and asks a field it has).
+fn draft_fits(ctx: &Ctx<'_>, draft: &ReportDraft) -> bool {
+    let Ok(kind) = draft.kind() else { return false };
+    draft
+        .asking
+        .as_deref()
+        .is_none_or(|a| ctx.scripts.form(kind).field(a).is_some())
+}
+
+/// Ends a stale dialogue and tells the person to start again.
+async fn drop_stale(ctx: &mut Ctx<'_>) -> Result<()> {
+    dialogues::delete(ctx.tx, ctx.me.id).await?;
+    let text = ctx.msg("report.expired", &[]);
+    ctx.to_me(text, Vec::new());
+    Ok(())
 }
 
 /// Saves the draft under a fresh nonce and asks for its next field.
@@ -114,8 +140,13 @@ pub async fn ask_next(ctx: &mut Ctx<'_>, mut draft: ReportDraft, field_key: &str
 
 /// A plain text in DM: the answer to the field being asked, if a dialogue is open.
 pub async fn answer_text(ctx: &mut Ctx<'_>, text: &str) -> Result<bool, Dispatched> {
-    let Some((_, Dialogue::Report(mut draft))) = load(ctx).await? else {
-        return Ok(false);
+    let mut draft = match load(ctx).await? {
+        Loaded::Open(_, Dialogue::Report(draft)) => draft,
+        Loaded::Stale => {
+            drop_stale(ctx).await?;
+            return Ok(true);
+        }
+        Loaded::None => return Ok(false),
     };
     let Some(asking) = draft.asking.clone() else {
         return Ok(false);
@@ -131,10 +162,12 @@ pub async fn answer_text(ctx: &mut Ctx<'_>, text: &str) -> Result<bool, Dispatch
 
 /// A button of a dialogue: `o:KEY` choose, `t:KEY` toggle, `done`, `cancel`.
 pub async fn press(ctx: &mut Ctx<'_>, nonce: &str, action: &str, message: Option<i64>) -> Result<(), Dispatched> {
-    let current = load(ctx).await?;
-    let Some((saved_nonce, Dialogue::Report(mut draft))) = current.filter(|(n, _)| n.to_string() == nonce) else {
+    let Loaded::Open(saved_nonce, Dialogue::Report(mut draft)) = load(ctx).await? else {
         return Err(UserError::new("common.expired_button").into());
     };
+    if saved_nonce.to_string() != nonce {
+        return Err(UserError::new("common.expired_button").into());
+    }
     let Some(asking) = draft.asking.clone() else {
         return Err(UserError::new("common.expired_button").into());
     };
@@ -190,7 +223,7 @@ pub async fn press(ctx: &mut Ctx<'_>, nonce: &str, action: &str, message: Option
 
 /// `/cancel`: drops the open dialogue.
 pub async fn cancel(ctx: &mut Ctx<'_>) -> Result<(), Dispatched> {
-    if load(ctx).await?.is_none() {
+    if !matches!(load(ctx).await?, Loaded::Open(..)) {
         return Err(UserError::new("report.nothing_to_cancel").into());
     }
     dialogues::delete(ctx.tx, ctx.me.id).await?;
@@ -213,7 +246,7 @@ async fn attach(ctx: &mut Ctx<'_>, wanted: FieldType, value: String) -> Result<(
     if !ctx.inbound.is_direct {
         return Ok(());
     }
-    let Some((_, Dialogue::Report(mut draft))) = load(ctx).await? else {
+    let Loaded::Open(_, Dialogue::Report(mut draft)) = load(ctx).await? else {
         return Err(UserError::new("report.usage").into());
     };
     let form = ctx.scripts.form(draft.kind()?);

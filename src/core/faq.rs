@@ -101,11 +101,12 @@ pub async fn ask(ctx: &mut Ctx<'_>, question: &str) -> Result<(), Dispatched> {
     let n = id.to_string();
     let text = ctx.msg("ask.queued", &[("n", &n)]);
     ctx.reply(text);
+    let redacted = crate::domain::redact_numbers(question);
     for officer in people::staff(ctx.tx, &station, None, false).await? {
         ctx.tell(
             &officer,
             "ask.officer_new",
-            &[("n", &n), ("text", question)],
+            &[("n", &n), ("text", &redacted)],
             Vec::new(),
         )
         .await?;
@@ -123,7 +124,7 @@ pub async fn answer(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
     else {
         return Err(UserError::new("answer.usage").into());
     };
-    let id: Option<i64> = raw.trim_start_matches(['#', 'q', 'Q']).parse().ok();
+    let id: Option<i64> = raw.trim_start_matches(['#', 'q', 'Q', 'f', 'F']).parse().ok();
     let question = match id {
         Some(id) => questions::get(ctx.tx, id).await?,
         None => None,

@@ -177,6 +177,8 @@ pub fn display(field: &Field, value: &str, lang: Lang, unmasked: bool, templates
             .join(if lang == Lang::Zh { "、" } else { ", " }),
         FieldType::YesNo => templates.render(lang, if value == "yes" { "yesno.yes" } else { "yesno.no" }, &[]),
         FieldType::Photo => "📷".to_owned(),
+        // Free text may hold a number too (a phone in a description): masked all the same.
+        FieldType::Text | FieldType::Location if !unmasked => crate::domain::redact_numbers(value),
         _ => value.to_owned(),
     }
 }

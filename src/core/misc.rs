@@ -82,6 +82,7 @@ pub async fn subscribe(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> 
     if ctx.station().is_none() {
         return Err(UserError::new("common.no_station").into());
     }
+    super::reports::require_private_chat(ctx).await?;
     if let Some(station) = ctx.group.as_ref().map(|g| g.station_id.clone()) {
         people::adopt_station(ctx.tx, ctx.me.id, &station).await?;
     }
@@ -148,6 +149,7 @@ pub async fn feedback(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
         &[("n", &n), ("category", cat_label.get(ctx.lang)), ("hours", &hours)],
     );
     ctx.to_me(reply, Vec::new());
+    let redacted = crate::domain::redact_numbers(text);
     for officer in people::staff(ctx.tx, &station, None, false).await? {
         let lang = ctx.lang_of(&officer);
         ctx.tell(
@@ -157,7 +159,7 @@ pub async fn feedback(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
                 ("n", &n),
                 ("category", cat_label.get(lang)),
                 ("hours", &hours),
-                ("text", text),
+                ("text", &redacted),
             ],
             Vec::new(),
         )

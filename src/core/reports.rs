@@ -61,9 +61,16 @@ pub async fn report(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
                 .into());
         }
     }
-    let Some(station) = ctx.station() else {
+    // A liaison reports for their hotel's station; a resident for the group's, else their own.
+    let station = if ctx.me.role == Role::Liaison {
+        ctx.me.station_id.clone()
+    } else {
+        ctx.station()
+    };
+    let Some(station) = station else {
         return Err(UserError::new("common.no_station").into());
     };
+    require_private_chat(ctx).await?;
     let hotel_id = if ctx.me.role == Role::Liaison {
         Some(ctx.me.hotel_id.ok_or_else(|| UserError::new("common.not_enrolled"))?)
     } else {
@@ -80,6 +87,16 @@ pub async fn report(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
         picked: Vec::new(),
     };
     continue_draft(ctx, draft).await?;
+    Ok(())
+}
+
+/// In a group, refuses (changing nothing) when the rest of the exchange would need a private
+/// chat the person has never opened: filing anyway would leave them without news, and a retry
+/// would file twice.
+pub async fn require_private_chat(ctx: &mut Ctx<'_>) -> Result<(), Dispatched> {
+    if !ctx.inbound.is_direct && crate::store::people::dm_target(ctx.tx, ctx.me.id).await?.is_none() {
+        return Err(UserError::new("common.open_private_chat").into());
+    }
     Ok(())
 }
 

@@ -141,11 +141,32 @@ pub async fn ack(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
         }
         _ => {}
     }
-    tickets::acknowledge(ctx.tx, t.id, ctx.me.id, ctx.now).await?;
+    if !tickets::acknowledge(ctx.tx, t.id, ctx.me.id, ctx.now).await? {
+        return Err(UserError::new("ticket.already_acked").arg("n", t.id.to_string()).into());
+    }
     ctx.log_ticket(t.id, "acknowledged", None).await?;
     let n = t.id.to_string();
     let text = ctx.msg("ticket.acked", &[("n", &n)]);
     ctx.to_me(text, Vec::new());
+    if t.assignee_id.is_none() {
+        // Taking an unassigned ticket makes it yours: here are the details in full.
+        let form = ctx.scripts.form(t.kind);
+        let body = details(ctx.scripts, form, &t.fields, ctx.lang, true);
+        let me = ctx.me.clone();
+        let by = me.handle.clone();
+        ctx.tell(
+            &me,
+            "ticket.assigned_to_you",
+            &[
+                ("n", &n),
+                ("by", &by),
+                ("title", form.title.get(ctx.lang)),
+                ("details", &body),
+            ],
+            Vec::new(),
+        )
+        .await?;
+    }
     if let Some(reporter) = ctx.person(t.reporter_id).await? {
         let officer = ctx.me.handle.clone();
         ctx.tell(
@@ -197,7 +218,9 @@ pub async fn resolve(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
     if t.status.is_finished() {
         return Err(UserError::new("ticket.finished").arg("n", t.id.to_string()).into());
     }
-    tickets::resolve(ctx.tx, t.id, ctx.me.id, text, ctx.now).await?;
+    if !tickets::resolve(ctx.tx, t.id, ctx.me.id, text, ctx.now).await? {
+        return Err(UserError::new("ticket.finished").arg("n", t.id.to_string()).into());
+    }
     ctx.log_ticket(t.id, "resolved", Some(text)).await?;
     let n = t.id.to_string();
     let reply = ctx.msg("ticket.resolved", &[("n", &n)]);

@@ -44,28 +44,44 @@ pub fn mask_tail(value: &str) -> String {
     out
 }
 
-/// Masks every run of seven or more digits (an ID, phone or account number) in text that is
-/// echoed back to a group, keeping only its last four characters.
+/// Masks every run of seven or more digits (an ID, phone or account number) in text shown to
+/// someone who may not see it in full, keeping only the run's last four characters. Digits of
+/// any script count (full-width ones from Chinese input methods too), and a run goes on across
+/// single spaces, dashes and dots between digits (`138-0013-8000`).
 pub fn redact_numbers(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let is_digit = |c: char| c.is_numeric();
     let mut out = String::with_capacity(text.len());
-    let mut run = String::new();
-    let flush = |run: &mut String, out: &mut String| {
-        if run.chars().filter(char::is_ascii_digit).count() >= 7 {
-            out.push_str(&mask_tail(run));
-        } else {
-            out.push_str(run);
+    let mut i = 0;
+    while i < chars.len() {
+        if !is_digit(chars[i]) {
+            out.push(chars[i]);
+            i += 1;
+            continue;
         }
-        run.clear();
-    };
-    for c in text.chars() {
-        if c.is_ascii_digit() || ((c == 'X' || c == 'x') && !run.is_empty()) {
-            run.push(c);
+        let start = i;
+        let mut digits = 0;
+        while i < chars.len() {
+            let c = chars[i];
+            if is_digit(c) {
+                digits += 1;
+                i += 1;
+            } else if matches!(c, 'X' | 'x' | 'Ｘ') && digits > 0 {
+                i += 1;
+                break;
+            } else if matches!(c, ' ' | '-' | '.' | '－') && chars.get(i + 1).is_some_and(|n| is_digit(*n)) {
+                i += 1;
+            } else {
+                break;
+            }
+        }
+        let run: String = chars[start..i].iter().collect();
+        if digits >= 7 {
+            out.push_str(&mask_tail(&run));
         } else {
-            flush(&mut run, &mut out);
-            out.push(c);
+            out.push_str(&run);
         }
     }
-    flush(&mut run, &mut out);
     out
 }
 
@@ -94,6 +110,12 @@ mod tests {
             "id=**************002X room 305"
         );
         assert_eq!(redact_numbers("call 110 or 13800138000"), "call 110 or *******8000");
+        assert_eq!(
+            redact_numbers("/report １１０１０５１９４９１２３１００２X"),
+            "/report **************００２X"
+        );
+        assert_eq!(redact_numbers("tel 138-0013-8000."), "tel *********8000.");
+        assert_eq!(redact_numbers("room 305, 2 guests"), "room 305, 2 guests");
     }
 
     #[test]

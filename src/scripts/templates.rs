@@ -82,6 +82,7 @@ pub const REQUIRED_KEYS: &[&str] = &[
     "report.cancel_button",
     "report.done_button",
     "report.cancelled",
+    "report.expired",
     "report.nothing_to_cancel",
     "report.received_group",
     "report.received_reporter",

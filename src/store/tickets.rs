@@ -106,21 +106,26 @@ pub async fn open_for(conn: &mut Conn, station: &str, officer: i64) -> Result<Ve
     rows.iter().map(from_row).collect()
 }
 
-pub async fn acknowledge(conn: &mut Conn, id: i64, officer: i64, now: i64) -> Result<()> {
-    sqlx::query("UPDATE tickets SET status = 'acknowledged', acked_at = $3, assignee_id = COALESCE(assignee_id, $2) WHERE id = $1")
-        .bind(id)
-        .bind(officer)
-        .bind(now)
-        .execute(conn)
-        .await
-        .context("acknowledging ticket")?;
-    Ok(())
+/// Acknowledges an open ticket; `false` if it was no longer open (someone was quicker).
+pub async fn acknowledge(conn: &mut Conn, id: i64, officer: i64, now: i64) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE tickets SET status = 'acknowledged', acked_at = $3, assignee_id = COALESCE(assignee_id, $2) \
+         WHERE id = $1 AND status = 'open'",
+    )
+    .bind(id)
+    .bind(officer)
+    .bind(now)
+    .execute(conn)
+    .await
+    .context("acknowledging ticket")?;
+    Ok(done.rows_affected() == 1)
 }
 
-pub async fn resolve(conn: &mut Conn, id: i64, officer: i64, text: &str, now: i64) -> Result<()> {
-    sqlx::query(
+/// Resolves an unfinished ticket; `false` if it was already finished.
+pub async fn resolve(conn: &mut Conn, id: i64, officer: i64, text: &str, now: i64) -> Result<bool> {
+    let done = sqlx::query(
         "UPDATE tickets SET status = 'resolved', resolved_at = $4, resolution = $3, acked_at = COALESCE(acked_at, $4), \
-         assignee_id = COALESCE(assignee_id, $2) WHERE id = $1",
+         assignee_id = COALESCE(assignee_id, $2) WHERE id = $1 AND status IN ('open', 'acknowledged')",
     )
     .bind(id)
     .bind(officer)
@@ -129,7 +134,7 @@ pub async fn resolve(conn: &mut Conn, id: i64, officer: i64, text: &str, now: i6
     .execute(conn)
     .await
     .context("resolving ticket")?;
-    Ok(())
+    Ok(done.rows_affected() == 1)
 }
 
 pub async fn assign(conn: &mut Conn, id: i64, officer: i64) -> Result<()> {

@@ -143,7 +143,13 @@ async fn settle_failure(app: &App, tx: &mut crate::store::Tx, message: &Message,
                     );
                     notices.push(Outbound::new(Recipient::Person(officer.id), text));
                 }
-                enqueue(tx, &notices, &format!("gone:{}:{}", group.platform, group.chat_id), now).await?;
+                enqueue(
+                    tx,
+                    &notices,
+                    &format!("gone:{}:{}:{}", group.platform, group.chat_id, message.id),
+                    now,
+                )
+                .await?;
             }
             Ok(())
         }

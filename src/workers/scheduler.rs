@@ -24,7 +24,8 @@ pub async fn run(app: App, mut shutdown: tokio::sync::watch::Receiver<bool>) -> 
 pub async fn tick(app: &App) -> Result<()> {
     let expiry_ms = app.scripts.settings.dialogue_expiry_hours * 3_600_000;
     let mut tx = app.store.begin().await?;
-    let dropped = dialogues::expire(&mut tx, app.now() - expiry_ms).await?;
+    // Kept for as long again past their expiry, so a late answer is told it came too late.
+    let dropped = dialogues::expire(&mut tx, app.now() - 2 * expiry_ms).await?;
     tx.commit().await?;
     if dropped > 0 {
         tracing::info!(dropped, "expired report dialogues");

@@ -166,8 +166,16 @@ async fn contract(store: &Store) {
         1,
         "unassigned tickets are in every officer's list"
     );
-    tickets::acknowledge(&mut tx, id, wang, 20).await.unwrap();
-    tickets::resolve(&mut tx, id, wang, "done", 30).await.unwrap();
+    assert!(tickets::acknowledge(&mut tx, id, wang, 20).await.unwrap());
+    assert!(
+        !tickets::acknowledge(&mut tx, id, wang, 21).await.unwrap(),
+        "acknowledged once"
+    );
+    assert!(tickets::resolve(&mut tx, id, wang, "done", 30).await.unwrap());
+    assert!(
+        !tickets::resolve(&mut tx, id, wang, "again", 31).await.unwrap(),
+        "resolved once"
+    );
     let got = tickets::get(&mut tx, id).await.unwrap().unwrap();
     assert_eq!(
         (got.status, got.assignee_id, got.acked_at, got.fields),

@@ -9,7 +9,7 @@ use teloxide::RequestError;
 use teloxide::prelude::*;
 use teloxide::types::{ChatId, InlineKeyboardButton, InlineKeyboardMarkup, MessageId, ParseMode};
 
-use super::format::{MESSAGE_LIMIT, escape_html, split};
+use super::format::{MESSAGE_LIMIT, escape_html, split_for_html, truncate_for_html};
 use crate::domain::Button;
 use crate::store::outbox::Message;
 use crate::workers::delivery::{Deliverer, DeliveryError};
@@ -150,7 +150,7 @@ impl Deliverer for TelegramDeliverer {
             let id: i32 = target
                 .parse()
                 .map_err(|_| DeliveryError::Permanent(format!("bad message id {target}")))?;
-            let text: String = escape_html(&message.text).chars().take(MESSAGE_LIMIT).collect();
+            let text = escape_html(truncate_for_html(&message.text, MESSAGE_LIMIT));
             self.global.until_ready().await;
             let request = self
                 .bot
@@ -162,8 +162,10 @@ impl Deliverer for TelegramDeliverer {
                 Err(e) => Err(classify(e)),
             };
         }
-        // Split before escaping would let an entity straddle a cut; escape each part instead.
-        let parts = split(&message.text, MESSAGE_LIMIT - 96);
+        // Split by the escaped length, then escape each part: no entity straddles a cut.
+        // A part that fails is retried with the parts before it (a rare duplicate, noted in
+        // the closing note).
+        let parts = split_for_html(&message.text, MESSAGE_LIMIT);
         let last = parts.len() - 1;
         let mut sent_id = String::new();
         for (i, part) in parts.iter().enumerate() {

@@ -27,17 +27,49 @@ pub fn telegram_len(text: &str) -> usize {
     text.encode_utf16().count()
 }
 
+/// How many UTF-16 code units `c` takes once escaped for HTML.
+fn escaped_units(c: char) -> usize {
+    match c {
+        '<' | '>' => 4,
+        '&' => 5,
+        c => c.len_utf16(),
+    }
+}
+
+/// Splits `text` so that every part, once escaped with [`escape_html`], fits `limit`.
+pub fn split_for_html(text: &str, limit: usize) -> Vec<String> {
+    split_by(text, limit, escaped_units)
+}
+
+/// The longest prefix of `text` whose escaped form fits `limit` (for edits, which are one
+/// message).
+pub fn truncate_for_html(text: &str, limit: usize) -> &str {
+    let mut units = 0;
+    for (i, c) in text.char_indices() {
+        units += escaped_units(c);
+        if units > limit {
+            return &text[..i];
+        }
+    }
+    text
+}
+
 /// Splits `text` into parts of at most `limit` UTF-16 code units each, preferring to cut after
 /// a blank line, then a line end, then a sentence end (`. ! ? 。！？`), then a space.
 pub fn split(text: &str, limit: usize) -> Vec<String> {
+    split_by(text, limit, char::len_utf16)
+}
+
+fn split_by(text: &str, limit: usize, units_of: fn(char) -> usize) -> Vec<String> {
+    let weight = |s: &str| s.chars().map(units_of).sum::<usize>();
     let mut parts = Vec::new();
     let mut rest = text.trim_end();
-    while telegram_len(rest) > limit {
+    while weight(rest) > limit {
         // The longest prefix that fits, on a char boundary.
         let mut fit = 0;
         let mut units = 0;
         for (i, c) in rest.char_indices() {
-            units += c.len_utf16();
+            units += units_of(c);
             if units > limit {
                 break;
             }
@@ -106,6 +138,16 @@ mod tests {
         assert!(parts.len() > 2);
         assert!(parts.iter().all(|p| telegram_len(p) <= MESSAGE_LIMIT));
         assert_eq!(parts.concat(), text);
+    }
+
+    #[test]
+    fn parts_fit_once_escaped() {
+        let text = "<&> ".repeat(2000);
+        let parts = split_for_html(&text, MESSAGE_LIMIT);
+        assert!(parts.iter().all(|p| telegram_len(&escape_html(p)) <= MESSAGE_LIMIT));
+        assert_eq!(parts.join(" ").split_whitespace().count(), 2000);
+        assert_eq!(truncate_for_html("a&b", 5), "a");
+        assert!(telegram_len(&escape_html(truncate_for_html(&text, MESSAGE_LIMIT))) <= MESSAGE_LIMIT);
     }
 
     #[test]

@@ -14,6 +14,9 @@ use crate::app::App;
 use crate::domain::Platform;
 use crate::store::outbox;
 
+/// Attempts at one update before it is skipped (logged) so later updates are not held up.
+const MAX_TRIES_PER_UPDATE: u32 = 5;
+
 /// Polls until `shutdown` fires. `timeout` is the long-poll wait in seconds.
 pub async fn poll(app: App, bot: Bot, timeout: u32, mut shutdown: tokio::sync::watch::Receiver<bool>) -> Result<()> {
     let me = bot.get_me().await?;
@@ -21,6 +24,7 @@ pub async fn poll(app: App, bot: Bot, timeout: u32, mut shutdown: tokio::sync::w
     bot.delete_webhook().await?;
     let mut offset: i32 = 0;
     let mut failures: u32 = 0;
+    let mut failures_here: u32 = 0;
     loop {
         let request = bot.get_updates().offset(offset).timeout(timeout).allowed_updates(vec![
             AllowedUpdate::Message,
@@ -47,7 +51,12 @@ pub async fn poll(app: App, bot: Bot, timeout: u32, mut shutdown: tokio::sync::w
         for update in updates {
             let message_of_press = match &update.kind {
                 UpdateKind::CallbackQuery(q) => match &q.message {
-                    Some(m) => pressed_row(&app, &m.chat().id.0.to_string(), m.id().0).await?,
+                    Some(m) => pressed_row(&app, &m.chat().id.0.to_string(), m.id().0)
+                        .await
+                        .unwrap_or_else(|e| {
+                            tracing::warn!(error = %format!("{e:#}"), "could not look up a pressed message");
+                            None
+                        }),
                     None => None,
                 },
                 _ => None,
@@ -55,11 +64,17 @@ pub async fn poll(app: App, bot: Bot, timeout: u32, mut shutdown: tokio::sync::w
             if let Some(inbound) = convert(&update, &username, message_of_press)
                 && let Err(e) = app.handle(&inbound).await
             {
-                // Not confirmed: Telegram delivers it again, and dedupe keeps it single.
-                tracing::error!(error = %format!("{e:#}"), update = update.id.0, "update not handled; will retry");
-                tokio::time::sleep(Duration::from_secs(1)).await;
-                break;
+                failures_here += 1;
+                if failures_here < MAX_TRIES_PER_UPDATE {
+                    // Not confirmed: asked for again, and dedupe keeps it single.
+                    tracing::error!(error = %format!("{e:#}"), update = update.id.0, "update not handled; will retry");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    break;
+                }
+                // One broken update must not hold up every chat behind it.
+                tracing::error!(error = %format!("{e:#}"), update = update.id.0, "update skipped after repeated failures");
             }
+            failures_here = 0;
             if let UpdateKind::CallbackQuery(q) = &update.kind
                 && let Err(e) = bot.answer_callback_query(q.id.clone()).await
             {
