@@ -24,6 +24,7 @@ pub enum CommandName {
     Assign,
     Answer,
     Alert,
+    Link,
 }
 
 /// Who may use a command.
@@ -67,6 +68,7 @@ pub const COMMANDS: &[(CommandName, &str, &[&str], Audience)] = &[
     (CommandName::Assign, "assign", &["指派"], Audience::Staff),
     (CommandName::Answer, "answer", &["答复", "回复"], Audience::Staff),
     (CommandName::Alert, "alert", &["预警", "警报"], Audience::Staff),
+    (CommandName::Link, "link", &["关联"], Audience::Staff),
     (CommandName::Start, "start", &[], Audience::Anyone),
 ];
 

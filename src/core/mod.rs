@@ -10,6 +10,7 @@ pub mod dialogue;
 pub mod faq;
 pub mod fields;
 mod help;
+mod links;
 mod misc;
 pub mod reports;
 pub mod tickets;
@@ -53,6 +54,8 @@ pub enum Content {
         lat: f64,
         lon: f64,
     },
+    /// The bot was added to this chat.
+    Joined,
 }
 
 /// Routes one event. User mistakes come back as `Err(UserError)` so the caller can roll back
@@ -60,11 +63,15 @@ pub enum Content {
 pub async fn dispatch(ctx: &mut Ctx<'_>) -> Result<(), Dispatched> {
     let content = ctx.inbound.content.clone();
     if ctx.group.is_none() && !ctx.inbound.is_direct {
-        // An unlinked group: only /help, so the bot can explain how to link it.
-        if let Content::Text(text) = &content
-            && let Parsed::Command(CommandName::Help | CommandName::Start, _) = command::parse(text)
-        {
-            help::unlinked(ctx);
+        // An unlinked group: /help explains how to link it, and an officer's /link links it.
+        match &content {
+            Content::Joined => help::unlinked(ctx),
+            Content::Text(text) => match command::parse(text) {
+                Parsed::Command(CommandName::Help | CommandName::Start, _) => help::unlinked(ctx),
+                Parsed::Command(CommandName::Link, rest) => return run_command(ctx, CommandName::Link, rest).await,
+                _ => {}
+            },
+            _ => {}
         }
         return Ok(());
     }
@@ -72,6 +79,7 @@ pub async fn dispatch(ctx: &mut Ctx<'_>) -> Result<(), Dispatched> {
         Content::Press { data, message } => press(ctx, &data, message).await,
         Content::Photo { file_id, caption } => dialogue::photo(ctx, &file_id, caption.as_deref()).await,
         Content::Location { lat, lon } => dialogue::location(ctx, lat, lon).await,
+        Content::Joined => Ok(()),
         Content::Text(raw) => {
             let text = match check_input(&raw) {
                 Ok(text) => text,
@@ -124,6 +132,7 @@ async fn run_command(ctx: &mut Ctx<'_>, name: CommandName, rest: &str) -> Result
         CommandName::Assign => tickets::assign(ctx, rest).await,
         CommandName::Answer => faq::answer(ctx, rest).await,
         CommandName::Alert => alerts::draft(ctx, rest).await,
+        CommandName::Link => links::link(ctx, rest).await,
     }
 }
 

@@ -221,3 +221,36 @@ async fn a_group_upgraded_to_a_supergroup_keeps_getting_messages_and_a_removed_o
     assert!(!group.active, "the group is marked inactive");
     let _ = bot.stop.send(true);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_group_the_bot_is_added_to_explains_linking_and_an_officer_links_it() {
+    use crate::support::fake_telegram::{BOT_ID, BOT_USERNAME};
+    let bot = start(10.0).await;
+    const NEW_GROUP: i64 = -100777;
+    let added = bot.fake.message_json(
+        NEW_GROUP,
+        WANG,
+        "wang",
+        serde_json::json!({ "new_chat_members": [{ "id": BOT_ID, "is_bot": true, "first_name": "beatbot", "username": BOT_USERNAME }] }),
+    );
+    bot.fake.push_update(serde_json::json!({ "message": added }));
+    let hello = sent_where(&bot.fake, |s| s.chat_id == NEW_GROUP).await;
+    assert!(hello.text.contains("/link community"), "{}", hello.text);
+
+    bot.fake.text(NEW_GROUP, 9001, "zhao", "/tip");
+    bot.fake.text(NEW_GROUP, WANG, "wang", "/link community");
+    sent_where(&bot.fake, |s| {
+        s.chat_id == NEW_GROUP && s.text.contains("now linked to Xinhua Road Station")
+    })
+    .await;
+    bot.fake.text(NEW_GROUP, 9001, "zhao", "/tip");
+    sent_where(&bot.fake, |s| s.chat_id == NEW_GROUP && s.text.contains("🃏")).await;
+    let tips = bot
+        .fake
+        .sent()
+        .iter()
+        .filter(|s| s.chat_id == NEW_GROUP && s.text.contains("🃏"))
+        .count();
+    assert_eq!(tips, 1, "before linking, only /help is answered");
+    let _ = bot.stop.send(true);
+}

@@ -30,6 +30,19 @@ pub fn convert(update: &Update, bot_username: &str, message_of_press: Option<i64
                 addressed: true,
             })
         }
+        UpdateKind::MyChatMember(change) => {
+            // The bot itself was added to a group (or made an admin there).
+            let joined = change.new_chat_member.is_present() && !change.old_chat_member.is_present();
+            (joined && !change.chat.is_private()).then(|| Inbound {
+                platform: Platform::Telegram,
+                event_id,
+                chat_id: change.chat.id.0.to_string(),
+                is_direct: false,
+                sender: change.from.id.0.to_string(),
+                content: Content::Joined,
+                addressed: true,
+            })
+        }
         _ => None,
     }
 }
@@ -39,7 +52,14 @@ fn from_message(event_id: String, message: &Message, bot_username: &str) -> Opti
     if from.is_bot || message.sender_chat.is_some() || message.forward_origin().is_some() || message.via_bot.is_some() {
         return None;
     }
-    let content = if let Some(text) = message.text() {
+    let added_me = message.new_chat_members().is_some_and(|members| {
+        members
+            .iter()
+            .any(|u| u.is_bot && u.username.as_deref() == Some(bot_username))
+    });
+    let content = if added_me {
+        Content::Joined
+    } else if let Some(text) = message.text() {
         Content::Text(text.to_owned())
     } else if let Some(photos) = message.photo() {
         let largest = photos.iter().max_by_key(|p| p.width * p.height)?;
@@ -154,6 +174,20 @@ mod tests {
         let sticker = update(json!({ "update_id": 4, "message": message(json!({ "sticker": {
             "file_id": "s", "file_unique_id": "u", "type": "regular", "width": 1, "height": 1, "is_animated": false, "is_video": false } })) }));
         assert!(convert(&sticker, "b", None).is_none());
+    }
+
+    #[test]
+    fn the_bot_being_added_to_a_group_is_a_join() {
+        let u = update(
+            json!({ "update_id": 10, "message": message(json!({ "new_chat_members": [
+            { "id": 424242, "is_bot": true, "first_name": "beatbot", "username": "beatbot_bot" } ] })) }),
+        );
+        assert_eq!(convert(&u, "beatbot_bot", None).unwrap().content, Content::Joined);
+        let someone_else = update(
+            json!({ "update_id": 11, "message": message(json!({ "new_chat_members": [
+            { "id": 77, "is_bot": false, "first_name": "Zhao" } ] })) }),
+        );
+        assert!(convert(&someone_else, "beatbot_bot", None).is_none());
     }
 
     #[test]
