@@ -174,6 +174,18 @@ impl Config {
         if self.telegram.mode == "webhook" && self.telegram.webhook_url.is_empty() {
             bail!("bad configuration `telegram.webhook_url`: required when telegram.mode = \"webhook\"");
         }
+        let secret = &self.telegram.webhook_secret;
+        if self.telegram.mode == "webhook"
+            && (secret.is_empty()
+                || secret.len() > 256
+                || !secret
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-'))
+        {
+            bail!(
+                "bad configuration `telegram.webhook_secret`: webhook mode needs 1-256 characters of A-Z, a-z, 0-9, _ and -"
+            );
+        }
         if !self.telegram.api_url.starts_with("http://") && !self.telegram.api_url.starts_with("https://") {
             bail!(
                 "bad configuration `telegram.api_url`: must be an http(s) URL, got `{}`",

@@ -11,4 +11,5 @@ pub mod platforms;
 pub mod replay;
 pub mod scripts;
 pub mod store;
+pub mod web;
 pub mod workers;

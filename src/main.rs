@@ -400,18 +400,45 @@ async fn serve(config: &Config) -> Result<ExitCode> {
 }
 
 async fn serve_telegram(config: &Config) -> Result<ExitCode> {
-    if config.telegram.mode == "webhook" {
-        bail!("telegram.mode = \"webhook\" is not built yet in this release; use \"polling\"");
-    }
     let app = app(config).await?;
     let bot = beatbot::platforms::telegram::bot(&config.telegram.token, &config.telegram.api_url)?;
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let poller = tokio::spawn(beatbot::platforms::telegram::poll(
-        app.clone(),
-        bot.clone(),
-        25,
-        stopped.clone(),
-    ));
+    let poller = if config.telegram.mode == "webhook" {
+        let username = beatbot::platforms::telegram::register_webhook(
+            &bot,
+            &config.telegram.webhook_url,
+            &config.telegram.webhook_secret,
+        )
+        .await?;
+        let hook = beatbot::web::TelegramWebhook {
+            bot: bot.clone(),
+            username,
+            secret: config.telegram.webhook_secret.as_str().into(),
+        };
+        let router = beatbot::web::router(beatbot::web::WebState {
+            app: app.clone(),
+            telegram: Some(hook),
+        });
+        let listener = tokio::net::TcpListener::bind(&config.web.bind)
+            .await
+            .with_context(|| format!("binding web.bind {}", config.web.bind))?;
+        let mut stopping = stopped.clone();
+        tokio::spawn(async move {
+            axum::serve(listener, router)
+                .with_graceful_shutdown(async move {
+                    let _ = stopping.changed().await;
+                })
+                .await
+                .context("web server")
+        })
+    } else {
+        tokio::spawn(beatbot::platforms::telegram::poll(
+            app.clone(),
+            bot.clone(),
+            25,
+            stopped.clone(),
+        ))
+    };
     let deliverer = beatbot::platforms::telegram::TelegramDeliverer::new(bot);
     let worker = tokio::spawn(beatbot::workers::delivery::run(
         app.clone(),
@@ -421,7 +448,8 @@ async fn serve_telegram(config: &Config) -> Result<ExitCode> {
     ));
     let scheduler = tokio::spawn(beatbot::workers::scheduler::run(app.clone(), stopped));
     eprintln!(
-        "beatbot serve: Telegram (long polling) on {}",
+        "beatbot serve: Telegram ({}) on {}",
+        config.telegram.mode,
         redact(&config.database.url)
     );
     tokio::select! {

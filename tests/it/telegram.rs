@@ -254,3 +254,124 @@ async fn a_group_the_bot_is_added_to_explains_linking_and_an_officer_links_it() 
     assert_eq!(tips, 1, "before linking, only /help is answered");
     let _ = bot.stop.send(true);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_webhook_needs_the_secret_and_handles_a_resent_update_once() {
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode};
+    use beatbot::web::{TelegramWebhook, WebState, router};
+    use tower::ServiceExt;
+
+    let fake = FakeTelegram::start(10.0).await;
+    let (store, _dir): (Store, _) = harness::sqlite().await;
+    let (scripts, faq) = harness::scripts();
+    let app = App {
+        store,
+        scripts,
+        faq,
+        clock: Arc::new(SystemClock),
+    };
+    app.add_station("xinhua", "Xinhua Road Station", Some(Lang::En))
+        .await
+        .unwrap();
+    let tg = |id: i64| vec![(Platform::Telegram, id.to_string(), Some(id.to_string()))];
+    app.add_person(
+        "li",
+        Role::Liaison,
+        Some("xinhua"),
+        Some("east"),
+        Some("Jinjiang Inn"),
+        false,
+        None,
+        &tg(LI),
+    )
+    .await
+    .unwrap();
+    app.link_group(Platform::Telegram, &GROUP.to_string(), GroupKind::Liaison, "xinhua")
+        .await
+        .unwrap();
+    let bot = telegram::bot(&fake.token, &fake.url()).unwrap();
+
+    let username = telegram::register_webhook(&bot, "https://bot.example.org/telegram/webhook", "s3cret-Token_1")
+        .await
+        .unwrap();
+    assert_eq!(
+        fake.webhook().as_deref(),
+        Some("https://bot.example.org/telegram/webhook")
+    );
+    let hook = TelegramWebhook {
+        bot,
+        username,
+        secret: "s3cret-Token_1".into(),
+    };
+    let web = router(WebState {
+        app: app.clone(),
+        telegram: Some(hook),
+    });
+
+    let message = fake.message_json(
+        GROUP,
+        LI,
+        "li_desk",
+        serde_json::json!({ "text": "/report item location=lobby description=\"black bag\"" }),
+    );
+    let update = serde_json::json!({ "update_id": 9001, "message": message }).to_string();
+    let post = |secret: Option<&str>| {
+        let mut req = Request::post("/telegram/webhook").header("content-type", "application/json");
+        if let Some(s) = secret {
+            req = req.header("X-Telegram-Bot-Api-Secret-Token", s);
+        }
+        req.body(Body::from(update.clone())).unwrap()
+    };
+    let pending = || async {
+        let mut tx = app.store.begin().await.unwrap();
+        let n = beatbot::store::outbox::pending_count(&mut tx, Platform::Telegram)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        n
+    };
+
+    assert_eq!(
+        web.clone().oneshot(post(None)).await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        web.clone().oneshot(post(Some("wrong"))).await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(pending().await, 0, "a refused request changes nothing");
+
+    assert_eq!(
+        web.clone()
+            .oneshot(post(Some("s3cret-Token_1")))
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    let after_first = pending().await;
+    assert!(
+        after_first >= 2,
+        "the group's receipt and the reporter's copy wait for delivery"
+    );
+    assert_eq!(
+        web.clone()
+            .oneshot(post(Some("s3cret-Token_1")))
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        pending().await,
+        after_first,
+        "Telegram resending an update has no second effect"
+    );
+
+    let health = web
+        .oneshot(Request::get("/healthz").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(health.status(), StatusCode::OK);
+}

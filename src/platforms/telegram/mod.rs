@@ -17,6 +17,17 @@ pub use polling::poll;
 use anyhow::{Context, Result};
 use teloxide::Bot;
 
+/// Registers `url` as the webhook, with `secret` for Telegram to send back in every request;
+/// returns the bot's username.
+pub async fn register_webhook(bot: &Bot, url: &str, secret: &str) -> Result<String> {
+    use teloxide::payloads::SetWebhookSetters as _;
+    use teloxide::prelude::Requester;
+    let me = bot.get_me().await.context("getMe")?;
+    let url = url::Url::parse(url).with_context(|| format!("telegram.webhook_url `{url}` is not a URL"))?;
+    bot.set_webhook(url).secret_token(secret).await.context("setWebhook")?;
+    Ok(me.username.clone().unwrap_or_default())
+}
+
 /// A Bot API client for `token`, talking to `api_url` (Telegram's own, a local Bot API server,
 /// or the fake one in tests).
 pub fn bot(token: &str, api_url: &str) -> Result<Bot> {

@@ -285,12 +285,20 @@ fn error(status: u16, description: &str, parameters: Option<Value>) -> Response 
 async fn handle(
     State(fake): State<FakeTelegram>,
     Path((bot, method)): Path<(String, String)>,
+    headers: axum::http::HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
     if bot != format!("bot{}", fake.token) {
         return error(401, "Unauthorized", None);
     }
-    let params: Value = serde_json::from_slice(&body).unwrap_or(json!({}));
+    let content_type = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let params: Value = match content_type.split_once("boundary=") {
+        Some((_, boundary)) => multipart_fields(&body, boundary.trim_matches('"')),
+        None => serde_json::from_slice(&body).unwrap_or(json!({})),
+    };
     // Telegram's method names are case-insensitive (teloxide sends `GetMe`).
     let method = canonical(&method);
     if method != "getUpdates" {
@@ -336,6 +344,25 @@ async fn handle(
         "sendMessage" | "sendPhoto" | "editMessageText" => send(&fake, &method, &params),
         _ => error(404, "Not Found: method not found", None),
     }
+}
+
+/// The text fields of a `multipart/form-data` body (teloxide sends `setWebhook` and uploads so).
+fn multipart_fields(body: &[u8], boundary: &str) -> Value {
+    let text = String::from_utf8_lossy(body);
+    let mut fields = serde_json::Map::new();
+    for part in text.split(&format!("--{boundary}")) {
+        let Some((head, value)) = part.split_once("\r\n\r\n") else {
+            continue;
+        };
+        let Some(name) = head.split("name=\"").nth(1).and_then(|r| r.split('"').next()) else {
+            continue;
+        };
+        fields.insert(
+            name.to_owned(),
+            Value::String(value.trim_end_matches("\r\n").to_owned()),
+        );
+    }
+    Value::Object(fields)
 }
 
 fn canonical(method: &str) -> String {

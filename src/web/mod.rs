@@ -1,0 +1,115 @@
+//! The web server (axum): Telegram's webhook ingress and a health check. [`router`] builds the
+//! routes so tests drive them without a socket.
+//!
+//! A webhook request is accepted only with the secret Telegram was given at `setWebhook`
+//! (`X-Telegram-Bot-Api-Secret-Token`), and answered `200` only after the update's transaction
+//! has committed: an error answers `500`, Telegram sends the update again, and the inbound
+//! dedupe keeps its effects single.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::{get, post};
+use teloxide::Bot;
+use teloxide::prelude::Requester;
+use teloxide::types::{Update, UpdateKind};
+
+use crate::app::App;
+use crate::domain::Platform;
+use crate::platforms::telegram;
+use crate::store::outbox;
+
+/// What the webhook needs: the bot, its username (for mentions) and the shared secret.
+#[derive(Clone)]
+pub struct TelegramWebhook {
+    pub bot: Bot,
+    pub username: String,
+    pub secret: Arc<str>,
+}
+
+#[derive(Clone)]
+pub struct WebState {
+    pub app: App,
+    pub telegram: Option<TelegramWebhook>,
+}
+
+/// The routes: `GET /healthz`, `POST /telegram/webhook`.
+pub fn router(state: WebState) -> Router {
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/telegram/webhook", post(telegram_webhook))
+        .with_state(state)
+}
+
+/// Compares without stopping at the first difference, so the secret cannot be guessed byte by
+/// byte from response times.
+fn same_secret(given: &[u8], expected: &[u8]) -> bool {
+    given.len() == expected.len() && given.iter().zip(expected).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+}
+
+async fn telegram_webhook(State(state): State<WebState>, headers: HeaderMap, body: Bytes) -> StatusCode {
+    let Some(hook) = &state.telegram else {
+        return StatusCode::NOT_FOUND;
+    };
+    let given = headers
+        .get("x-telegram-bot-api-secret-token")
+        .map(|v| v.as_bytes())
+        .unwrap_or_default();
+    if !same_secret(given, hook.secret.as_bytes()) {
+        return StatusCode::UNAUTHORIZED;
+    }
+    let Ok(text) = std::str::from_utf8(&body) else {
+        return StatusCode::BAD_REQUEST;
+    };
+    let Ok(update) = serde_json::from_str::<Update>(text) else {
+        return StatusCode::BAD_REQUEST;
+    };
+    let message_of_press = match &update.kind {
+        UpdateKind::CallbackQuery(q) => match &q.message {
+            Some(m) => pressed_row(&state.app, &m.chat().id.0.to_string(), m.id().0).await,
+            None => None,
+        },
+        _ => None,
+    };
+    if let Some(inbound) = telegram::convert(&update, &hook.username, message_of_press)
+        && let Err(e) = state.app.handle(&inbound).await
+    {
+        tracing::error!(error = %format!("{e:#}"), update = update.id.0, "webhook update not handled; Telegram will resend it");
+        return StatusCode::INTERNAL_SERVER_ERROR;
+    }
+    if let UpdateKind::CallbackQuery(q) = &update.kind
+        && let Err(e) = hook.bot.answer_callback_query(q.id.clone()).await
+    {
+        tracing::warn!(error = %e, "answerCallbackQuery failed");
+    }
+    StatusCode::OK
+}
+
+async fn pressed_row(app: &App, chat_id: &str, message_id: i32) -> Option<i64> {
+    let result = async {
+        let mut tx = app.store.begin().await?;
+        let row = outbox::by_platform_message(&mut tx, Platform::Telegram, chat_id, &message_id.to_string()).await?;
+        tx.commit().await?;
+        anyhow::Ok(row)
+    };
+    result.await.unwrap_or_else(|e| {
+        tracing::warn!(error = %format!("{e:#}"), "could not look up a pressed message");
+        None
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_secret;
+
+    #[test]
+    fn secrets_must_match_exactly() {
+        assert!(same_secret(b"s3cret", b"s3cret"));
+        assert!(!same_secret(b"s3cre", b"s3cret"));
+        assert!(!same_secret(b"s3creT", b"s3cret"));
+        assert!(!same_secret(b"", b"s3cret"));
+    }
+}
