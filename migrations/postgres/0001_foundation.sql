@@ -121,7 +121,8 @@ CREATE TABLE alerts (
     created_at BIGINT NOT NULL,
     sent_at BIGINT,
     targets BIGINT NOT NULL DEFAULT 0,
-    summary_sent BIGINT NOT NULL DEFAULT 0
+    summary_sent BIGINT NOT NULL DEFAULT 0,
+    progress_message_id BIGINT
 );
 
 CREATE TABLE subscriptions (

@@ -121,7 +121,8 @@ CREATE TABLE alerts (
     created_at INTEGER NOT NULL,
     sent_at INTEGER,
     targets INTEGER NOT NULL DEFAULT 0,
-    summary_sent INTEGER NOT NULL DEFAULT 0
+    summary_sent INTEGER NOT NULL DEFAULT 0,
+    progress_message_id INTEGER
 );
 
 CREATE TABLE subscriptions (

@@ -103,11 +103,16 @@ pub async fn press(ctx: &mut Ctx<'_>, action: &str, raw_id: &str, message: Optio
             if !alerts::finish_draft(ctx.tx, id, "sent", count as i64, ctx.now).await? {
                 return Err(UserError::new("alert.already_handled").arg("n", n).into());
             }
+            if let Some(message) = message {
+                alerts::set_progress_message(ctx.tx, id, message).await?;
+            }
             ctx.msg("alert.sending", &[("n", &n), ("count", &count.to_string())])
         }
         _ => return Err(UserError::new("common.expired_button").into()),
     };
     let mut out = Outbound::new(ctx.here(), text);
+    // The officer's confirmation goes out ahead of the copies (and of queued tips).
+    out.priority = alert.level.priority() + 1;
     out.edit_of = message;
     ctx.send(out);
     Ok(())
@@ -158,36 +163,57 @@ async fn fan_out(ctx: &mut Ctx<'_>, alert: &Alert) -> Result<usize> {
     Ok(targets.len())
 }
 
-/// After a delivery attempt of an alert's copy: once none is pending, the officer's summary
-/// (at most once per alert).
-pub async fn summary_if_done(tx: &mut Tx, scripts: &Scripts, alert_id: i64) -> Result<Option<Outbound>> {
+/// After a delivery attempt of an alert's copy: the officer's progress message edited in place
+/// about ten times over the fan-out ("delivered 340/1,000"), and once none is pending the final
+/// summary (at most once per alert). Returns each message with its idempotency key.
+pub async fn after_delivery(tx: &mut Tx, scripts: &Scripts, alert_id: i64) -> Result<Vec<(Outbound, String)>> {
     alerts::lock(tx, alert_id).await?;
     let (delivered, dead, pending) = outbox::alert_progress(tx, alert_id).await?;
-    if pending > 0 {
-        return Ok(None);
-    }
     let Some(alert) = alerts::get(tx, alert_id).await? else {
-        return Ok(None);
+        return Ok(Vec::new());
     };
-    if alert.summary_sent || !alerts::claim_summary(tx, alert_id).await? {
-        return Ok(None);
-    }
-    // Targets that could not even be queued (a subscriber with no private chat) count as failed.
-    let total = alert.targets.max(delivered + dead);
-    let failed = total - delivered;
     let Some(officer) = people::by_id(tx, alert.officer_id).await? else {
-        return Ok(None);
+        return Ok(Vec::new());
     };
     let lang = super::context::language_of(scripts, &officer);
-    let text = scripts.templates.render(
-        lang,
-        "alert.summary",
-        &[
-            ("n", &alert_id.to_string()),
-            ("delivered", &delivered.to_string()),
-            ("total", &total.to_string()),
-            ("failed", &failed.to_string()),
-        ],
-    );
-    Ok(Some(Outbound::new(Recipient::Person(officer.id), text)))
+    // Targets that could not even be queued (a subscriber with no private chat) count as failed.
+    let total = alert.targets.max(delivered + dead);
+    let settled = delivered + dead;
+    let n = alert_id.to_string();
+    let mut out = Vec::new();
+    let step = (total / 10).max(1);
+    if let Some(progress) = alert.progress_message_id
+        && (pending == 0 || settled % step == 0)
+    {
+        let text = scripts.templates.render(
+            lang,
+            "alert.progress",
+            &[
+                ("n", &n),
+                ("delivered", &delivered.to_string()),
+                ("total", &total.to_string()),
+            ],
+        );
+        let mut edit = Outbound::new(Recipient::Person(officer.id), text);
+        edit.edit_of = Some(progress);
+        edit.priority = alert.level.priority();
+        out.push((edit, format!("alert-progress:{alert_id}:{settled}")));
+    }
+    if pending == 0 && !alert.summary_sent && alerts::claim_summary(tx, alert_id).await? {
+        let failed = total - delivered;
+        let text = scripts.templates.render(
+            lang,
+            "alert.summary",
+            &[
+                ("n", &n),
+                ("delivered", &delivered.to_string()),
+                ("total", &total.to_string()),
+                ("failed", &failed.to_string()),
+            ],
+        );
+        let mut summary = Outbound::new(Recipient::Person(officer.id), text);
+        summary.priority = alert.level.priority();
+        out.push((summary, format!("alert-summary:{alert_id}")));
+    }
+    Ok(out)
 }

@@ -133,6 +133,7 @@ pub const REQUIRED_KEYS: &[&str] = &[
     "alert.cancelled",
     "alert.no_targets",
     "alert.summary",
+    "alert.progress",
     "alert.already_handled",
     "alert.level_info",
     "alert.level_warning",

@@ -17,6 +17,8 @@ pub struct Alert {
     pub status: String,
     pub targets: i64,
     pub summary_sent: bool,
+    /// The officer's message edited in place with the delivery progress (an outbox id).
+    pub progress_message_id: Option<i64>,
 }
 
 pub async fn insert_draft(
@@ -45,11 +47,14 @@ pub async fn insert_draft(
 }
 
 pub async fn get(conn: &mut Conn, id: i64) -> Result<Option<Alert>> {
-    let row = sqlx::query("SELECT id, station_id, officer_id, level, audience, text, status, targets, summary_sent FROM alerts WHERE id = $1")
-        .bind(id)
-        .fetch_optional(conn)
-        .await
-        .context("loading alert")?;
+    let row = sqlx::query(
+        "SELECT id, station_id, officer_id, level, audience, text, status, targets, summary_sent, progress_message_id \
+         FROM alerts WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await
+    .context("loading alert")?;
     row.map(|r| {
         let level: String = col(&r, "level")?;
         let audience: String = col(&r, "audience")?;
@@ -63,6 +68,7 @@ pub async fn get(conn: &mut Conn, id: i64) -> Result<Option<Alert>> {
             status: col(&r, "status")?,
             targets: col(&r, "targets")?,
             summary_sent: col::<i64>(&r, "summary_sent")? != 0,
+            progress_message_id: col(&r, "progress_message_id")?,
         })
     })
     .transpose()
@@ -92,6 +98,17 @@ pub async fn lock(conn: &mut Conn, id: i64) -> Result<()> {
         .execute(conn)
         .await
         .context("locking alert")?;
+    Ok(())
+}
+
+/// Remembers which message shows the officer the delivery progress.
+pub async fn set_progress_message(conn: &mut Conn, id: i64, outbox_id: i64) -> Result<()> {
+    sqlx::query("UPDATE alerts SET progress_message_id = $2 WHERE id = $1")
+        .bind(id)
+        .bind(outbox_id)
+        .execute(conn)
+        .await
+        .context("setting alert progress message")?;
     Ok(())
 }
 

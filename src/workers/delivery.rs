@@ -9,7 +9,7 @@ use std::future::Future;
 use anyhow::Result;
 
 use crate::app::{App, enqueue};
-use crate::core::alerts::summary_if_done;
+use crate::core::alerts::after_delivery;
 use crate::core::{Outbound, Recipient};
 use crate::domain::Platform;
 use crate::store::outbox::{self, Message};
@@ -107,10 +107,10 @@ async fn attempt<D: Deliverer>(app: &App, message: &Message, deliverer: &D) -> R
         Ok(platform_id) => outbox::mark_delivered(&mut tx, message.id, Some(&platform_id), now).await?,
         Err(e) => settle_failure(app, &mut tx, message, e).await?,
     }
-    if let Some(alert_id) = message.alert_id
-        && let Some(summary) = summary_if_done(&mut tx, &app.scripts, alert_id).await?
-    {
-        enqueue(&mut tx, &[summary], &format!("alert-summary:{alert_id}"), now).await?;
+    if let Some(alert_id) = message.alert_id {
+        for (out, key) in after_delivery(&mut tx, &app.scripts, alert_id).await? {
+            enqueue(&mut tx, &[out], &key, now).await?;
+        }
     }
     tx.commit().await?;
     Ok(())

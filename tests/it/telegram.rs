@@ -199,6 +199,14 @@ async fn a_group_upgraded_to_a_supergroup_keeps_getting_messages_and_a_removed_o
     let moved = sent_where(&bot.fake, |s| s.chat_id == NEW).await;
     assert!(moved.text.contains("Water cut"), "{}", moved.text);
     sent_where(&bot.fake, |s| s.chat_id == WANG && s.text.contains("delivered to 1/1")).await;
+    let progress = sent_where(&bot.fake, |s| {
+        s.method == "editMessageText" && s.text.contains("delivered 1/1 chats")
+    })
+    .await;
+    assert_eq!(
+        progress.message_id, preview.message_id,
+        "the progress is the confirmation message, edited in place"
+    );
 
     bot.fake.forbid(NEW);
     bot.fake.text(WANG, WANG, "wang", "/alert info Second notice");
