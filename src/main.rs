@@ -402,6 +402,10 @@ async fn serve(config: &Config) -> Result<ExitCode> {
 async fn serve_telegram(config: &Config) -> Result<ExitCode> {
     let app = app(config).await?;
     let bot = beatbot::platforms::telegram::bot(&config.telegram.token, &config.telegram.api_url)?;
+    if let Err(e) = beatbot::platforms::telegram::set_commands(&bot, &app).await {
+        // The menu is a convenience: the bot works without it.
+        tracing::warn!(error = %format!("{e:#}"), "could not set the Telegram command menus");
+    }
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let poller = if config.telegram.mode == "webhook" {
         let username = beatbot::platforms::telegram::register_webhook(

@@ -46,3 +46,47 @@ pub fn unlinked(ctx: &mut Ctx<'_>) {
     let text = ctx.msg("common.unlinked_group", &[]);
     ctx.reply(text);
 }
+
+/// Where a command menu is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MenuScope {
+    /// Private chats of residents and front desks.
+    Private,
+    /// Groups.
+    Group,
+    /// Officers' private chats: everything.
+    Officer,
+}
+
+/// The command menu of a scope, as `(name, short description)` in `lang`, for platforms that
+/// show one (Telegram's `setMyCommands`). Descriptions come from the help templates.
+pub fn menu(scripts: &crate::scripts::Scripts, lang: crate::domain::Lang, scope: MenuScope) -> Vec<(String, String)> {
+    const IN_GROUPS: &[CommandName] = &[
+        CommandName::Help,
+        CommandName::Report,
+        CommandName::Ask,
+        CommandName::Tip,
+        CommandName::Status,
+        CommandName::Link,
+    ];
+    COMMANDS
+        .iter()
+        .filter(|(name, _, _, audience)| match scope {
+            MenuScope::Private => *audience == Audience::Anyone && *name != CommandName::Start,
+            MenuScope::Group => IN_GROUPS.contains(name),
+            MenuScope::Officer => *name != CommandName::Start,
+        })
+        .map(|(_, english, _, _)| {
+            let text = scripts
+                .templates
+                .render(lang, &format!("help.{english}"), &[("kinds", "…")]);
+            // "/lang zh|en — choose your language" → "choose your language".
+            let description = text
+                .split_once(" — ")
+                .or_else(|| text.split_once(" —"))
+                .map(|(_, d)| d)
+                .unwrap_or(&text);
+            ((*english).to_owned(), description.trim().chars().take(256).collect())
+        })
+        .collect()
+}

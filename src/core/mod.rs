@@ -9,7 +9,7 @@ mod context;
 pub mod dialogue;
 pub mod faq;
 pub mod fields;
-mod help;
+pub mod help;
 mod links;
 mod misc;
 pub mod reports;

@@ -245,6 +245,19 @@ pub async fn hotel_beat_staff(conn: &mut Conn, hotel_id: i64) -> Result<Option<(
     Ok(Some((name, staff)))
 }
 
+/// The private chats on a platform of every officer and station admin.
+pub async fn staff_chats(conn: &mut Conn, platform: Platform) -> Result<Vec<String>> {
+    let rows = sqlx::query(
+        "SELECT DISTINCT i.dm_chat FROM identities i JOIN people p ON p.id = i.person_id \
+         WHERE i.platform = $1 AND i.dm_chat IS NOT NULL AND p.role IN ('officer', 'admin') ORDER BY i.dm_chat",
+    )
+    .bind(platform.as_str())
+    .fetch_all(conn)
+    .await
+    .context("listing officers' private chats")?;
+    rows.iter().map(|r| col(r, "dm_chat")).collect()
+}
+
 /// Residents of a station subscribed to `category`.
 pub async fn subscribers(conn: &mut Conn, station: &str, category: &str) -> Result<Vec<Person>> {
     let sql = format!(

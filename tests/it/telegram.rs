@@ -383,3 +383,49 @@ async fn the_webhook_needs_the_secret_and_handles_a_resent_update_once() {
         .unwrap();
     assert_eq!(health.status(), StatusCode::OK);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn command_menus_are_set_per_scope_and_language() {
+    let bot = start(10.0).await;
+    let client = telegram::bot(&bot.fake.token, &bot.fake.url()).unwrap();
+    telegram::set_commands(&client, &bot.app).await.unwrap();
+    let menus = bot.fake.commands();
+    let names = |scope: &serde_json::Value, lang: &str| -> Vec<String> {
+        menus
+            .iter()
+            .find(|m| &m["scope"] == scope && m["language_code"] == lang)
+            .map(|m| {
+                m["commands"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|c| c["command"].as_str().unwrap().to_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let private = names(&serde_json::json!({ "type": "all_private_chats" }), "en");
+    assert!(
+        private.contains(&"report".to_owned()) && !private.contains(&"tickets".to_owned()),
+        "{private:?}"
+    );
+    let groups = names(&serde_json::json!({ "type": "all_group_chats" }), "zh");
+    assert!(
+        groups.contains(&"link".to_owned()) && !groups.contains(&"subscribe".to_owned()),
+        "{groups:?}"
+    );
+    let officer = names(&serde_json::json!({ "type": "chat", "chat_id": WANG }), "zh");
+    assert!(
+        officer.contains(&"tickets".to_owned()) && officer.contains(&"alert".to_owned()),
+        "{officer:?}"
+    );
+    let described = menus
+        .iter()
+        .flat_map(|m| m["commands"].as_array().unwrap().clone())
+        .all(|c| {
+            let d = c["description"].as_str().unwrap();
+            !d.is_empty() && d.chars().count() <= 256 && !d.starts_with('/')
+        });
+    assert!(described, "every command has a short description");
+    let _ = bot.stop.send(true);
+}

@@ -28,6 +28,50 @@ pub async fn register_webhook(bot: &Bot, url: &str, secret: &str) -> Result<Stri
     Ok(me.username.clone().unwrap_or_default())
 }
 
+/// Sets the command menus: residents' and front desks' private chats, groups, and each
+/// officer's private chat (everything), in Chinese and English.
+pub async fn set_commands(bot: &Bot, app: &crate::app::App) -> Result<()> {
+    use crate::core::help::{MenuScope, menu};
+    use crate::domain::Lang;
+    use teloxide::payloads::SetMyCommandsSetters as _;
+    use teloxide::prelude::Requester;
+    use teloxide::types::{BotCommand, BotCommandScope, ChatId, Recipient};
+    let commands = |lang, scope| {
+        menu(&app.scripts, lang, scope)
+            .into_iter()
+            .map(|(c, d)| BotCommand::new(c, d))
+            .collect::<Vec<_>>()
+    };
+    let mut tx = app.store.begin().await?;
+    let officers = crate::store::people::staff_chats(&mut tx, crate::domain::Platform::Telegram).await?;
+    tx.commit().await?;
+    for lang in [Lang::Zh, Lang::En] {
+        let scopes = [
+            (BotCommandScope::AllPrivateChats, MenuScope::Private),
+            (BotCommandScope::AllGroupChats, MenuScope::Group),
+        ];
+        for (scope, which) in scopes {
+            bot.set_my_commands(commands(lang, which))
+                .scope(scope)
+                .language_code(lang.code())
+                .await
+                .context("setMyCommands")?;
+        }
+        for chat in &officers {
+            let Ok(id) = chat.parse::<i64>() else { continue };
+            let scope = BotCommandScope::Chat {
+                chat_id: Recipient::Id(ChatId(id)),
+            };
+            bot.set_my_commands(commands(lang, MenuScope::Officer))
+                .scope(scope)
+                .language_code(lang.code())
+                .await
+                .context("setMyCommands")?;
+        }
+    }
+    Ok(())
+}
+
 /// A Bot API client for `token`, talking to `api_url` (Telegram's own, a local Bot API server,
 /// or the fake one in tests).
 pub fn bot(token: &str, api_url: &str) -> Result<Bot> {
