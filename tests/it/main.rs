@@ -7,6 +7,7 @@ mod harness;
 mod properties;
 mod store_contract;
 mod telegram;
+mod telegram_transcripts;
 mod transcripts;
 
 mod support {
