@@ -429,3 +429,62 @@ async fn command_menus_are_set_per_scope_and_language() {
     assert!(described, "every command has a short description");
     let _ = bot.stop.send(true);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_connection_and_a_server_error_are_retried_until_delivered() {
+    use crate::support::fake_telegram::Fault;
+    let fake = FakeTelegram::start(10.0).await;
+    let (store, _dir): (Store, _) = harness::sqlite().await;
+    let (scripts, faq) = harness::scripts();
+    let app = App {
+        store,
+        scripts,
+        faq,
+        clock: Arc::new(SystemClock),
+    };
+    app.add_station("xinhua", "Xinhua Road Station", Some(Lang::En))
+        .await
+        .unwrap();
+    let tg = |id: i64| vec![(Platform::Telegram, id.to_string(), Some(id.to_string()))];
+    app.add_person(
+        "wang",
+        Role::Officer,
+        Some("xinhua"),
+        None,
+        None,
+        false,
+        None,
+        &tg(WANG),
+    )
+    .await
+    .unwrap();
+    let bot = telegram::bot_with_timeout(&fake.token, &fake.url(), Duration::from_secs(3)).unwrap();
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    tokio::spawn(telegram::poll(app.clone(), bot.clone(), 1, stopped.clone()));
+    tokio::spawn(delivery::run(
+        app.clone(),
+        Platform::Telegram,
+        TelegramDeliverer::with_limits(bot, telegram::Limits::scaled(10.0)),
+        stopped,
+    ));
+
+    fake.inject(Fault::Drop);
+    fake.inject(Fault::Status(502));
+    fake.inject(Fault::Slow(Duration::from_millis(300)));
+    fake.text(WANG, WANG, "wang", "/tip");
+    // A dropped connection (3 s timeout), then a 502 (teloxide waits 10 s on a 5xx), then a slow
+    // answer: each retried with backoff, and the tip arrives exactly once.
+    for _ in 0..600 {
+        if fake.sent().iter().any(|s| s.chat_id == WANG) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        fake.sent().iter().filter(|s| s.chat_id == WANG).count(),
+        1,
+        "delivered once"
+    );
+    let _ = stop.send(true);
+}

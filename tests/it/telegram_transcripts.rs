@@ -32,6 +32,9 @@ struct TelegramReplay {
     _dir: tempfile::TempDir,
 }
 
+/// A message's (chat, message id, [(label, data)]).
+type OfferedButtons = (i64, i64, Vec<(String, String)>);
+
 fn unescape(html: &str) -> String {
     html.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 }
@@ -139,7 +142,7 @@ impl TelegramReplay {
                 })
         };
         // Buttons each message shows now (an edit replaces them).
-        let mut current: Vec<(i64, i64, Vec<(String, String)>)> = Vec::new();
+        let mut current: Vec<OfferedButtons> = Vec::new();
         for s in self.fake.sent() {
             let buttons: Vec<(String, String)> = s
                 .reply_markup

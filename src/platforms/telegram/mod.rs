@@ -73,11 +73,16 @@ pub async fn set_commands(bot: &Bot, app: &crate::app::App) -> Result<()> {
 }
 
 /// A Bot API client for `token`, talking to `api_url` (Telegram's own, a local Bot API server,
-/// or the fake one in tests).
+/// or the fake one in tests), giving up on a request after 40 s (long polls wait 25 s).
 pub fn bot(token: &str, api_url: &str) -> Result<Bot> {
+    bot_with_timeout(token, api_url, std::time::Duration::from_secs(40))
+}
+
+/// [`bot`] with another request timeout (tests of dropped connections use a short one).
+pub fn bot_with_timeout(token: &str, api_url: &str, timeout: std::time::Duration) -> Result<Bot> {
     let url = url::Url::parse(api_url).with_context(|| format!("telegram.api_url `{api_url}` is not a URL"))?;
     let client = teloxide::net::default_reqwest_settings()
-        .timeout(std::time::Duration::from_secs(40))
+        .timeout(timeout)
         .build()
         .context("building the HTTP client")?;
     Ok(Bot::with_client(token, client).set_api_url(url))
