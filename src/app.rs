@@ -124,7 +124,7 @@ impl App {
     }
 
     async fn context<'a>(&'a self, tx: &'a mut Tx, event: &'a Inbound, now: i64) -> Result<Ctx<'a>> {
-        let (me, group) = self.identify(tx, event, now).await?;
+        let (me, group, private_chat_known) = self.identify(tx, event, now).await?;
         let lang = crate::core::context_language(&self.scripts, &me);
         Ok(Ctx {
             tx,
@@ -135,17 +135,19 @@ impl App {
             me,
             lang,
             group,
+            private_chat_known,
             out: Vec::new(),
         })
     }
 
-    /// The sender (created as a resident on first contact) and the linked group, if any.
+    /// The sender (created as a resident on first contact), the linked group if any, and
+    /// whether the identity they wrote from has a private chat with the bot.
     async fn identify(
         &self,
         tx: &mut Tx,
         event: &Inbound,
         now: i64,
-    ) -> Result<(people::Person, Option<groups::Group>)> {
+    ) -> Result<(people::Person, Option<groups::Group>, bool)> {
         let group = if event.is_direct {
             None
         } else {
@@ -185,7 +187,7 @@ impl App {
             person.station_id = Some(g.station_id.clone());
             person.station_lang = Some(g.lang);
         }
-        Ok((person, group))
+        Ok((person, group, event.is_direct || known_chat.is_some()))
     }
 
     // ----- admin service calls (CLI and transcript `@` lines) -----

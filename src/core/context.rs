@@ -81,6 +81,9 @@ pub struct Ctx<'a> {
     pub lang: Lang,
     /// The linked group the event came from (`None` in DM).
     pub group: Option<Group>,
+    /// The identity the sender wrote from has a private chat with the bot (if not, another of
+    /// their identities may).
+    pub private_chat_known: bool,
     pub out: Vec<Outbound>,
 }
 

@@ -94,7 +94,10 @@ pub async fn report(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
 /// chat the person has never opened: filing anyway would leave them without news, and a retry
 /// would file twice.
 pub async fn require_private_chat(ctx: &mut Ctx<'_>) -> Result<(), Dispatched> {
-    if !ctx.inbound.is_direct && crate::store::people::dm_target(ctx.tx, ctx.me.id).await?.is_none() {
+    if !ctx.inbound.is_direct
+        && !ctx.private_chat_known
+        && crate::store::people::dm_target(ctx.tx, ctx.me.id).await?.is_none()
+    {
         return Err(UserError::new("common.open_private_chat").into());
     }
     Ok(())
