@@ -107,6 +107,7 @@ fn main() -> anyhow::Result<()> {
                 sender: "warm".into(),
                 content: Content::Text("/ask 身份证丢了怎么补办".into()),
                 addressed: false,
+                sender_private_chat: None,
             };
             app.handle(&e).await?;
         }
@@ -126,6 +127,7 @@ fn main() -> anyhow::Result<()> {
             sender: format!("r{}", i % 500),
             content: Content::Text(questions[i % questions.len()].into()),
             addressed: false,
+            sender_private_chat: None,
         })
         .await?;
         run(&app, "one-line noid report (group)", n, |i| Inbound {
@@ -139,6 +141,7 @@ fn main() -> anyhow::Result<()> {
                 100 + i % 900
             )),
             addressed: false,
+            sender_private_chat: None,
         })
         .await?;
         Ok(())

@@ -61,6 +61,7 @@ fn dm(event: &str, content: Content) -> Inbound {
         sender: OFFICER.to_string(),
         content,
         addressed: true,
+        sender_private_chat: None,
     }
 }
 
@@ -88,6 +89,7 @@ fn group_messages(fake: &FakeTelegram) -> Vec<fake_telegram::Sent> {
 async fn fan_out(scale: f64) -> anyhow::Result<()> {
     const GROUPS: usize = 1000;
     let fake = FakeTelegram::start(scale).await;
+    fake.start_chat(OFFICER);
     let (app, _dir) = setup(GROUPS).await?;
     let bot = telegram::bot(&fake.token, &fake.url())?;
     let (stop, stopped) = tokio::sync::watch::channel(false);
@@ -124,8 +126,12 @@ async fn fan_out(scale: f64) -> anyhow::Result<()> {
 async fn urgent_behind_tips(scale: f64) -> anyhow::Result<()> {
     const TIPS: usize = 5000;
     let fake = FakeTelegram::start(scale).await;
+    fake.start_chat(OFFICER);
     let (app, _dir) = setup(20).await?;
-    // 5,000 tips waiting for 5,000 subscribers' private chats.
+    // 5,000 tips waiting for 5,000 subscribers' private chats (who have all started the bot).
+    for i in 0..TIPS {
+        fake.start_chat(10_000 + i as i64);
+    }
     let keys: Vec<String> = (0..TIPS).map(|i| format!("tip-{i}")).collect();
     let chats: Vec<String> = (0..TIPS).map(|i| (10_000 + i).to_string()).collect();
     let tips: Vec<NewMessage<'_>> = keys
@@ -139,6 +145,7 @@ async fn urgent_behind_tips(scale: f64) -> anyhow::Result<()> {
             priority: 0,
             idem_key: key,
             alert_id: None,
+            fallback_chat: None,
         })
         .collect();
     let mut tx = app.store.begin().await?;

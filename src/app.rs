@@ -62,7 +62,8 @@ impl App {
                 let out = std::mem::take(&mut ctx.out);
                 let (me, lang) = (ctx.me.id, ctx.lang);
                 drop(ctx);
-                let unreachable = enqueue(&mut tx, &out, &event_key(event), now).await?;
+                let fallback = (!event.is_direct).then_some(event.chat_id.as_str());
+                let unreachable = enqueue_from(&mut tx, &out, &event_key(event), fallback, now).await?;
                 if !event.is_direct && unreachable.contains(&me) {
                     // The answer belongs in a private chat the person has never opened.
                     let text = self.scripts.templates.render(lang, "common.open_private_chat", &[]);
@@ -177,9 +178,19 @@ impl App {
         };
         // A private message makes this chat the place to reach them. The write is skipped
         // when nothing changed within a minute: "used last" needs no finer resolution.
+        let mut known_chat = known_chat;
+        if known_chat.is_none()
+            && let Some(chat) = &event.sender_private_chat
+        {
+            people::remember_private_chat(tx, event.platform, &event.sender, chat).await?;
+            known_chat = Some(chat.clone());
+        }
         let stale = now - last_seen > 60_000;
         if event.is_direct && (known_chat.as_deref() != Some(event.chat_id.as_str()) || stale) {
             people::link_identity(tx, event.platform, &event.sender, person.id, Some(&event.chat_id), now).await?;
+            // Whatever this chat refused before (never opened, or the bot was blocked) follows
+            // now that the person writes here.
+            outbox::revive_for_chat(tx, event.platform, &event.chat_id, now).await?;
         }
         let mut person = person;
         if let (Some(g), None, Role::Resident) = (&group, &person.station_id, person.role) {
@@ -241,8 +252,9 @@ impl App {
             lang,
         };
         let id = people::upsert(&mut tx, &new, now).await?;
+        // Never "used" yet (time 0): the first private message counts as the first use.
         for (platform, external, dm) in identities {
-            people::link_identity(&mut tx, *platform, external, id, dm.as_deref(), now).await?;
+            people::link_identity(&mut tx, *platform, external, id, dm.as_deref(), 0).await?;
         }
         tx.commit().await?;
         Ok(id)
@@ -274,6 +286,18 @@ fn event_key(event: &Inbound) -> String {
 /// Writes messages to the outbox with keys `{cause}#{i}`; a person is reached in the private
 /// chat they used last. Returns the people who could not be reached (no private chat known).
 pub async fn enqueue(tx: &mut Tx, out: &[Outbound], cause: &str, now: i64) -> Result<Vec<i64>> {
+    enqueue_from(tx, out, cause, None, now).await
+}
+
+/// [`enqueue`] for messages caused in a group: a person's message remembers `fallback_chat`, so
+/// a refusal of their private chat can be announced there (without personal data).
+pub async fn enqueue_from(
+    tx: &mut Tx,
+    out: &[Outbound],
+    cause: &str,
+    fallback_chat: Option<&str>,
+    now: i64,
+) -> Result<Vec<i64>> {
     let keys: Vec<String> = (0..out.len()).map(|i| format!("{cause}#{i}")).collect();
     let messages: Vec<NewMessage<'_>> = out
         .iter()
@@ -289,6 +313,10 @@ pub async fn enqueue(tx: &mut Tx, out: &[Outbound], cause: &str, now: i64) -> Re
             priority: o.priority,
             idem_key: key,
             alert_id: o.alert_id,
+            fallback_chat: match o.to {
+                Recipient::Person(_) => fallback_chat,
+                Recipient::Chat { .. } => None,
+            },
         })
         .collect();
     let inserted = outbox::enqueue_many(tx, &messages, now).await?;

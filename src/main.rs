@@ -443,7 +443,16 @@ async fn serve_telegram(config: &Config) -> Result<ExitCode> {
             stopped.clone(),
         ))
     };
-    let deliverer = beatbot::platforms::telegram::TelegramDeliverer::new(bot);
+    let username = {
+        use teloxide::prelude::Requester;
+        bot.get_me()
+            .await
+            .context("getMe")?
+            .username
+            .clone()
+            .unwrap_or_default()
+    };
+    let deliverer = beatbot::platforms::telegram::TelegramDeliverer::new(bot).with_username(username);
     let worker = tokio::spawn(beatbot::workers::delivery::run(
         app.clone(),
         Platform::Telegram,

@@ -146,6 +146,9 @@ CREATE TABLE outbox (
     priority BIGINT NOT NULL DEFAULT 0,
     idem_key TEXT NOT NULL UNIQUE,
     alert_id BIGINT REFERENCES alerts(id),
+    -- For a message to a person caused in a group: where to say, without personal data, that
+    -- they must open a private chat when the platform refuses to deliver it.
+    fallback_chat TEXT,
     status TEXT NOT NULL DEFAULT 'pending',
     attempts BIGINT NOT NULL DEFAULT 0,
     next_attempt_at BIGINT NOT NULL,

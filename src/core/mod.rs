@@ -36,6 +36,9 @@ pub struct Inbound {
     pub content: Content,
     /// The bot was mentioned or replied to (in groups, plain text is only answered then).
     pub addressed: bool,
+    /// The sender's private chat with the bot, where the platform knows it without one being
+    /// opened (a Telegram private chat has the user's id); `None` elsewhere.
+    pub sender_private_chat: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

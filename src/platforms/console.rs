@@ -61,6 +61,8 @@ impl Console {
             None => (dm_chat(user), true),
         };
         let addressed = matches!(&content, Content::Text(t) if t.contains("@beatbot"));
+        // A console user's private chat exists only once they have written to the bot there
+        // (as on Matrix), so transcripts can show what happens before that.
         Inbound {
             platform: Platform::Console,
             event_id,
@@ -69,6 +71,7 @@ impl Console {
             sender: user.to_owned(),
             content,
             addressed,
+            sender_private_chat: None,
         }
     }
 }

@@ -27,6 +27,7 @@ pub const REQUIRED_KEYS: &[&str] = &[
     "common.missing_text",
     "common.no_station",
     "common.open_private_chat",
+    "common.open_private_chat_link",
     "help.header",
     "help.footer",
     "help.role_resident",

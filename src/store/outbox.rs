@@ -19,6 +19,8 @@ pub struct NewMessage<'a> {
     /// Unique per (message, target): a retried cause never enqueues twice.
     pub idem_key: &'a str,
     pub alert_id: Option<i64>,
+    /// The group to tell, without personal data, if a person's private chat refuses delivery.
+    pub fallback_chat: Option<&'a str>,
 }
 
 /// Where a new message goes.
@@ -42,6 +44,7 @@ pub struct Message {
     pub priority: i64,
     pub idem_key: String,
     pub alert_id: Option<i64>,
+    pub fallback_chat: Option<String>,
     /// Attempts including the current one.
     pub attempts: i64,
 }
@@ -80,25 +83,20 @@ pub async fn enqueue_many(conn: &mut Conn, messages: &[NewMessage<'_>], now: i64
 /// chat of the identity they used last.
 fn insert_sql(messages: &[NewMessage<'_>], returning: &str) -> String {
     let mut sql = String::from(
-        "INSERT INTO outbox (text, buttons, edit_of, priority, idem_key, alert_id, next_attempt_at, created_at, platform, chat_id) ",
+        "INSERT INTO outbox (text, buttons, edit_of, priority, idem_key, alert_id, fallback_chat, next_attempt_at, created_at, platform, chat_id) ",
     );
     let mut n = 1;
     for (i, m) in messages.iter().enumerate() {
         if i > 0 {
             sql.push_str(" UNION ALL ");
         }
-        let common = format!(
-            "${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}",
-            n,
-            n + 1,
-            n + 2,
-            n + 3,
-            n + 4,
-            n + 5,
-            n + 6,
-            n + 6
-        );
-        n += 7;
+        // text, buttons, edit_of, priority, idem_key, alert_id, fallback_chat, now (twice).
+        let common = (n..n + 8)
+            .map(|k| format!("${k}"))
+            .chain([format!("${}", n + 7)])
+            .collect::<Vec<_>>()
+            .join(", ");
+        n += 8;
         match m.target {
             Target::Chat(..) => {
                 sql.push_str(&format!("SELECT {common}, ${}, ${} WHERE 1 = 1", n, n + 1));
@@ -134,6 +132,7 @@ fn bind_all<'q>(mut query: AnyQuery<'q>, messages: &[NewMessage<'_>], now: i64) 
             .bind(m.priority)
             .bind(m.idem_key.to_owned())
             .bind(m.alert_id)
+            .bind(m.fallback_chat.map(str::to_owned))
             .bind(now);
         query = match m.target {
             Target::Chat(platform, chat_id) => query.bind(platform.as_str()).bind(chat_id.to_owned()),
@@ -160,7 +159,7 @@ pub async fn missing_keys(conn: &mut Conn, keys: &[&str]) -> Result<Vec<String>>
 }
 
 const RETURNING: &str =
-    "RETURNING id, platform, chat_id, text, buttons, edit_of, priority, idem_key, alert_id, attempts";
+    "RETURNING id, platform, chat_id, text, buttons, edit_of, priority, idem_key, alert_id, fallback_chat, attempts";
 
 /// Claims up to `limit` due messages of a platform for `lease_ms`, highest priority first.
 pub async fn claim(store: &Store, platform: Platform, now: i64, limit: i64, lease_ms: i64) -> Result<Vec<Message>> {
@@ -204,6 +203,7 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<Message> {
         priority: col(r, "priority")?,
         idem_key: col(r, "idem_key")?,
         alert_id: col(r, "alert_id")?,
+        fallback_chat: col(r, "fallback_chat")?,
         attempts: col(r, "attempts")?,
     })
 }
@@ -299,6 +299,23 @@ pub async fn move_chat(conn: &mut Conn, platform: Platform, old: &str, new: &str
     .execute(conn)
     .await
     .context("moving waiting messages to a new chat id")?;
+    Ok(done.rows_affected())
+}
+
+/// Messages dead-lettered because a private chat refused them (`gone: …`) in the last day are
+/// due again: the person has now opened that chat.
+pub async fn revive_for_chat(conn: &mut Conn, platform: Platform, chat_id: &str, now: i64) -> Result<u64> {
+    let done = sqlx::query(
+        "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = $3, lease_until = 0 \
+         WHERE platform = $1 AND chat_id = $2 AND status = 'dead' AND last_error LIKE 'gone:%' AND created_at > $4",
+    )
+    .bind(platform.as_str())
+    .bind(chat_id)
+    .bind(now)
+    .bind(now - 86_400_000)
+    .execute(conn)
+    .await
+    .context("reviving messages for a private chat")?;
     Ok(done.rows_affected())
 }
 

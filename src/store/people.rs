@@ -160,6 +160,19 @@ pub async fn link_identity(
     Ok(())
 }
 
+/// Records the private chat of an identity the platform knows without one being opened (a
+/// Telegram user's id), unless one is known already. "Used last" is not touched.
+pub async fn remember_private_chat(conn: &mut Conn, platform: Platform, external_id: &str, chat: &str) -> Result<()> {
+    sqlx::query("UPDATE identities SET dm_chat = $3 WHERE platform = $1 AND external_id = $2 AND dm_chat IS NULL")
+        .bind(platform.as_str())
+        .bind(external_id)
+        .bind(chat)
+        .execute(conn)
+        .await
+        .context("remembering a private chat")?;
+    Ok(())
+}
+
 /// Where to write to a person directly: the DM chat of the identity they used last.
 pub async fn dm_target(conn: &mut Conn, person_id: i64) -> Result<Option<(Platform, String)>> {
     let row = sqlx::query(

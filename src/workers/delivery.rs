@@ -51,6 +51,12 @@ pub trait Deliverer: Send + Sync {
     fn admit(&self, _message: &Message) -> Result<(), std::time::Duration> {
         Ok(())
     }
+
+    /// A link that opens a private chat with the bot (Telegram's `https://t.me/<bot>?start=…`),
+    /// for telling someone in a group to open one.
+    fn private_chat_link(&self) -> Option<String> {
+        None
+    }
 }
 
 /// Exponential backoff: 1 s, 2 s, 4 s … capped at 5 minutes.
@@ -91,6 +97,7 @@ async fn attempt<D: Deliverer>(app: &App, message: &Message, deliverer: &D) -> R
                         after_ms: None,
                         reason: "original not delivered yet".into(),
                     },
+                    None,
                 )
                 .await?;
                 tx.commit().await?;
@@ -105,7 +112,7 @@ async fn attempt<D: Deliverer>(app: &App, message: &Message, deliverer: &D) -> R
     let mut tx = app.store.begin().await?;
     match outcome {
         Ok(platform_id) => outbox::mark_delivered(&mut tx, message.id, Some(&platform_id), now).await?,
-        Err(e) => settle_failure(app, &mut tx, message, e).await?,
+        Err(e) => settle_failure(app, &mut tx, message, e, deliverer.private_chat_link()).await?,
     }
     if let Some(alert_id) = message.alert_id {
         for (out, key) in after_delivery(&mut tx, &app.scripts, alert_id).await? {
@@ -116,7 +123,13 @@ async fn attempt<D: Deliverer>(app: &App, message: &Message, deliverer: &D) -> R
     Ok(())
 }
 
-async fn settle_failure(app: &App, tx: &mut crate::store::Tx, message: &Message, error: DeliveryError) -> Result<()> {
+async fn settle_failure(
+    app: &App,
+    tx: &mut crate::store::Tx,
+    message: &Message,
+    error: DeliveryError,
+    link: Option<String>,
+) -> Result<()> {
     let now = app.now();
     match error {
         DeliveryError::ChatMoved(new_chat) => {
@@ -127,7 +140,33 @@ async fn settle_failure(app: &App, tx: &mut crate::store::Tx, message: &Message,
         }
         DeliveryError::Gone(reason) => {
             tracing::warn!(id = message.id, %reason, "chat gone; message dead-lettered");
-            outbox::mark_dead(tx, message.id, &reason).await?;
+            // `gone:` marks it for revival should the person open their private chat after all.
+            outbox::mark_dead(tx, message.id, &format!("gone: {reason}")).await?;
+            if let Some(group_chat) = &message.fallback_chat
+                && let Some(group) = groups::find(tx, message.platform, group_chat).await?
+            {
+                // The person has not opened (or has blocked) their private chat: say so in the
+                // group where they wrote, with a link, and nothing else.
+                let link = link.unwrap_or_default();
+                let text =
+                    app.scripts
+                        .templates
+                        .render(group.lang, "common.open_private_chat_link", &[("link", &link)]);
+                let notice = Outbound::new(
+                    Recipient::Chat {
+                        platform: group.platform,
+                        chat_id: group.chat_id.clone(),
+                    },
+                    text,
+                );
+                enqueue(
+                    tx,
+                    &[notice],
+                    &format!("handoff:{}:{}", message.chat_id, group.chat_id),
+                    now,
+                )
+                .await?;
+            }
             if let Some(group) = groups::deactivate(tx, message.platform, &message.chat_id).await? {
                 let mut notices = Vec::new();
                 for officer in people::staff(tx, &group.station_id, None, false).await? {

@@ -211,6 +211,7 @@ async fn contract(store: &Store) {
         priority: 0,
         idem_key: "k-low",
         alert_id: None,
+        fallback_chat: None,
     };
     let high = NewMessage {
         text: "urgent",
@@ -377,6 +378,7 @@ async fn a_rolled_back_transaction_leaves_no_outbox_row_and_no_dedupe_record() {
         priority: 0,
         idem_key: "k",
         alert_id: None,
+        fallback_chat: None,
     };
     outbox::enqueue(&mut tx, &m, 1).await.unwrap();
     tx.rollback().await.unwrap();

@@ -68,13 +68,17 @@ async fn start_with(server_scale: f64, worker_scale: f64) -> Running {
     app.link_group(Platform::Telegram, &GROUP.to_string(), GroupKind::Liaison, "xinhua")
         .await
         .unwrap();
+    // The officer and the front desk have started the bot before.
+    fake.start_chat(WANG);
+    fake.start_chat(LI);
     let bot = telegram::bot(&fake.token, &fake.url()).unwrap();
     let (stop, stopped) = tokio::sync::watch::channel(false);
     tokio::spawn(telegram::poll(app.clone(), bot.clone(), 1, stopped.clone()));
     tokio::spawn(delivery::run(
         app.clone(),
         Platform::Telegram,
-        TelegramDeliverer::with_limits(bot, telegram::Limits::scaled(worker_scale)),
+        TelegramDeliverer::with_limits(bot, telegram::Limits::scaled(worker_scale))
+            .with_username(crate::support::fake_telegram::BOT_USERNAME),
         stopped,
     ));
     Running {
@@ -487,4 +491,38 @@ async fn a_dropped_connection_and_a_server_error_are_retried_until_delivered() {
         "delivered once"
     );
     let _ = stop.send(true);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_report_continues_in_private_after_the_reporter_opens_the_chat_from_the_groups_link() {
+    let bot = start(10.0).await;
+    // The front desk never started the bot: Telegram refuses to let it write first.
+    bot.fake.forbid(LI);
+    bot.fake.text(GROUP, LI, "li_desk", "/report noid room=305");
+    let notice = sent_where(&bot.fake, |s| s.chat_id == GROUP && s.text.contains("https://t.me/")).await;
+    assert!(
+        notice.text.contains(&format!(
+            "https://t.me/{}?start=",
+            crate::support::fake_telegram::BOT_USERNAME
+        )),
+        "{}",
+        notice.text
+    );
+    assert!(
+        bot.fake
+            .sent()
+            .iter()
+            .filter(|s| s.chat_id == GROUP)
+            .all(|s| !s.text.contains("305")),
+        "no personal data in the group"
+    );
+
+    // She opens the private chat from the link: the question that could not be delivered follows.
+    bot.fake.allow(LI);
+    bot.fake.text(LI, LI, "li_desk", "/start");
+    sent_where(&bot.fake, |s| s.chat_id == LI && s.text.contains("Name")).await;
+    bot.fake.text(LI, LI, "li_desk", "Zhao Liu");
+    sent_where(&bot.fake, |s| s.chat_id == GROUP && s.text.contains("Ticket #1")).await;
+    sent_where(&bot.fake, |s| s.chat_id == WANG && s.text.contains("Zhao Liu")).await;
+    let _ = bot.stop.send(true);
 }

@@ -104,6 +104,8 @@ impl TelegramReplay {
         lang: Option<Lang>,
     ) {
         let id = self.user(name);
+        // Declared people have started the bot, as on the console they have a private chat.
+        self.fake.start_chat(id);
         let identity = vec![(Platform::Telegram, id.to_string(), Some(id.to_string()))];
         self.app
             .add_person(name, role, station, beat, hotel, duty, lang, &identity)
@@ -113,7 +115,7 @@ impl TelegramReplay {
 
     /// Waits until the update is confirmed and nothing is left to deliver.
     async fn settle(&self) -> Result<(), String> {
-        let deadline = Instant::now() + Duration::from_secs(20);
+        let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             let mut tx = self.app.store.begin().await.unwrap();
             let pending = beatbot::store::outbox::pending_count(&mut tx, Platform::Telegram)
@@ -126,7 +128,10 @@ impl TelegramReplay {
                 return Ok(());
             }
             if Instant::now() > deadline {
-                return Err(format!("not settled after 20 s: {pending} message(s) pending"));
+                return Err(format!(
+                    "not settled after 60 s: {pending} message(s) pending, {} update(s) unconfirmed",
+                    self.fake.unconfirmed_updates()
+                ));
             }
             tokio::time::sleep(Duration::from_millis(5)).await;
         }

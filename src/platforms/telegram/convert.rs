@@ -28,6 +28,7 @@ pub fn convert(update: &Update, bot_username: &str, message_of_press: Option<i64
                     message: message_of_press,
                 },
                 addressed: true,
+                sender_private_chat: Some(query.from.id.0.to_string()),
             })
         }
         UpdateKind::MyChatMember(change) => {
@@ -41,6 +42,7 @@ pub fn convert(update: &Update, bot_username: &str, message_of_press: Option<i64
                 sender: change.from.id.0.to_string(),
                 content: Content::Joined,
                 addressed: true,
+                sender_private_chat: Some(change.from.id.0.to_string()),
             })
         }
         _ => None,
@@ -95,6 +97,7 @@ fn from_message(event_id: String, message: &Message, bot_username: &str) -> Opti
         sender: from.id.0.to_string(),
         content,
         addressed,
+        sender_private_chat: Some(from.id.0.to_string()),
     })
 }
 

@@ -56,12 +56,20 @@ type Direct = governor::DefaultDirectRateLimiter;
 /// `governor` rate limiters with a burst of one, so sends are evenly spaced.
 pub struct TelegramDeliverer {
     bot: Bot,
+    /// The bot's username, for `https://t.me/<username>?start=…` links.
+    username: Option<String>,
     private_chats: Keyed,
     groups: Keyed,
     global: Direct,
 }
 
 impl TelegramDeliverer {
+    /// Links to the bot's private chat use this username (from `getMe`).
+    pub fn with_username(mut self, username: impl Into<String>) -> TelegramDeliverer {
+        self.username = Some(username.into());
+        self
+    }
+
     pub fn new(bot: Bot) -> TelegramDeliverer {
         TelegramDeliverer::with_limits(bot, Limits::telegram())
     }
@@ -71,6 +79,7 @@ impl TelegramDeliverer {
             |d: Duration| governor::Quota::with_period(d.max(Duration::from_micros(1))).expect("a positive period");
         TelegramDeliverer {
             bot,
+            username: None,
             private_chats: governor::RateLimiter::keyed(quota(limits.private_chat)),
             groups: governor::RateLimiter::keyed(quota(limits.group)),
             global: governor::RateLimiter::direct(quota(limits.global)),
@@ -112,6 +121,11 @@ pub fn classify(error: RequestError) -> DeliveryError {
                 reason: description,
             }
         }
+        // Telegram words its refusals in more ways than teloxide knows ("Forbidden: bot can't
+        // initiate conversation with a user"): any 403 means the chat is closed to the bot.
+        RequestError::Api(ApiError::Unknown(description)) if description.starts_with("Forbidden") => {
+            DeliveryError::Gone(description)
+        }
         RequestError::Api(e) => DeliveryError::Permanent(e.to_string()),
         RequestError::Network(e) => DeliveryError::Retry {
             after_ms: None,
@@ -129,6 +143,10 @@ pub fn classify(error: RequestError) -> DeliveryError {
 }
 
 impl Deliverer for TelegramDeliverer {
+    fn private_chat_link(&self) -> Option<String> {
+        self.username.as_ref().map(|u| format!("https://t.me/{u}?start=hello"))
+    }
+
     fn admit(&self, message: &Message) -> Result<(), Duration> {
         if message.edit_of.is_some() {
             return Ok(());

@@ -60,6 +60,9 @@ struct Inner {
     too_many_requests: u64,
     /// Chats whose members blocked or removed the bot (403).
     forbidden: Vec<i64>,
+    /// Users who have written to the bot privately: only they can be written to (Telegram
+    /// lets no bot start a private conversation).
+    started: Vec<i64>,
     /// Groups upgraded to supergroups: old id → new id.
     migrated: HashMap<i64, i64>,
 }
@@ -117,6 +120,9 @@ impl FakeTelegram {
             let id = inner.next_update_id;
             inner.next_update_id += 1;
             update["update_id"] = json!(id);
+            if let Some(chat) = update["message"]["chat"]["id"].as_i64().filter(|c| *c > 0) {
+                inner.started.push(chat);
+            }
             inner.updates.push_back(update);
             id
         };
@@ -203,6 +209,16 @@ impl FakeTelegram {
     /// The bot was removed from / blocked in this chat: sends answer 403.
     pub fn forbid(&self, chat_id: i64) {
         self.lock().forbidden.push(chat_id);
+    }
+
+    /// The person opened (or unblocked) their private chat with the bot.
+    pub fn allow(&self, chat_id: i64) {
+        self.lock().forbidden.retain(|c| *c != chat_id);
+    }
+
+    /// The user has started the bot before the test (a private chat exists).
+    pub fn start_chat(&self, user_id: i64) {
+        self.lock().started.push(user_id);
     }
 
     /// The group became a supergroup: sends to the old id answer 400 with `migrate_to_chat_id`.
@@ -432,6 +448,9 @@ fn send(fake: &FakeTelegram, method: &str, params: &Value) -> Response {
         let inner = fake.lock();
         if inner.forbidden.contains(&chat_id) {
             return error(403, "Forbidden: bot was blocked by the user", None);
+        }
+        if chat_id > 0 && !inner.started.contains(&chat_id) {
+            return error(403, "Forbidden: bot can't initiate conversation with a user", None);
         }
         if let Some(new) = inner.migrated.get(&chat_id) {
             return error(
