@@ -146,6 +146,7 @@ async fn urgent_behind_tips(scale: f64) -> anyhow::Result<()> {
             idem_key: key,
             alert_id: None,
             fallback_chat: None,
+            photo: None,
         })
         .collect();
     let mut tx = app.store.begin().await?;

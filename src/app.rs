@@ -313,6 +313,7 @@ pub async fn enqueue_from(
             priority: o.priority,
             idem_key: key,
             alert_id: o.alert_id,
+            photo: o.photo.as_deref(),
             fallback_chat: match o.to {
                 Recipient::Person(_) => fallback_chat,
                 Recipient::Chat { .. } => None,

@@ -149,6 +149,8 @@ CREATE TABLE outbox (
     -- For a message to a person caused in a group: where to say, without personal data, that
     -- they must open a private chat when the platform refuses to deliver it.
     fallback_chat TEXT,
+    -- A photo (the platform's file id) sent with the text as its caption.
+    photo TEXT,
     status TEXT NOT NULL DEFAULT 'pending',
     attempts BIGINT NOT NULL DEFAULT 0,
     next_attempt_at BIGINT NOT NULL,

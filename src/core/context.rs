@@ -35,6 +35,8 @@ pub struct Outbound {
     pub edit_of: Option<i64>,
     pub priority: i64,
     pub alert_id: Option<i64>,
+    /// A photo to send with the text as its caption (the platform's file id).
+    pub photo: Option<String>,
 }
 
 impl Outbound {
@@ -46,6 +48,7 @@ impl Outbound {
             edit_of: None,
             priority: 0,
             alert_id: None,
+            photo: None,
         }
     }
     pub fn buttons(mut self, buttons: Vec<Vec<Button>>) -> Outbound {

@@ -187,6 +187,12 @@ async fn file(ctx: &mut Ctx<'_>, draft: ReportDraft) -> Result<()> {
     );
     ctx.to_me(text, Vec::new());
     let hotel = route.hotel_name.clone();
+    let photo = form
+        .fields
+        .iter()
+        .find(|f| f.field_type == crate::scripts::FieldType::Photo)
+        .and_then(|f| draft.fields.get(&f.key))
+        .cloned();
     for officer in &route.notify {
         let lang = ctx.lang_of(officer);
         let unmasked = route.assignee == Some(officer.id);
@@ -205,6 +211,10 @@ async fn file(ctx: &mut Ctx<'_>, draft: ReportDraft) -> Result<()> {
             buttons,
         )
         .await?;
+        // The officer gets the report's photo with it (the details become its caption).
+        if let Some(last) = ctx.out.last_mut() {
+            last.photo = photo.clone();
+        }
     }
     Ok(())
 }

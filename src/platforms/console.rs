@@ -19,6 +19,8 @@ pub struct Delivered {
     pub buttons: Vec<Vec<Button>>,
     /// The outbox id of the message this one replaced.
     pub edit_of: Option<i64>,
+    /// It came with a photo.
+    pub photo: bool,
 }
 
 #[derive(Clone, Default)]
@@ -82,7 +84,8 @@ fn render(d: &Delivered) -> String {
         None => format!("[{}]", d.chat_id),
     };
     let edited = if d.edit_of.is_some() { " (edited)" } else { "" };
-    let mut out = format!("{place} beatbot{edited}: {}", d.text.replace('\n', "\n    "));
+    let photo = if d.photo { "[photo] " } else { "" };
+    let mut out = format!("{place} beatbot{edited}: {photo}{}", d.text.replace('\n', "\n    "));
     for row in &d.buttons {
         let labels: Vec<String> = row.iter().map(|b| format!("[{}]", b.label)).collect();
         out.push_str(&format!("\n    {}", labels.join(" ")));
@@ -98,6 +101,7 @@ impl Deliverer for Console {
             text: message.text.clone(),
             buttons: message.buttons.clone(),
             edit_of: edit_target.and_then(|t| t.parse().ok()),
+            photo: message.photo.is_some(),
         };
         if self.echo {
             println!("{}", render(&delivered));

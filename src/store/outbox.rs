@@ -21,6 +21,8 @@ pub struct NewMessage<'a> {
     pub alert_id: Option<i64>,
     /// The group to tell, without personal data, if a person's private chat refuses delivery.
     pub fallback_chat: Option<&'a str>,
+    /// A photo (platform file id) sent with the text as its caption.
+    pub photo: Option<&'a str>,
 }
 
 /// Where a new message goes.
@@ -45,6 +47,7 @@ pub struct Message {
     pub idem_key: String,
     pub alert_id: Option<i64>,
     pub fallback_chat: Option<String>,
+    pub photo: Option<String>,
     /// Attempts including the current one.
     pub attempts: i64,
 }
@@ -83,20 +86,20 @@ pub async fn enqueue_many(conn: &mut Conn, messages: &[NewMessage<'_>], now: i64
 /// chat of the identity they used last.
 fn insert_sql(messages: &[NewMessage<'_>], returning: &str) -> String {
     let mut sql = String::from(
-        "INSERT INTO outbox (text, buttons, edit_of, priority, idem_key, alert_id, fallback_chat, next_attempt_at, created_at, platform, chat_id) ",
+        "INSERT INTO outbox (text, buttons, edit_of, priority, idem_key, alert_id, fallback_chat, photo, next_attempt_at, created_at, platform, chat_id) ",
     );
     let mut n = 1;
     for (i, m) in messages.iter().enumerate() {
         if i > 0 {
             sql.push_str(" UNION ALL ");
         }
-        // text, buttons, edit_of, priority, idem_key, alert_id, fallback_chat, now (twice).
-        let common = (n..n + 8)
+        // text, buttons, edit_of, priority, idem_key, alert_id, fallback_chat, photo, now (twice).
+        let common = (n..n + 9)
             .map(|k| format!("${k}"))
-            .chain([format!("${}", n + 7)])
+            .chain([format!("${}", n + 8)])
             .collect::<Vec<_>>()
             .join(", ");
-        n += 8;
+        n += 9;
         match m.target {
             Target::Chat(..) => {
                 sql.push_str(&format!("SELECT {common}, ${}, ${} WHERE 1 = 1", n, n + 1));
@@ -133,6 +136,7 @@ fn bind_all<'q>(mut query: AnyQuery<'q>, messages: &[NewMessage<'_>], now: i64) 
             .bind(m.idem_key.to_owned())
             .bind(m.alert_id)
             .bind(m.fallback_chat.map(str::to_owned))
+            .bind(m.photo.map(str::to_owned))
             .bind(now);
         query = match m.target {
             Target::Chat(platform, chat_id) => query.bind(platform.as_str()).bind(chat_id.to_owned()),
@@ -158,8 +162,7 @@ pub async fn missing_keys(conn: &mut Conn, keys: &[&str]) -> Result<Vec<String>>
     Ok(missing)
 }
 
-const RETURNING: &str =
-    "RETURNING id, platform, chat_id, text, buttons, edit_of, priority, idem_key, alert_id, fallback_chat, attempts";
+const RETURNING: &str = "RETURNING id, platform, chat_id, text, buttons, edit_of, priority, idem_key, alert_id, fallback_chat, photo, attempts";
 
 /// Claims up to `limit` due messages of a platform for `lease_ms`, highest priority first.
 pub async fn claim(store: &Store, platform: Platform, now: i64, limit: i64, lease_ms: i64) -> Result<Vec<Message>> {
@@ -204,6 +207,7 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<Message> {
         idem_key: col(r, "idem_key")?,
         alert_id: col(r, "alert_id")?,
         fallback_chat: col(r, "fallback_chat")?,
+        photo: col(r, "photo")?,
         attempts: col(r, "attempts")?,
     })
 }

@@ -212,6 +212,7 @@ async fn contract(store: &Store) {
         idem_key: "k-low",
         alert_id: None,
         fallback_chat: None,
+        photo: None,
     };
     let high = NewMessage {
         text: "urgent",
@@ -379,6 +380,7 @@ async fn a_rolled_back_transaction_leaves_no_outbox_row_and_no_dedupe_record() {
         idem_key: "k",
         alert_id: None,
         fallback_chat: None,
+        photo: None,
     };
     outbox::enqueue(&mut tx, &m, 1).await.unwrap();
     tx.rollback().await.unwrap();

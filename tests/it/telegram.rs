@@ -526,3 +526,38 @@ async fn a_report_continues_in_private_after_the_reporter_opens_the_chat_from_th
     sent_where(&bot.fake, |s| s.chat_id == WANG && s.text.contains("Zhao Liu")).await;
     let _ = bot.stop.send(true);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_photo_sent_during_a_report_reaches_the_officer_with_the_details_as_caption() {
+    let bot = start(10.0).await;
+    bot.fake.text(GROUP, LI, "li_desk", "/report item location=lobby");
+    sent_where(&bot.fake, |s| s.chat_id == LI && s.text.contains("Description")).await;
+    let photo = bot.fake.message_json(
+        LI,
+        LI,
+        "li_desk",
+        serde_json::json!({ "photo": [
+            { "file_id": "small-id", "file_unique_id": "s", "width": 90, "height": 90 },
+            { "file_id": "large-id", "file_unique_id": "l", "width": 1280, "height": 960 } ] }),
+    );
+    bot.fake.push_update(serde_json::json!({ "message": photo }));
+    bot.fake
+        .text(LI, LI, "li_desk", "black suitcase left by the lifts <no owner>");
+    let to_officer = sent_where(&bot.fake, |s| s.chat_id == WANG && s.method == "sendPhoto").await;
+    assert_eq!(
+        to_officer.photo.as_deref(),
+        Some("large-id"),
+        "the largest size is kept"
+    );
+    assert!(
+        to_officer.text.contains("&lt;no owner&gt;"),
+        "the caption is escaped: {}",
+        to_officer.text
+    );
+    assert_eq!(
+        to_officer.reply_markup.as_ref().unwrap()["inline_keyboard"][0][0]["callback_data"],
+        "ack:1"
+    );
+    sent_where(&bot.fake, |s| s.chat_id == GROUP && s.text.contains("Ticket #1")).await;
+    let _ = bot.stop.send(true);
+}

@@ -9,7 +9,7 @@ use teloxide::RequestError;
 use teloxide::prelude::*;
 use teloxide::types::{ChatId, InlineKeyboardButton, InlineKeyboardMarkup, MessageId, ParseMode};
 
-use super::format::{MESSAGE_LIMIT, escape_html, split_for_html, truncate_for_html};
+use super::format::{CAPTION_LIMIT, MESSAGE_LIMIT, escape_html, split_for_html, truncate_for_html};
 use crate::domain::Button;
 use crate::store::outbox::Message;
 use crate::workers::delivery::{Deliverer, DeliveryError};
@@ -142,6 +142,45 @@ pub fn classify(error: RequestError) -> DeliveryError {
     }
 }
 
+impl TelegramDeliverer {
+    /// A photo with the text as its caption: the first 1,024 characters (at a natural boundary)
+    /// under the photo, the rest as messages after it, the buttons under the last.
+    async fn send_photo(&self, chat: ChatId, photo: &str, message: &Message) -> Result<String, DeliveryError> {
+        use teloxide::types::{FileId, InputFile};
+        let caption_parts = split_for_html(&message.text, CAPTION_LIMIT);
+        let caption = caption_parts.first().cloned().unwrap_or_default();
+        let rest = message.text.get(caption.len()..).unwrap_or_default().trim_start();
+        let rest_parts = if rest.is_empty() {
+            Vec::new()
+        } else {
+            split_for_html(rest, MESSAGE_LIMIT)
+        };
+        self.global.until_ready().await;
+        let mut request = self
+            .bot
+            .send_photo(chat, InputFile::file_id(FileId(photo.to_owned())))
+            .caption(escape_html(&caption))
+            .parse_mode(ParseMode::Html);
+        if rest_parts.is_empty() && !message.buttons.is_empty() {
+            request = request.reply_markup(keyboard(&message.buttons));
+        }
+        let mut sent_id = request.await.map_err(classify)?.id.0.to_string();
+        let last = rest_parts.len().saturating_sub(1);
+        for (i, part) in rest_parts.iter().enumerate() {
+            self.global.until_ready().await;
+            let mut request = self
+                .bot
+                .send_message(chat, escape_html(part))
+                .parse_mode(ParseMode::Html);
+            if i == last && !message.buttons.is_empty() {
+                request = request.reply_markup(keyboard(&message.buttons));
+            }
+            sent_id = request.await.map_err(classify)?.id.0.to_string();
+        }
+        Ok(sent_id)
+    }
+}
+
 impl Deliverer for TelegramDeliverer {
     fn private_chat_link(&self) -> Option<String> {
         self.username.as_ref().map(|u| format!("https://t.me/{u}?start=hello"))
@@ -181,6 +220,9 @@ impl Deliverer for TelegramDeliverer {
                 Ok(_) | Err(RequestError::Api(teloxide::ApiError::MessageNotModified)) => Ok(target.to_owned()),
                 Err(e) => Err(classify(e)),
             };
+        }
+        if let Some(photo) = &message.photo {
+            return self.send_photo(chat, photo, message).await;
         }
         // Split by the escaped length, then escape each part: no entity straddles a cut.
         // A part that fails is retried with the parts before it (a rare duplicate, noted in

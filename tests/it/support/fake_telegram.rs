@@ -31,6 +31,8 @@ pub struct Sent {
     pub message_id: i64,
     pub text: String,
     pub reply_markup: Option<Value>,
+    /// The photo's file id, for `sendPhoto`.
+    pub photo: Option<String>,
 }
 
 /// What the next sending requests (`sendMessage`, `sendPhoto`, `editMessageText`) suffer.
@@ -481,7 +483,12 @@ fn send(fake: &FakeTelegram, method: &str, params: &Value) -> Response {
         chat_id,
         message_id,
         text: text.clone(),
-        reply_markup: params.get("reply_markup").cloned(),
+        // Multipart requests carry the keyboard as a JSON string.
+        reply_markup: params.get("reply_markup").map(|m| match m {
+            Value::String(s) => serde_json::from_str(s).unwrap_or(Value::Null),
+            other => other.clone(),
+        }),
+        photo: params.get("photo").and_then(|p| p.as_str()).map(str::to_owned),
     });
     ok(json!({
         "message_id": message_id,
