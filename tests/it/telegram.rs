@@ -561,3 +561,45 @@ async fn a_photo_sent_during_a_report_reaches_the_officer_with_the_details_as_ca
     sent_where(&bot.fake, |s| s.chat_id == GROUP && s.text.contains("Ticket #1")).await;
     let _ = bot.stop.send(true);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_over_telegrams_limit_arrives_in_parts_that_each_fit() {
+    let bot = start(10.0).await;
+    // A long question and a long answer make a relayed message of over 4,096 characters.
+    let question = format!(
+        "/ask {}",
+        "Is it legal to keep & sell fireworks <near> the market? ".repeat(60)
+    );
+    bot.fake.text(LI, LI, "li_desk", &question);
+    sent_where(&bot.fake, |s| s.chat_id == WANG && s.text.contains("Question Q1")).await;
+    let answer = "No. Fireworks need a permit; report sellers to the station. ".repeat(60);
+    bot.fake.text(WANG, WANG, "wang", &format!("/answer 1 {answer}"));
+    sent_where(&bot.fake, |s| s.chat_id == WANG && s.text.contains("has been sent")).await;
+    let mut parts = Vec::new();
+    for _ in 0..200 {
+        parts = bot
+            .fake
+            .sent()
+            .into_iter()
+            .filter(|s| s.chat_id == LI && s.method == "sendMessage")
+            .skip(1)
+            .collect::<Vec<_>>();
+        if parts.len() >= 2 && parts.last().is_some_and(|p| p.text.trim_end().ends_with("station.")) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let heads: Vec<String> = parts.iter().map(|p| p.text.chars().take(60).collect()).collect();
+    assert!(parts.len() >= 2, "split into parts: {heads:?}");
+    assert!(
+        parts.iter().all(|p| p.text.encode_utf16().count() <= 4096),
+        "every part fits"
+    );
+    let whole: String = parts.iter().map(|p| p.text.as_str()).collect::<Vec<_>>().join(" ");
+    assert_eq!(
+        whole.matches("Fireworks need a permit").count(),
+        60,
+        "nothing is lost: {heads:?}"
+    );
+    let _ = bot.stop.send(true);
+}

@@ -143,6 +143,12 @@ pub fn classify(error: RequestError) -> DeliveryError {
 }
 
 impl TelegramDeliverer {
+    /// Waits for the chat's own budget (for the second and later parts of a message).
+    async fn chat_budget(&self, chat: ChatId) {
+        let limiter = if chat.0 < 0 { &self.groups } else { &self.private_chats };
+        limiter.until_key_ready(&chat.0).await;
+    }
+
     /// A photo with the text as its caption: the first 1,024 characters (at a natural boundary)
     /// under the photo, the rest as messages after it, the buttons under the last.
     async fn send_photo(&self, chat: ChatId, photo: &str, message: &Message) -> Result<String, DeliveryError> {
@@ -167,6 +173,7 @@ impl TelegramDeliverer {
         let mut sent_id = request.await.map_err(classify)?.id.0.to_string();
         let last = rest_parts.len().saturating_sub(1);
         for (i, part) in rest_parts.iter().enumerate() {
+            self.chat_budget(chat).await;
             self.global.until_ready().await;
             let mut request = self
                 .bot
@@ -231,6 +238,10 @@ impl Deliverer for TelegramDeliverer {
         let last = parts.len() - 1;
         let mut sent_id = String::new();
         for (i, part) in parts.iter().enumerate() {
+            if i > 0 {
+                // Every part counts against the chat's budget; `admit` paid for the first.
+                self.chat_budget(chat).await;
+            }
             self.global.until_ready().await;
             let mut request = self
                 .bot
