@@ -25,10 +25,9 @@ struct Running {
     _dir: tempfile::TempDir,
 }
 
-/// A bot on a fresh database whose worker keeps to `worker_scale`× Telegram's limits, against
-/// a fake server enforcing `server_scale`× them.
-async fn start_with(server_scale: f64, worker_scale: f64) -> Running {
-    let fake = FakeTelegram::start(server_scale).await;
+/// A fresh database with station xinhua, officer wang (beat east), front desk li of the
+/// Jinjiang Inn, and their liaison group, all on Telegram.
+async fn world() -> (App, tempfile::TempDir) {
     let (store, dir): (Store, _) = harness::sqlite().await;
     let (scripts, faq) = harness::scripts();
     let app = App {
@@ -68,6 +67,14 @@ async fn start_with(server_scale: f64, worker_scale: f64) -> Running {
     app.link_group(Platform::Telegram, &GROUP.to_string(), GroupKind::Liaison, "xinhua")
         .await
         .unwrap();
+    (app, dir)
+}
+
+/// A bot on a fresh database whose worker keeps to `worker_scale`× Telegram's limits, against
+/// a fake server enforcing `server_scale`× them.
+async fn start_with(server_scale: f64, worker_scale: f64) -> Running {
+    let fake = FakeTelegram::start(server_scale).await;
+    let (app, dir) = world().await;
     // The officer and the front desk have started the bot before.
     fake.start_chat(WANG);
     fake.start_chat(LI);
@@ -275,33 +282,7 @@ async fn the_webhook_needs_the_secret_and_handles_a_resent_update_once() {
     use tower::ServiceExt;
 
     let fake = FakeTelegram::start(10.0).await;
-    let (store, _dir): (Store, _) = harness::sqlite().await;
-    let (scripts, faq) = harness::scripts();
-    let app = App {
-        store,
-        scripts,
-        faq,
-        clock: Arc::new(SystemClock),
-    };
-    app.add_station("xinhua", "Xinhua Road Station", Some(Lang::En))
-        .await
-        .unwrap();
-    let tg = |id: i64| vec![(Platform::Telegram, id.to_string(), Some(id.to_string()))];
-    app.add_person(
-        "li",
-        Role::Liaison,
-        Some("xinhua"),
-        Some("east"),
-        Some("Jinjiang Inn"),
-        false,
-        None,
-        &tg(LI),
-    )
-    .await
-    .unwrap();
-    app.link_group(Platform::Telegram, &GROUP.to_string(), GroupKind::Liaison, "xinhua")
-        .await
-        .unwrap();
+    let (app, _dir) = world().await;
     let bot = telegram::bot(&fake.token, &fake.url()).unwrap();
 
     let username = telegram::register_webhook(&bot, "https://bot.example.org/telegram/webhook", "s3cret-Token_1")
@@ -438,30 +419,7 @@ async fn command_menus_are_set_per_scope_and_language() {
 async fn a_dropped_connection_and_a_server_error_are_retried_until_delivered() {
     use crate::support::fake_telegram::Fault;
     let fake = FakeTelegram::start(10.0).await;
-    let (store, _dir): (Store, _) = harness::sqlite().await;
-    let (scripts, faq) = harness::scripts();
-    let app = App {
-        store,
-        scripts,
-        faq,
-        clock: Arc::new(SystemClock),
-    };
-    app.add_station("xinhua", "Xinhua Road Station", Some(Lang::En))
-        .await
-        .unwrap();
-    let tg = |id: i64| vec![(Platform::Telegram, id.to_string(), Some(id.to_string()))];
-    app.add_person(
-        "wang",
-        Role::Officer,
-        Some("xinhua"),
-        None,
-        None,
-        false,
-        None,
-        &tg(WANG),
-    )
-    .await
-    .unwrap();
+    let (app, _dir) = world().await;
     let bot = telegram::bot_with_timeout(&fake.token, &fake.url(), Duration::from_secs(3)).unwrap();
     let (stop, stopped) = tokio::sync::watch::channel(false);
     tokio::spawn(telegram::poll(app.clone(), bot.clone(), 1, stopped.clone()));
