@@ -18,3 +18,14 @@ pub async fn record(conn: &mut Conn, platform: Platform, event_id: &str, now: i6
     .context("recording inbound event")?;
     Ok(done.rows_affected() == 1)
 }
+
+/// Forgets events received before `before`: redeliveries come within minutes or hours, and
+/// Telegram may reuse update ids after a week without updates.
+pub async fn forget_before(conn: &mut Conn, before: i64) -> Result<u64> {
+    let done = sqlx::query("DELETE FROM inbound_events WHERE received_at < $1")
+        .bind(before)
+        .execute(conn)
+        .await
+        .context("forgetting old inbound events")?;
+    Ok(done.rows_affected())
+}

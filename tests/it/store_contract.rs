@@ -148,6 +148,15 @@ async fn contract(store: &Store) {
         inbound::record(&mut tx, Platform::Matrix, "u1", 2).await.unwrap(),
         "ids are per platform"
     );
+    assert_eq!(
+        inbound::forget_before(&mut tx, 2).await.unwrap(),
+        1,
+        "only events before the cut are forgotten"
+    );
+    assert!(
+        inbound::record(&mut tx, Platform::Telegram, "u1", 3).await.unwrap(),
+        "a forgotten id counts as new"
+    );
 
     // Tickets.
     let fields = BTreeMap::from([("room".to_owned(), "305".to_owned())]);
