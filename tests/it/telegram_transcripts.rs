@@ -305,7 +305,18 @@ impl TelegramReplay {
                     Check::Group(g) => (self.group(g), g.clone()),
                     Check::Dm(u) => (self.user(u), format!("dm {u}")),
                 };
-                let seen: Vec<String> = self.since_mark(chat_id).iter().map(|s| unescape(&s.text)).collect();
+                let seen_now =
+                    |r: &Self| -> Vec<String> { r.since_mark(chat_id).iter().map(|s| unescape(&s.text)).collect() };
+                let mut seen = seen_now(self);
+                // Over HTTP a reply can land a moment after the outbox looked empty: give an
+                // expected message up to two seconds (a refused one is checked as it stands).
+                for _ in 0..100 {
+                    if *negated || seen.iter().any(|t| pattern.matches(t)) {
+                        break;
+                    }
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    seen = seen_now(self);
+                }
                 if seen.iter().any(|t| pattern.matches(t)) == *negated {
                     let what = if *negated {
                         "expected no message matching"
