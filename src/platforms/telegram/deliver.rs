@@ -242,15 +242,26 @@ impl Deliverer for TelegramDeliverer {
                 // Every part counts against the chat's budget; `admit` paid for the first.
                 self.chat_budget(chat).await;
             }
-            self.global.until_ready().await;
-            let mut request = self
-                .bot
-                .send_message(chat, escape_html(part))
-                .parse_mode(ParseMode::Html);
-            if i == last && !message.buttons.is_empty() {
-                request = request.reply_markup(keyboard(&message.buttons));
-            }
-            let sent = request.await.map_err(classify)?;
+            let mut tries = 0;
+            let sent = loop {
+                self.global.until_ready().await;
+                let mut request = self
+                    .bot
+                    .send_message(chat, escape_html(part))
+                    .parse_mode(ParseMode::Html);
+                if i == last && !message.buttons.is_empty() {
+                    request = request.reply_markup(keyboard(&message.buttons));
+                }
+                match request.await {
+                    // A later part told to wait is retried here, so the parts already sent are
+                    // not sent again by a retry of the whole message.
+                    Err(RequestError::RetryAfter(wait)) if i > 0 && tries < 5 => {
+                        tries += 1;
+                        tokio::time::sleep(wait.duration()).await;
+                    }
+                    other => break other.map_err(classify)?,
+                }
+            };
             sent_id = sent.id.0.to_string();
         }
         Ok(sent_id)
