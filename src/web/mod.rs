@@ -14,13 +14,10 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use teloxide::Bot;
-use teloxide::prelude::Requester;
-use teloxide::types::{Update, UpdateKind};
+use teloxide::types::Update;
 
 use crate::app::App;
-use crate::domain::Platform;
 use crate::platforms::telegram;
-use crate::store::outbox;
 
 /// What the webhook needs: the bot, its username (for mentions) and the shared secret.
 #[derive(Clone)]
@@ -67,38 +64,11 @@ async fn telegram_webhook(State(state): State<WebState>, headers: HeaderMap, bod
     let Ok(update) = serde_json::from_str::<Update>(text) else {
         return StatusCode::BAD_REQUEST;
     };
-    let message_of_press = match &update.kind {
-        UpdateKind::CallbackQuery(q) => match &q.message {
-            Some(m) => pressed_row(&state.app, &m.chat().id.0.to_string(), m.id().0).await,
-            None => None,
-        },
-        _ => None,
-    };
-    if let Some(inbound) = telegram::convert(&update, &hook.username, message_of_press)
-        && let Err(e) = state.app.handle(&inbound).await
-    {
+    if let Err(e) = telegram::handle_update(&state.app, &hook.bot, &hook.username, &update).await {
         tracing::error!(error = %format!("{e:#}"), update = update.id.0, "webhook update not handled; Telegram will resend it");
         return StatusCode::INTERNAL_SERVER_ERROR;
     }
-    if let UpdateKind::CallbackQuery(q) = &update.kind
-        && let Err(e) = hook.bot.answer_callback_query(q.id.clone()).await
-    {
-        tracing::warn!(error = %e, "answerCallbackQuery failed");
-    }
     StatusCode::OK
-}
-
-async fn pressed_row(app: &App, chat_id: &str, message_id: i32) -> Option<i64> {
-    let result = async {
-        let mut tx = app.store.begin().await?;
-        let row = outbox::by_platform_message(&mut tx, Platform::Telegram, chat_id, &message_id.to_string()).await?;
-        tx.commit().await?;
-        anyhow::Ok(row)
-    };
-    result.await.unwrap_or_else(|e| {
-        tracing::warn!(error = %format!("{e:#}"), "could not look up a pressed message");
-        None
-    })
 }
 
 #[cfg(test)]

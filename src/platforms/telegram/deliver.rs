@@ -170,19 +170,49 @@ impl TelegramDeliverer {
         if rest_parts.is_empty() && !message.buttons.is_empty() {
             request = request.reply_markup(keyboard(&message.buttons));
         }
-        let mut sent_id = request.await.map_err(classify)?.id.0.to_string();
-        let last = rest_parts.len().saturating_sub(1);
-        for (i, part) in rest_parts.iter().enumerate() {
-            self.chat_budget(chat).await;
-            self.global.until_ready().await;
-            let mut request = self
-                .bot
-                .send_message(chat, escape_html(part))
-                .parse_mode(ParseMode::Html);
-            if i == last && !message.buttons.is_empty() {
-                request = request.reply_markup(keyboard(&message.buttons));
+        let photo_id = request.await.map_err(classify)?.id.0.to_string();
+        Ok(self
+            .send_parts(chat, &rest_parts, &message.buttons, true)
+            .await?
+            .unwrap_or(photo_id))
+    }
+
+    /// Sends text parts in order, the buttons under the last; returns the last one's id.
+    /// `after_first`: a message of this delivery went out already. Every part after the first
+    /// waits for the chat's budget (`admit` paid for the first), and one told to wait (429) is
+    /// retried here, so the parts already sent are not sent again by a retry of the whole.
+    async fn send_parts(
+        &self,
+        chat: ChatId,
+        parts: &[String],
+        buttons: &[Vec<Button>],
+        after_first: bool,
+    ) -> Result<Option<String>, DeliveryError> {
+        let mut sent_id = None;
+        for (i, part) in parts.iter().enumerate() {
+            let later = after_first || i > 0;
+            if later {
+                self.chat_budget(chat).await;
             }
-            sent_id = request.await.map_err(classify)?.id.0.to_string();
+            let mut tries = 0;
+            let sent = loop {
+                self.global.until_ready().await;
+                let mut request = self
+                    .bot
+                    .send_message(chat, escape_html(part))
+                    .parse_mode(ParseMode::Html);
+                if i == parts.len() - 1 && !buttons.is_empty() {
+                    request = request.reply_markup(keyboard(buttons));
+                }
+                match request.await {
+                    Err(RequestError::RetryAfter(wait)) if later && tries < 5 => {
+                        tries += 1;
+                        tokio::time::sleep(wait.duration()).await;
+                    }
+                    other => break other.map_err(classify)?,
+                }
+            };
+            sent_id = Some(sent.id.0.to_string());
         }
         Ok(sent_id)
     }
@@ -232,39 +262,11 @@ impl Deliverer for TelegramDeliverer {
             return self.send_photo(chat, photo, message).await;
         }
         // Split by the escaped length, then escape each part: no entity straddles a cut.
-        // A part that fails is retried with the parts before it (a rare duplicate, noted in
-        // the closing note).
         let parts = split_for_html(&message.text, MESSAGE_LIMIT);
-        let last = parts.len() - 1;
-        let mut sent_id = String::new();
-        for (i, part) in parts.iter().enumerate() {
-            if i > 0 {
-                // Every part counts against the chat's budget; `admit` paid for the first.
-                self.chat_budget(chat).await;
-            }
-            let mut tries = 0;
-            let sent = loop {
-                self.global.until_ready().await;
-                let mut request = self
-                    .bot
-                    .send_message(chat, escape_html(part))
-                    .parse_mode(ParseMode::Html);
-                if i == last && !message.buttons.is_empty() {
-                    request = request.reply_markup(keyboard(&message.buttons));
-                }
-                match request.await {
-                    // A later part told to wait is retried here, so the parts already sent are
-                    // not sent again by a retry of the whole message.
-                    Err(RequestError::RetryAfter(wait)) if i > 0 && tries < 5 => {
-                        tries += 1;
-                        tokio::time::sleep(wait.duration()).await;
-                    }
-                    other => break other.map_err(classify)?,
-                }
-            };
-            sent_id = sent.id.0.to_string();
-        }
-        Ok(sent_id)
+        Ok(self
+            .send_parts(chat, &parts, &message.buttons, false)
+            .await?
+            .unwrap_or_default())
     }
 }
 

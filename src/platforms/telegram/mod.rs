@@ -8,10 +8,12 @@
 mod convert;
 mod deliver;
 pub mod format;
+mod ingress;
 mod polling;
 
 pub use convert::convert;
 pub use deliver::{Limits, TelegramDeliverer};
+pub use ingress::handle_update;
 pub use polling::poll;
 
 use anyhow::{Context, Result};

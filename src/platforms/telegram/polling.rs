@@ -7,12 +7,10 @@ use std::time::Duration;
 
 use anyhow::Result;
 use teloxide::prelude::*;
-use teloxide::types::{AllowedUpdate, UpdateKind};
+use teloxide::types::AllowedUpdate;
 
-use super::convert;
+use super::ingress::{answer_press, handle_update};
 use crate::app::App;
-use crate::domain::Platform;
-use crate::store::outbox;
 
 /// Attempts at one update before it is skipped (logged) so later updates are not held up.
 const MAX_TRIES_PER_UPDATE: u32 = 5;
@@ -49,21 +47,7 @@ pub async fn poll(app: App, bot: Bot, timeout: u32, mut shutdown: tokio::sync::w
             }
         };
         for update in updates {
-            let message_of_press = match &update.kind {
-                UpdateKind::CallbackQuery(q) => match &q.message {
-                    Some(m) => pressed_row(&app, &m.chat().id.0.to_string(), m.id().0)
-                        .await
-                        .unwrap_or_else(|e| {
-                            tracing::warn!(error = %format!("{e:#}"), "could not look up a pressed message");
-                            None
-                        }),
-                    None => None,
-                },
-                _ => None,
-            };
-            if let Some(inbound) = convert(&update, &username, message_of_press)
-                && let Err(e) = app.handle(&inbound).await
-            {
+            if let Err(e) = handle_update(&app, &bot, &username, &update).await {
                 failures_here += 1;
                 if failures_here < MAX_TRIES_PER_UPDATE {
                     // Not confirmed: asked for again, and dedupe keeps it single.
@@ -73,21 +57,10 @@ pub async fn poll(app: App, bot: Bot, timeout: u32, mut shutdown: tokio::sync::w
                 }
                 // One broken update must not hold up every chat behind it.
                 tracing::error!(error = %format!("{e:#}"), update = update.id.0, "update skipped after repeated failures");
+                answer_press(&bot, &update).await;
             }
             failures_here = 0;
-            if let UpdateKind::CallbackQuery(q) = &update.kind
-                && let Err(e) = bot.answer_callback_query(q.id.clone()).await
-            {
-                tracing::warn!(error = %e, "answerCallbackQuery failed");
-            }
             offset = update.id.0 as i32 + 1;
         }
     }
-}
-
-async fn pressed_row(app: &App, chat_id: &str, message_id: i32) -> Result<Option<i64>> {
-    let mut tx = app.store.begin().await?;
-    let row = outbox::by_platform_message(&mut tx, Platform::Telegram, chat_id, &message_id.to_string()).await?;
-    tx.commit().await?;
-    Ok(row)
 }
