@@ -4,6 +4,8 @@
 
 mod parse;
 mod run;
+mod setup;
 
 pub use parse::{Check, Pattern, Step, parse};
 pub use run::{Failure, Replayer, run_file};
+pub use setup::{Naming, set_up};

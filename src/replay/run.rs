@@ -8,15 +8,29 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 
 use super::parse::{Check, Pattern, Step, parse};
+use super::setup::{Naming, set_up};
 use crate::app::App;
 use crate::clock::FakeClock;
 use crate::core::Content;
 use crate::core::faq::FaqIndex;
-use crate::domain::{GroupKind, Lang, Platform, Role};
+use crate::domain::Platform;
 use crate::platforms::console::{self, Console, Delivered};
 use crate::scripts::Scripts;
 use crate::store::Store;
 use crate::workers::{delivery, scheduler};
+
+/// Console names: a person's id is their name, their private chat `dm:NAME`; a group's id
+/// is its name.
+struct ConsoleNaming;
+
+impl Naming for ConsoleNaming {
+    fn identity(&mut self, person: &str) -> (Platform, String, Option<String>) {
+        (Platform::Console, person.to_owned(), Some(console::dm_chat(person)))
+    }
+    fn group_chat(&mut self, group: &str) -> (Platform, String) {
+        (Platform::Console, group.to_owned())
+    }
+}
 
 /// A failed expectation (or a line that could not be played).
 #[derive(Debug, Clone)]
@@ -86,66 +100,14 @@ impl Replayer {
     }
 
     async fn play(&mut self, step: &Step) -> Result<Result<(), String>> {
-        let opt = |opts: &[(String, String)], k: &str| opts.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
-        let lang = |opts: &[(String, String)]| opt(opts, "lang").and_then(|l| Lang::parse(&l));
-        match step {
-            Step::Clock(ms) => self.clock.set(*ms),
-            Step::Station { id, name, opts } => self.app.add_station(id, name, lang(opts)).await?,
-            Step::Officer {
-                name,
-                station,
-                duty,
-                opts,
-            } => {
-                let beat = opt(opts, "beat");
-                self.person(
-                    name,
-                    Role::Officer,
-                    Some(station),
-                    beat.as_deref(),
-                    None,
-                    *duty,
-                    lang(opts),
-                )
-                .await?;
-            }
-            Step::Liaison {
-                name,
-                station,
-                hotel,
-                opts,
-            } => {
-                let beat = opt(opts, "beat");
-                self.person(
-                    name,
-                    Role::Liaison,
-                    Some(station),
-                    beat.as_deref(),
-                    Some(hotel),
-                    false,
-                    lang(opts),
-                )
-                .await?;
-            }
-            Step::Resident { name, opts } => {
-                self.person(name, Role::Resident, None, None, None, false, lang(opts))
-                    .await?;
-            }
-            Step::Group {
-                id,
-                kind,
-                station,
-                members,
-            } => {
-                let kind = GroupKind::parse(kind).with_context(|| format!("unknown group kind {kind}"))?;
-                self.app.link_group(Platform::Console, id, kind, station).await?;
-                for m in members {
-                    if let Some(p) = self.person_by_handle(m).await? {
-                        self.app.adopt_station(p, station).await?;
-                    }
-                }
+        if set_up(&self.app, step, &mut ConsoleNaming).await? {
+            if let Step::Group { id, members, .. } = step {
                 self.members.insert(id.clone(), members.clone());
             }
+            return Ok(Ok(()));
+        }
+        match step {
+            Step::Clock(ms) => self.clock.set(*ms),
             Step::Advance(ms) => {
                 self.mark = self.console.len();
                 self.clock.advance(*ms);
@@ -176,33 +138,14 @@ impl Replayer {
                 .await?;
             }
             Step::Expect { chat, pattern, negated } => return Ok(self.expect(chat, pattern, *negated)),
+            // The world-building steps were played by `set_up` above.
+            Step::Station { .. }
+            | Step::Officer { .. }
+            | Step::Liaison { .. }
+            | Step::Resident { .. }
+            | Step::Group { .. } => {}
         }
         Ok(Ok(()))
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    async fn person(
-        &mut self,
-        name: &str,
-        role: Role,
-        station: Option<&str>,
-        beat: Option<&str>,
-        hotel: Option<&str>,
-        duty: bool,
-        lang: Option<Lang>,
-    ) -> Result<()> {
-        let identity = (Platform::Console, name.to_owned(), Some(console::dm_chat(name)));
-        self.app
-            .add_person(name, role, station, beat, hotel, duty, lang, &[identity])
-            .await?;
-        Ok(())
-    }
-
-    async fn person_by_handle(&self, handle: &str) -> Result<Option<i64>> {
-        let mut tx = self.app.store.begin().await?;
-        let p = crate::store::people::by_handle(&mut tx, handle).await?;
-        tx.commit().await?;
-        Ok(p.map(|p| p.id))
     }
 
     /// One inbound event from the console, then delivery of everything due.

@@ -9,9 +9,9 @@ use std::time::{Duration, Instant};
 
 use beatbot::app::App;
 use beatbot::clock::OffsetClock;
-use beatbot::domain::{GroupKind, Lang, Platform, Role};
+use beatbot::domain::Platform;
 use beatbot::platforms::telegram::{self, Limits, TelegramDeliverer};
-use beatbot::replay::{Check, Pattern, Step, parse};
+use beatbot::replay::{Check, Naming, Pattern, Step, parse, set_up};
 use beatbot::workers::delivery;
 
 use super::harness;
@@ -45,6 +45,19 @@ fn mention_bot(text: &str) -> String {
         return text.to_owned();
     }
     text.replace("@beatbot", &format!("@{}", crate::support::fake_telegram::BOT_USERNAME))
+}
+
+/// Telegram names: users 1001…, whose private chat is their id and who have started the bot
+/// (as declared people have a private chat on the console); groups -1000001….
+impl Naming for TelegramReplay {
+    fn identity(&mut self, person: &str) -> (Platform, String, Option<String>) {
+        let id = self.user(person);
+        self.fake.start_chat(id);
+        (Platform::Telegram, id.to_string(), Some(id.to_string()))
+    }
+    fn group_chat(&mut self, group: &str) -> (Platform, String) {
+        (Platform::Telegram, self.group(group).to_string())
+    }
 }
 
 impl TelegramReplay {
@@ -90,27 +103,6 @@ impl TelegramReplay {
     fn group(&mut self, name: &str) -> i64 {
         let next = -1_000_001 - self.groups.len() as i64;
         *self.groups.entry(name.to_owned()).or_insert(next)
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    async fn person(
-        &mut self,
-        name: &str,
-        role: Role,
-        station: Option<&str>,
-        beat: Option<&str>,
-        hotel: Option<&str>,
-        duty: bool,
-        lang: Option<Lang>,
-    ) {
-        let id = self.user(name);
-        // Declared people have started the bot, as on the console they have a private chat.
-        self.fake.start_chat(id);
-        let identity = vec![(Platform::Telegram, id.to_string(), Some(id.to_string()))];
-        self.app
-            .add_person(name, role, station, beat, hotel, duty, lang, &identity)
-            .await
-            .unwrap();
     }
 
     /// Waits until the update is confirmed and nothing is left to deliver.
@@ -193,78 +185,15 @@ impl TelegramReplay {
     }
 
     async fn step(&mut self, step: &Step) -> Result<(), String> {
-        let opt = |opts: &[(String, String)], k: &str| opts.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
-        let lang = |opts: &[(String, String)]| opt(opts, "lang").and_then(|l| Lang::parse(&l));
-        match step {
-            Step::Clock(ms) => self.clock.set(*ms),
-            Step::Station { id, name, opts } => self
-                .app
-                .add_station(id, name, lang(opts))
-                .await
-                .map_err(|e| e.to_string())?,
-            Step::Officer {
-                name,
-                station,
-                duty,
-                opts,
-            } => {
-                let beat = opt(opts, "beat");
-                self.person(
-                    name,
-                    Role::Officer,
-                    Some(station),
-                    beat.as_deref(),
-                    None,
-                    *duty,
-                    lang(opts),
-                )
-                .await;
-            }
-            Step::Liaison {
-                name,
-                station,
-                hotel,
-                opts,
-            } => {
-                let beat = opt(opts, "beat");
-                self.person(
-                    name,
-                    Role::Liaison,
-                    Some(station),
-                    beat.as_deref(),
-                    Some(hotel),
-                    false,
-                    lang(opts),
-                )
-                .await;
-            }
-            Step::Resident { name, opts } => {
-                self.person(name, Role::Resident, None, None, None, false, lang(opts))
-                    .await
-            }
-            Step::Group {
-                id,
-                kind,
-                station,
-                members,
-            } => {
-                let chat = self.group(id);
-                let kind = GroupKind::parse(kind).ok_or("bad group kind")?;
-                self.app
-                    .link_group(Platform::Telegram, &chat.to_string(), kind, station)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                for m in members {
-                    let mut tx = self.app.store.begin().await.unwrap();
-                    if let Some(p) = beatbot::store::people::by_handle(&mut tx, m).await.unwrap() {
-                        beatbot::store::people::adopt_station(&mut tx, p.id, station)
-                            .await
-                            .unwrap();
-                    }
-                    tx.commit().await.unwrap();
-                }
+        let app = self.app.clone();
+        if set_up(&app, step, self).await.map_err(|e| format!("{e:#}"))? {
+            if let Step::Group { id, members, .. } = step {
                 self.members.insert(id.clone(), members.clone());
             }
+            return Ok(());
+        }
+        match step {
+            Step::Clock(ms) => self.clock.set(*ms),
             Step::Advance(ms) => {
                 self.mark = self.fake.sent().len();
                 self.clock.advance(*ms);
@@ -300,6 +229,11 @@ impl TelegramReplay {
                 self.fake.press(chat, message_id, uid, user, &data);
                 self.settle().await?;
             }
+            Step::Station { .. }
+            | Step::Officer { .. }
+            | Step::Liaison { .. }
+            | Step::Resident { .. }
+            | Step::Group { .. } => {}
             Step::Expect { chat, pattern, negated } => {
                 let (chat_id, place) = match chat {
                     Check::Group(g) => (self.group(g), g.clone()),
