@@ -21,6 +21,23 @@ pub struct App {
     pub scripts: Arc<Scripts>,
     pub faq: Arc<FaqIndex>,
     pub clock: Arc<dyn Clock>,
+    pub start_links: StartLinks,
+}
+
+/// Per platform, how a link into a private chat with the bot begins, learnt when the platform
+/// connects (Telegram's `https://t.me/<bot>?start=`); shared by every clone of the [`App`].
+#[derive(Clone, Default)]
+pub struct StartLinks(Arc<std::sync::RwLock<std::collections::HashMap<Platform, String>>>);
+
+impl StartLinks {
+    pub fn set(&self, platform: Platform, base: String) {
+        if let Ok(mut links) = self.0.write() {
+            links.insert(platform, base);
+        }
+    }
+    pub fn get(&self, platform: Platform) -> Option<String> {
+        self.0.read().ok().and_then(|links| links.get(&platform).cloned())
+    }
 }
 
 /// What became of an inbound event.
@@ -34,11 +51,17 @@ pub enum Handled {
 impl App {
     pub fn new(store: Store, scripts: Scripts, clock: Arc<dyn Clock>) -> App {
         let faq = FaqIndex::new(&scripts.faq);
+        App::from_parts(store, Arc::new(scripts), faq, clock)
+    }
+
+    /// An app over scripts and an FAQ index already loaded (tests share one of each).
+    pub fn from_parts(store: Store, scripts: Arc<Scripts>, faq: Arc<FaqIndex>, clock: Arc<dyn Clock>) -> App {
         App {
             store,
-            scripts: Arc::new(scripts),
+            scripts,
             faq,
             clock,
+            start_links: StartLinks::default(),
         }
     }
 
@@ -137,6 +160,7 @@ impl App {
             lang,
             group,
             private_chat_known,
+            start_link: self.start_links.get(event.platform),
             out: Vec::new(),
         })
     }

@@ -212,7 +212,9 @@ fn identities(who: &IdentityArgs) -> Vec<(Platform, String, Option<String>)> {
         ids.push((Platform::Telegram, t.clone(), Some(t.clone())));
     }
     if let Some(m) = &who.matrix {
-        ids.push((Platform::Matrix, m.clone(), None));
+        // The bot can always open a direct room with a Matrix user: until one exists, the user
+        // id stands for it, and the delivery worker opens (and remembers) the room.
+        ids.push((Platform::Matrix, m.clone(), Some(m.clone())));
     }
     if let Some(c) = &who.console {
         ids.push((
@@ -414,6 +416,8 @@ async fn serve_telegram(config: &Config) -> Result<ExitCode> {
             &config.telegram.webhook_secret,
         )
         .await?;
+        app.start_links
+            .set(Platform::Telegram, beatbot::platforms::telegram::start_link(&username));
         let hook = beatbot::web::TelegramWebhook {
             bot: bot.clone(),
             username,

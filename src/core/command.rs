@@ -25,6 +25,10 @@ pub enum CommandName {
     Answer,
     Alert,
     Link,
+    Invite,
+    Join,
+    Liaisons,
+    Revoke,
 }
 
 /// Who may use a command.
@@ -61,6 +65,7 @@ pub const COMMANDS: &[(CommandName, &str, &[&str], Audience)] = &[
     ),
     (CommandName::Status, "status", &["进度", "查询"], Audience::Anyone),
     (CommandName::Cancel, "cancel", &["取消"], Audience::Anyone),
+    (CommandName::Join, "join", &["加入", "绑定"], Audience::Anyone),
     (CommandName::Tickets, "tickets", &["工单"], Audience::Staff),
     (CommandName::Ack, "ack", &["受理", "签收"], Audience::Staff),
     (CommandName::Note, "note", &["备注"], Audience::Staff),
@@ -69,6 +74,9 @@ pub const COMMANDS: &[(CommandName, &str, &[&str], Audience)] = &[
     (CommandName::Answer, "answer", &["答复", "回复"], Audience::Staff),
     (CommandName::Alert, "alert", &["预警", "警报"], Audience::Staff),
     (CommandName::Link, "link", &["关联"], Audience::Staff),
+    (CommandName::Invite, "invite", &["邀请"], Audience::Staff),
+    (CommandName::Liaisons, "liaisons", &["联络员"], Audience::Staff),
+    (CommandName::Revoke, "revoke", &["撤销"], Audience::Staff),
     (CommandName::Start, "start", &[], Audience::Anyone),
 ];
 

@@ -87,6 +87,9 @@ pub struct Ctx<'a> {
     /// The identity the sender wrote from has a private chat with the bot (if not, another of
     /// their identities may).
     pub private_chat_known: bool,
+    /// How a link into a private chat with the bot starts on this platform, with the payload
+    /// to be appended (`https://t.me/<bot>?start=`), where the platform has such links.
+    pub start_link: Option<String>,
     pub out: Vec<Outbound>,
 }
 

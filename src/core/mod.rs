@@ -7,6 +7,7 @@ pub mod alerts;
 pub mod command;
 mod context;
 pub mod dialogue;
+pub mod enrolment;
 pub mod faq;
 pub mod fields;
 pub mod help;
@@ -118,7 +119,8 @@ async fn run_command(ctx: &mut Ctx<'_>, name: CommandName, rest: &str) -> Result
         return Err(UserError::new("common.staff_only").arg("name", name.name()).into());
     }
     match name {
-        CommandName::Help | CommandName::Start => help::help(ctx),
+        CommandName::Start => start(ctx, rest).await,
+        CommandName::Help => help::help(ctx),
         CommandName::Lang => misc::lang(ctx, rest).await,
         CommandName::Ask => faq::ask_command(ctx, rest).await,
         CommandName::Tip => misc::tip(ctx, rest).await,
@@ -136,7 +138,24 @@ async fn run_command(ctx: &mut Ctx<'_>, name: CommandName, rest: &str) -> Result
         CommandName::Answer => faq::answer(ctx, rest).await,
         CommandName::Alert => alerts::draft(ctx, rest).await,
         CommandName::Link => links::link(ctx, rest).await,
+        CommandName::Invite => enrolment::invite(ctx, rest).await,
+        CommandName::Join => enrolment::join(ctx, rest).await,
+        CommandName::Liaisons => enrolment::list(ctx).await,
+        CommandName::Revoke => enrolment::revoke(ctx, rest).await,
     }
+}
+
+/// `/start [PAYLOAD]`: what a Telegram deep link opens with. `join-CODE` enrols a front desk;
+/// anything else (the hand-off's `hello`, none) shows the help.
+async fn start(ctx: &mut Ctx<'_>, payload: &str) -> Result<(), Dispatched> {
+    let payload = payload.trim();
+    if payload
+        .get(..enrolment::START_PREFIX.len())
+        .is_some_and(|p| p.eq_ignore_ascii_case(enrolment::START_PREFIX))
+    {
+        return enrolment::join(ctx, payload).await;
+    }
+    help::help(ctx)
 }
 
 /// Button data: `d:NONCE:…` dialogue, `ack:N`, `rate:N:K`, `alert:send|cancel:ID`.

@@ -80,6 +80,20 @@ async fn staff_ticket(ctx: &mut Ctx<'_>, raw: &str) -> Result<Ticket, Dispatched
     }
 }
 
+/// A hotel's ticket belongs to the hotel's current front desks: a reporter whose enrolment
+/// was revoked hears nothing more of it and cannot see it.
+fn entitled(person: &Person, t: &Ticket) -> bool {
+    match t.hotel_id {
+        Some(hotel) => person.role == crate::domain::Role::Liaison && person.hotel_id == Some(hotel),
+        None => true,
+    }
+}
+
+/// The reporter, if they may still hear of the ticket.
+async fn reporter_of(ctx: &mut Ctx<'_>, t: &Ticket) -> Result<Option<Person>> {
+    Ok(ctx.person(t.reporter_id).await?.filter(|r| entitled(r, t)))
+}
+
 fn status_label(ctx: &Ctx<'_>, status: TicketStatus, lang: crate::domain::Lang) -> String {
     let key = match status {
         TicketStatus::Open => "status.open",
@@ -167,7 +181,7 @@ pub async fn ack(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
         )
         .await?;
     }
-    if let Some(reporter) = ctx.person(t.reporter_id).await? {
+    if let Some(reporter) = reporter_of(ctx, &t).await? {
         let officer = ctx.me.handle.clone();
         ctx.tell(
             &reporter,
@@ -199,7 +213,7 @@ pub async fn note(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
     let n = t.id.to_string();
     let reply = ctx.msg("ticket.note_added", &[("n", &n)]);
     ctx.to_me(reply, Vec::new());
-    if let Some(reporter) = ctx.person(t.reporter_id).await? {
+    if let Some(reporter) = reporter_of(ctx, &t).await? {
         ctx.tell(
             &reporter,
             "ticket.note_reporter",
@@ -225,7 +239,7 @@ pub async fn resolve(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
     let n = t.id.to_string();
     let reply = ctx.msg("ticket.resolved", &[("n", &n)]);
     ctx.to_me(reply, Vec::new());
-    if let Some(reporter) = ctx.person(t.reporter_id).await? {
+    if let Some(reporter) = reporter_of(ctx, &t).await? {
         let lang = ctx.lang_of(&reporter);
         let buttons = vec![
             (1..=5)
@@ -313,7 +327,7 @@ pub async fn status(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
     let no = TicketNo::parse(raw).ok_or_else(|| UserError::new("common.bad_ticket_no"))?;
     let ticket = tickets::get(ctx.tx, no.get()).await?;
     let may_see = |t: &Ticket| {
-        t.reporter_id == ctx.me.id
+        (t.reporter_id == ctx.me.id && entitled(&ctx.me, t))
             || (ctx.me.role.is_staff() && ctx.me.station_id.as_deref() == Some(t.station_id.as_str()))
             || (t.hotel_id.is_some() && ctx.me.role == crate::domain::Role::Liaison && ctx.me.hotel_id == t.hotel_id)
     };
@@ -352,7 +366,7 @@ pub async fn rate(ctx: &mut Ctx<'_>, raw: &str, k: &str, message: Option<i64>) -
     let t = tickets::get(ctx.tx, no.get())
         .await?
         .ok_or_else(|| UserError::new("common.expired_button"))?;
-    if t.reporter_id != ctx.me.id {
+    if t.reporter_id != ctx.me.id || !entitled(&ctx.me, &t) {
         return Err(UserError::new("common.not_your_button").into());
     }
     if t.status != TicketStatus::Resolved || !tickets::rate(ctx.tx, t.id, rating).await? {

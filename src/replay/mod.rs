@@ -6,6 +6,6 @@ mod parse;
 mod run;
 mod setup;
 
-pub use parse::{Check, Pattern, Step, parse};
+pub use parse::{Captures, Check, Pattern, Step, parse};
 pub use run::{Failure, Replayer, run_file};
 pub use setup::{Naming, set_up};

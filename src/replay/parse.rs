@@ -18,9 +18,10 @@ impl Pattern {
         {
             let flags = &t[end + 1..];
             if flags.chars().all(|c| matches!(c, 'i' | 's' | 'm' | 'x' | 'u')) {
-                let body = &t[1..end];
+                // `{name}` (a captured value, filled in later) stands for itself until then.
+                let body = placeholder().replace_all(&t[1..end], r"\{$1\}");
                 let source = if flags.is_empty() {
-                    body.to_owned()
+                    body.into_owned()
                 } else {
                     format!("(?{flags}){body}")
                 };
@@ -43,6 +44,54 @@ impl Pattern {
         match self {
             Pattern::Regex(re) => format!("/{}/", re.as_str()),
             Pattern::Plain(s) => format!("\"{s}\""),
+        }
+    }
+}
+
+fn placeholder() -> &'static Regex {
+    static RE: std::sync::OnceLock<Regex> = std::sync::OnceLock::new();
+    RE.get_or_init(|| Regex::new(r"\{([A-Za-z_][A-Za-z0-9_]*)\}").expect("valid regex"))
+}
+
+/// Values captured by named groups `(?P<name>…)` of `<` patterns, put into later `>` lines
+/// wherever they say `{name}`: an enrolment code the bot made up, say.
+#[derive(Debug, Default, Clone)]
+pub struct Captures(std::collections::HashMap<String, String>);
+
+impl Captures {
+    /// Remembers the named groups of the first text the pattern matches.
+    pub fn learn<'a>(&mut self, pattern: &Pattern, texts: impl IntoIterator<Item = &'a str>) {
+        let Pattern::Regex(re) = pattern else { return };
+        let Some(caps) = texts.into_iter().find_map(|t| re.captures(t)) else {
+            return;
+        };
+        for name in re.capture_names().flatten() {
+            if let Some(value) = caps.name(name) {
+                self.0.insert(name.to_owned(), value.as_str().to_owned());
+            }
+        }
+    }
+
+    /// `text` with every `{name}` of a captured value replaced by it.
+    pub fn fill(&self, text: &str) -> String {
+        let mut out = text.to_owned();
+        for (name, value) in &self.0 {
+            out = out.replace(&format!("{{{name}}}"), value);
+        }
+        out
+    }
+
+    /// The pattern with captured values put in (escaped, in a regex).
+    pub fn pattern(&self, pattern: &Pattern) -> Pattern {
+        match pattern {
+            Pattern::Plain(s) => Pattern::Plain(self.fill(s)),
+            Pattern::Regex(re) => {
+                let mut source = re.as_str().to_owned();
+                for (name, value) in &self.0 {
+                    source = source.replace(&format!("\\{{{name}\\}}"), &regex::escape(value));
+                }
+                Regex::new(&source).map_or_else(|_| pattern.clone(), Pattern::Regex)
+            }
         }
     }
 }
@@ -315,6 +364,20 @@ mod tests {
         assert!(matches!(&steps[7].1, Step::Say { text, .. } if text == r#"/report noid room=305 name="Zhao Liu""#));
         assert!(matches!(&steps[10].1, Step::Expect { negated: true, .. }));
         assert_eq!(steps[10].0, 13);
+    }
+
+    #[test]
+    fn captured_values_fill_later_lines() {
+        let mut caps = Captures::default();
+        let pattern = Pattern::parse(r"/code (?P<code>[A-Z0-9]{8})/").unwrap();
+        caps.learn(&pattern, ["no code here", "your code K7QM2XPA, once"]);
+        assert_eq!(caps.fill("/join {code}"), "/join K7QM2XPA");
+        assert_eq!(caps.fill("{other} stays"), "{other} stays");
+        assert!(
+            caps.pattern(&Pattern::parse("code {code}").unwrap())
+                .matches("code K7QM2XPA")
+        );
+        assert!(caps.pattern(&Pattern::parse("/^{code}$/").unwrap()).matches("K7QM2XPA"));
     }
 
     #[test]

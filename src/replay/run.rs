@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 
-use super::parse::{Check, Pattern, Step, parse};
+use super::parse::{Captures, Check, Pattern, Step, parse};
 use super::setup::{Naming, set_up};
 use crate::app::App;
 use crate::clock::FakeClock;
@@ -54,6 +54,7 @@ pub struct Replayer {
     members: HashMap<String, Vec<String>>,
     mark: usize,
     seq: u64,
+    captures: Captures,
 }
 
 const DEFAULT_START: i64 = 1_795_395_600_000; // 2026-11-23T09:00:00+08:00
@@ -73,12 +74,7 @@ impl Replayer {
         console: Console,
     ) -> Result<Replayer> {
         let clock = Arc::new(FakeClock::new(DEFAULT_START));
-        let app = App {
-            store,
-            scripts,
-            faq,
-            clock: clock.clone(),
-        };
+        let app = App::from_parts(store, scripts, faq, clock.clone());
         Ok(Replayer {
             app,
             clock,
@@ -86,6 +82,7 @@ impl Replayer {
             members: HashMap::new(),
             mark: 0,
             seq: 0,
+            captures: Captures::default(),
         })
     }
 
@@ -116,7 +113,8 @@ impl Replayer {
             }
             Step::Say { chat, user, text } => {
                 self.mark = self.console.len();
-                self.send(chat.as_deref(), user, Content::Text(text.clone())).await?;
+                let text = self.captures.fill(text);
+                self.send(chat.as_deref(), user, Content::Text(text)).await?;
             }
             Step::Press { user, label } => {
                 let Some((chat, message, data)) = self.find_button(user, label) else {
@@ -137,7 +135,10 @@ impl Replayer {
                 )
                 .await?;
             }
-            Step::Expect { chat, pattern, negated } => return Ok(self.expect(chat, pattern, *negated)),
+            Step::Expect { chat, pattern, negated } => {
+                let pattern = self.captures.pattern(pattern);
+                return Ok(self.expect(chat, &pattern, *negated));
+            }
             // The world-building steps were played by `set_up` above.
             Step::Station { .. }
             | Step::Officer { .. }
@@ -177,7 +178,7 @@ impl Replayer {
             .collect()
     }
 
-    fn expect(&self, chat: &Check, pattern: &Pattern, negated: bool) -> Result<(), String> {
+    fn expect(&mut self, chat: &Check, pattern: &Pattern, negated: bool) -> Result<(), String> {
         let (chat_id, place) = match chat {
             Check::Group(g) => (g.clone(), g.clone()),
             Check::Dm(u) => (console::dm_chat(u), format!("dm {u}")),
@@ -185,6 +186,7 @@ impl Replayer {
         let seen = self.since_mark(&chat_id);
         let hit = seen.iter().any(|d| pattern.matches(&d.text));
         if hit != negated {
+            self.captures.learn(pattern, seen.iter().map(|d| d.text.as_str()));
             return Ok(());
         }
         let what = if negated {

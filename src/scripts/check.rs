@@ -40,6 +40,7 @@ struct RawSettings {
     default_lang: Option<Spanned<String>>,
     timezone: Option<Spanned<String>>,
     dialogue_expiry_hours: Option<i64>,
+    invite_hours: Option<i64>,
     feedback: Option<RawFeedback>,
 }
 
@@ -269,6 +270,7 @@ fn load_settings(dir: &Path, errors: &mut Vec<ScriptError>) -> Option<Settings> 
         feedback_categories: categories,
         feedback_reply_hours: feedback.reply_hours.unwrap_or(24),
         dialogue_expiry_hours: raw.dialogue_expiry_hours.unwrap_or(24),
+        invite_hours: raw.invite_hours.unwrap_or(72),
     })
 }
 

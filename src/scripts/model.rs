@@ -33,6 +33,8 @@ pub struct Settings {
     pub feedback_reply_hours: i64,
     /// How many hours a half-filled report dialogue stays open.
     pub dialogue_expiry_hours: i64,
+    /// How many hours an enrolment code from `/invite` stays good.
+    pub invite_hours: i64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -11,6 +11,7 @@ pub mod alerts;
 pub mod dialogues;
 pub mod groups;
 pub mod inbound;
+pub mod invites;
 pub mod misc;
 pub mod outbox;
 pub mod people;
@@ -46,16 +47,30 @@ pub struct Store {
     backend: Backend,
 }
 
-const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "foundation",
-    include_str!("../../migrations/sqlite/0001_foundation.sql"),
-)];
-const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "foundation",
-    include_str!("../../migrations/postgres/0001_foundation.sql"),
-)];
+const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "foundation",
+        include_str!("../../migrations/sqlite/0001_foundation.sql"),
+    ),
+    (
+        2,
+        "enrolment",
+        include_str!("../../migrations/sqlite/0002_enrolment.sql"),
+    ),
+];
+const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "foundation",
+        include_str!("../../migrations/postgres/0001_foundation.sql"),
+    ),
+    (
+        2,
+        "enrolment",
+        include_str!("../../migrations/postgres/0002_enrolment.sql"),
+    ),
+];
 
 fn install_drivers() {
     static ONCE: Once = Once::new();

@@ -100,19 +100,32 @@ pub async fn ensure_hotel(conn: &mut Conn, station: &str, name: &str, beat: Opti
     col(&row, "id")
 }
 
+fn hotel_from_row(r: &sqlx::any::AnyRow) -> Result<Hotel> {
+    Ok(Hotel {
+        id: col(r, "id")?,
+        station_id: col(r, "station_id")?,
+        name: col(r, "name")?,
+        beat: col(r, "beat")?,
+    })
+}
+
 pub async fn hotel(conn: &mut Conn, id: i64) -> Result<Option<Hotel>> {
     let row = sqlx::query("SELECT id, station_id, name, beat FROM hotels WHERE id = $1")
         .bind(id)
         .fetch_optional(conn)
         .await
         .context("loading hotel")?;
-    row.map(|r| {
-        Ok(Hotel {
-            id: col(&r, "id")?,
-            station_id: col(&r, "station_id")?,
-            name: col(&r, "name")?,
-            beat: col(&r, "beat")?,
-        })
-    })
-    .transpose()
+    row.as_ref().map(hotel_from_row).transpose()
+}
+
+/// The station's hotel of that name, ignoring case.
+pub async fn find_hotel(conn: &mut Conn, station: &str, name: &str) -> Result<Option<Hotel>> {
+    let row =
+        sqlx::query("SELECT id, station_id, name, beat FROM hotels WHERE station_id = $1 AND LOWER(name) = LOWER($2)")
+            .bind(station)
+            .bind(name)
+            .fetch_optional(conn)
+            .await
+            .context("finding hotel")?;
+    row.as_ref().map(hotel_from_row).transpose()
 }

@@ -38,12 +38,7 @@ impl Deliverer for Flaky {
 
 async fn app(store: Store, clock: Arc<FakeClock>) -> App {
     let (scripts, faq) = harness::scripts();
-    let app = App {
-        store,
-        scripts,
-        faq,
-        clock,
-    };
+    let app = App::from_parts(store, scripts, faq, clock);
     if app
         .add_station("xinhua", "Xinhua Road Station", Some(beatbot::domain::Lang::En))
         .await

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use beatbot::domain::{Button, GroupKind, Lang, Platform, ReportKind, Role, TicketStatus};
+use beatbot::store::invites::{self, Unusable};
 use beatbot::store::outbox::{NewMessage, Target};
 use beatbot::store::people::NewPerson;
 use beatbot::store::tickets::NewTicket;
@@ -357,6 +358,57 @@ async fn contract(store: &Store) {
         outbox::enqueue_many(&mut tx, &bulk, 100_000).await.unwrap() == 0,
         "all keys taken"
     );
+    tx.commit().await.unwrap();
+    invite_contract(store, hotel, wang, li).await;
+}
+
+/// Enrolment codes: good once, until they expire, unless withdrawn.
+async fn invite_contract(store: &Store, hotel: i64, wang: i64, li: i64) {
+    let mut tx = store.begin().await.unwrap();
+    assert_eq!(
+        stations::find_hotel(&mut tx, "xinhua", "JINJIANG inn")
+            .await
+            .unwrap()
+            .map(|h| h.id),
+        Some(hotel)
+    );
+    for code in ["AAAA2222", "BBBB3333", "CCCC4444"] {
+        invites::create(&mut tx, code, "xinhua", hotel, wang, 1_000, 10_000)
+            .await
+            .unwrap();
+    }
+    assert_eq!(invites::pending(&mut tx, "xinhua", 2_000).await.unwrap().len(), 3);
+    let used = invites::redeem(&mut tx, "AAAA2222", li, 2_000).await.unwrap().unwrap();
+    assert_eq!((used.hotel_id, used.created_by), (hotel, wang));
+    assert_eq!(used.hotel_name, "Jinjiang Inn");
+    assert_eq!(
+        invites::redeem(&mut tx, "AAAA2222", wang, 2_000).await.unwrap(),
+        Err(Unusable::Used)
+    );
+    assert_eq!(
+        invites::redeem(&mut tx, "BBBB3333", li, 10_000).await.unwrap(),
+        Err(Unusable::Expired)
+    );
+    assert!(invites::revoke(&mut tx, "xinhua", "CCCC4444", 3_000).await.unwrap());
+    assert!(!invites::revoke(&mut tx, "xinhua", "CCCC4444", 3_000).await.unwrap());
+    assert_eq!(
+        invites::redeem(&mut tx, "CCCC4444", li, 3_000).await.unwrap(),
+        Err(Unusable::Revoked)
+    );
+    assert_eq!(
+        invites::redeem(&mut tx, "DDDD5555", li, 3_000).await.unwrap(),
+        Err(Unusable::Unknown)
+    );
+    assert_eq!(
+        invites::pending(&mut tx, "xinhua", 3_000).await.unwrap().len(),
+        1,
+        "BBBB3333, until it expires"
+    );
+    assert_eq!(invites::liaisons(&mut tx, "xinhua").await.unwrap().len(), 1);
+    invites::unenrol(&mut tx, li).await.unwrap();
+    assert!(invites::liaisons(&mut tx, "xinhua").await.unwrap().is_empty());
+    invites::enrol(&mut tx, li, "xinhua", hotel).await.unwrap();
+    assert_eq!(invites::liaisons(&mut tx, "xinhua").await.unwrap()[0].handle, "li");
     tx.commit().await.unwrap();
 }
 

@@ -30,12 +30,7 @@ struct Running {
 async fn world() -> (App, tempfile::TempDir) {
     let (store, dir): (Store, _) = harness::sqlite().await;
     let (scripts, faq) = harness::scripts();
-    let app = App {
-        store,
-        scripts,
-        faq,
-        clock: Arc::new(SystemClock),
-    };
+    let app = App::from_parts(store, scripts, faq, Arc::new(SystemClock));
     app.add_station("xinhua", "Xinhua Road Station", Some(Lang::En))
         .await
         .unwrap();
@@ -559,5 +554,37 @@ async fn a_message_over_telegrams_limit_arrives_in_parts_that_each_fit() {
         60,
         "nothing is lost: {heads:?}"
     );
+    let _ = bot.stop.send(true);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_front_desk_enrols_by_opening_the_officers_deep_link() {
+    let bot = start(10.0).await;
+    const DESK: i64 = 777;
+    bot.fake.text(WANG, WANG, "wang", r#"/invite "Rujia Hotel""#);
+    let invite = sent_where(&bot.fake, |s| s.chat_id == WANG && s.text.contains("start=join-")).await;
+    let link = invite
+        .text
+        .split_whitespace()
+        .find(|w| w.starts_with("https://t.me/"))
+        .expect("a deep link")
+        .to_owned();
+    assert!(
+        link.starts_with(&format!(
+            "https://t.me/{}?start=join-",
+            crate::support::fake_telegram::BOT_USERNAME
+        )),
+        "{link}"
+    );
+    // Opening the link in Telegram sends `/start PAYLOAD` in the private chat.
+    let payload = link.split("start=").nth(1).unwrap();
+    bot.fake.text(DESK, DESK, "night_desk", &format!("/start {payload}"));
+    let welcome = sent_where(&bot.fake, |s| s.chat_id == DESK).await;
+    assert!(welcome.text.contains("front desk of Rujia Hotel"), "{}", welcome.text);
+    sent_where(&bot.fake, |s| s.chat_id == WANG && s.text.contains("has joined")).await;
+    // The link works once.
+    bot.fake.text(LI, LI, "li_desk", &format!("/start {payload}"));
+    let refused = sent_where(&bot.fake, |s| s.chat_id == LI).await;
+    assert!(refused.text.contains("already been used"), "{}", refused.text);
     let _ = bot.stop.send(true);
 }

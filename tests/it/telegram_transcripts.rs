@@ -11,7 +11,7 @@ use beatbot::app::App;
 use beatbot::clock::OffsetClock;
 use beatbot::domain::Platform;
 use beatbot::platforms::telegram::{self, Limits, TelegramDeliverer};
-use beatbot::replay::{Check, Naming, Pattern, Step, parse, set_up};
+use beatbot::replay::{Captures, Check, Naming, Pattern, Step, parse, set_up};
 use beatbot::workers::delivery;
 
 use super::harness;
@@ -28,6 +28,7 @@ struct TelegramReplay {
     groups: HashMap<String, i64>,
     members: HashMap<String, Vec<String>>,
     mark: usize,
+    captures: Captures,
     stop: tokio::sync::watch::Sender<bool>,
     _dir: tempfile::TempDir,
 }
@@ -67,12 +68,7 @@ impl TelegramReplay {
         let (scripts, faq) = harness::scripts();
         let clock = Arc::new(OffsetClock::new());
         clock.set(1_795_395_600_000);
-        let app = App {
-            store,
-            scripts,
-            faq,
-            clock: clock.clone(),
-        };
+        let app = App::from_parts(store, scripts, faq, clock.clone());
         let bot = telegram::bot(&fake.token, &fake.url()).unwrap();
         let (stop, stopped) = tokio::sync::watch::channel(false);
         tokio::spawn(telegram::poll(app.clone(), bot.clone(), 1, stopped.clone()));
@@ -90,6 +86,7 @@ impl TelegramReplay {
             groups: HashMap::new(),
             members: HashMap::new(),
             mark: 0,
+            captures: Captures::default(),
             stop,
             _dir: dir,
         }
@@ -216,7 +213,7 @@ impl TelegramReplay {
                     None => uid,
                 };
                 // `@beatbot` in a transcript mentions the bot: on Telegram, by its username.
-                let text = mention_bot(text);
+                let text = mention_bot(&self.captures.fill(text));
                 self.fake.text(chat_id, uid, user, &text);
                 self.settle().await?;
             }
@@ -235,6 +232,7 @@ impl TelegramReplay {
             | Step::Resident { .. }
             | Step::Group { .. } => {}
             Step::Expect { chat, pattern, negated } => {
+                let pattern = &self.captures.pattern(pattern);
                 let (chat_id, place) = match chat {
                     Check::Group(g) => (self.group(g), g.clone()),
                     Check::Dm(u) => (self.user(u), format!("dm {u}")),
@@ -251,6 +249,7 @@ impl TelegramReplay {
                     tokio::time::sleep(Duration::from_millis(20)).await;
                     seen = seen_now(self);
                 }
+                self.captures.learn(pattern, seen.iter().map(String::as_str));
                 if seen.iter().any(|t| pattern.matches(t)) == *negated {
                     let what = if *negated {
                         "expected no message matching"

@@ -220,7 +220,7 @@ impl TelegramDeliverer {
 
 impl Deliverer for TelegramDeliverer {
     fn private_chat_link(&self) -> Option<String> {
-        self.username.as_ref().map(|u| format!("https://t.me/{u}?start=hello"))
+        self.username.as_ref().map(|u| format!("{}hello", super::start_link(u)))
     }
 
     fn admit(&self, message: &Message) -> Result<(), Duration> {

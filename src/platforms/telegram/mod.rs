@@ -30,6 +30,11 @@ pub async fn register_webhook(bot: &Bot, url: &str, secret: &str) -> Result<Stri
     Ok(me.username.clone().unwrap_or_default())
 }
 
+/// The beginning of a link that opens a private chat with the bot and sends `/start PAYLOAD`.
+pub fn start_link(username: &str) -> String {
+    format!("https://t.me/{username}?start=")
+}
+
 /// Sets the command menus: residents' and front desks' private chats, groups, and each
 /// officer's private chat (everything), in Chinese and English.
 pub async fn set_commands(bot: &Bot, app: &crate::app::App) -> Result<()> {
