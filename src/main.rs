@@ -372,14 +372,11 @@ async fn run(cli: Cli) -> Result<ExitCode> {
 }
 
 /// `serve`: checks configuration, scripts and database, then serves the configured platforms:
-/// Telegram by long polling when `telegram.token` is set, otherwise the console on
-/// stdin/stdout. Stops cleanly on Ctrl-C or SIGTERM.
+/// Telegram when `telegram.token` is set, Matrix when `matrix.homeserver` is, both when both
+/// are; with neither, the console on stdin/stdout. Stops cleanly on Ctrl-C or SIGTERM.
 async fn serve(config: &Config) -> Result<ExitCode> {
-    if !config.matrix.homeserver.is_empty() {
-        bail!("matrix.homeserver is set, but this release has no Matrix adapter yet; unset it");
-    }
-    if !config.telegram.token.is_empty() {
-        return serve_telegram(config).await;
+    if !config.telegram.token.is_empty() || !config.matrix.homeserver.is_empty() {
+        return serve_platforms(config).await;
     }
     let scripts = Arc::new(load_scripts(&config.scripts_dir)?);
     let store = Store::open(&config.database.url).await?;
@@ -401,15 +398,82 @@ async fn serve(config: &Config) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-async fn serve_telegram(config: &Config) -> Result<ExitCode> {
+type Task = tokio::task::JoinHandle<Result<()>>;
+
+async fn serve_platforms(config: &Config) -> Result<ExitCode> {
     let app = app(config).await?;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    // Tasks whose end stops the bot (the update sources), and the others.
+    let mut sources: Vec<Task> = Vec::new();
+    let mut workers: Vec<Task> = Vec::new();
+    if !config.telegram.token.is_empty() {
+        let (source, worker) = start_telegram(config, &app, &stopped).await?;
+        sources.push(source);
+        workers.push(worker);
+    }
+    if !config.matrix.homeserver.is_empty() {
+        let (source, worker) = start_matrix(config, &app, &stopped).await?;
+        sources.push(source);
+        workers.push(worker);
+    }
+    workers.push(tokio::spawn(beatbot::workers::scheduler::run(app.clone(), stopped)));
+    eprintln!(
+        "beatbot serve: {} on {}",
+        platforms_named(config),
+        redact(&config.database.url)
+    );
+    let first_source_ended = futures_first(sources);
+    tokio::select! {
+        _ = shutdown_signal() => eprintln!("stopping"),
+        result = first_source_ended => { result?; }
+    }
+    let _ = stop.send(true);
+    for worker in workers {
+        let _ = worker.await;
+    }
+    app.store.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn platforms_named(config: &Config) -> String {
+    let mut names = Vec::new();
+    if !config.telegram.token.is_empty() {
+        names.push(format!("Telegram ({})", config.telegram.mode));
+    }
+    if !config.matrix.homeserver.is_empty() {
+        names.push(format!("Matrix ({})", config.matrix.homeserver));
+    }
+    names.join(" and ")
+}
+
+/// Waits for the first task to end and returns its result.
+async fn futures_first(tasks: Vec<Task>) -> Result<()> {
+    let (tx, mut rx) = tokio::sync::mpsc::channel(tasks.len().max(1));
+    for task in tasks {
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            let result = match task.await {
+                Ok(r) => r,
+                Err(e) => Err(anyhow::anyhow!("task failed: {e}")),
+            };
+            let _ = tx.send(result).await;
+        });
+    }
+    drop(tx);
+    rx.recv().await.unwrap_or(Ok(()))
+}
+
+async fn start_telegram(
+    config: &Config,
+    app: &App,
+    stopped: &tokio::sync::watch::Receiver<bool>,
+) -> Result<(Task, Task)> {
     let bot = beatbot::platforms::telegram::bot(&config.telegram.token, &config.telegram.api_url)?;
-    if let Err(e) = beatbot::platforms::telegram::set_commands(&bot, &app).await {
+    if let Err(e) = beatbot::platforms::telegram::set_commands(&bot, app).await {
         // The menu is a convenience: the bot works without it.
         tracing::warn!(error = %format!("{e:#}"), "could not set the Telegram command menus");
     }
-    let (stop, stopped) = tokio::sync::watch::channel(false);
-    let poller = if config.telegram.mode == "webhook" {
+    let source: Task = if config.telegram.mode == "webhook" {
         let username = beatbot::platforms::telegram::register_webhook(
             &bot,
             &config.telegram.webhook_url,
@@ -463,21 +527,43 @@ async fn serve_telegram(config: &Config) -> Result<ExitCode> {
         deliverer,
         stopped.clone(),
     ));
-    let scheduler = tokio::spawn(beatbot::workers::scheduler::run(app.clone(), stopped));
-    eprintln!(
-        "beatbot serve: Telegram ({}) on {}",
-        config.telegram.mode,
-        redact(&config.database.url)
-    );
-    tokio::select! {
-        _ = shutdown_signal() => eprintln!("stopping"),
-        result = poller => { result??; }
+    Ok((source, worker))
+}
+
+async fn start_matrix(
+    config: &Config,
+    app: &App,
+    stopped: &tokio::sync::watch::Receiver<bool>,
+) -> Result<(Task, Task)> {
+    use beatbot::platforms::matrix;
+    let client = matrix::connect(&config.matrix, &config.data_dir, &app.store).await?;
+    match matrix::rate_limit_exempt(&client).await {
+        Some(true) => {}
+        Some(false) => tracing::warn!(
+            "the bot's Matrix account is rate-limited (Synapse's default is 0.2 messages/s): alerts to many rooms \
+             will be slow. A homeserver admin can exempt it with: {}",
+            matrix::exemption_command(&client)
+        ),
+        None => tracing::warn!(
+            "could not tell whether the bot's Matrix account is exempt from rate limits (the check needs a server \
+             admin's rights). If it is not, alerts to many rooms will be slow; a homeserver admin can exempt it with: {}",
+            matrix::exemption_command(&client)
+        ),
     }
-    let _ = stop.send(true);
-    let _ = worker.await;
-    let _ = scheduler.await;
-    app.store.close().await;
-    Ok(ExitCode::SUCCESS)
+    let source = tokio::spawn(matrix::sync(
+        app.clone(),
+        client.clone(),
+        config.matrix.allowed_servers.clone(),
+        std::time::Duration::from_secs(25),
+        stopped.clone(),
+    ));
+    let worker = tokio::spawn(beatbot::workers::delivery::run(
+        app.clone(),
+        Platform::Matrix,
+        matrix::MatrixDeliverer::new(client, app.clone()),
+        stopped.clone(),
+    ));
+    Ok((source, worker))
 }
 
 /// Ctrl-C or SIGTERM.

@@ -15,6 +15,7 @@ pub mod invites;
 pub mod misc;
 pub mod outbox;
 pub mod people;
+pub mod platform_state;
 pub mod questions;
 pub mod stations;
 pub mod tickets;
@@ -58,6 +59,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "enrolment",
         include_str!("../../migrations/sqlite/0002_enrolment.sql"),
     ),
+    (
+        3,
+        "platform state",
+        include_str!("../../migrations/sqlite/0003_platform_state.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -69,6 +75,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         2,
         "enrolment",
         include_str!("../../migrations/postgres/0002_enrolment.sql"),
+    ),
+    (
+        3,
+        "platform state",
+        include_str!("../../migrations/postgres/0003_platform_state.sql"),
     ),
 ];
 

@@ -357,3 +357,70 @@ pub async fn next_due(conn: &mut Conn, platform: Platform) -> Result<Option<i64>
         .context("finding next due message")?;
     col(&row, "due")
 }
+
+/// Buttons of a delivered message, for platforms that offer them as numbered options: the
+/// row id and its buttons.
+pub type Offered = (i64, Vec<Vec<Button>>);
+
+fn offered_from_row(r: &sqlx::any::AnyRow) -> Result<Offered> {
+    let buttons: Option<String> = col(r, "buttons")?;
+    let buttons = match buttons {
+        Some(b) => serde_json::from_str(&b).context("decoding buttons")?,
+        None => Vec::new(),
+    };
+    Ok((col(r, "id")?, buttons))
+}
+
+/// The newest message (not an edit) delivered to the chat: a number typed next answers it.
+pub async fn last_delivered(conn: &mut Conn, platform: Platform, chat_id: &str) -> Result<Option<Offered>> {
+    let row = sqlx::query(
+        "SELECT id, buttons FROM outbox WHERE platform = $1 AND chat_id = $2 AND status = 'delivered' \
+         AND edit_of IS NULL ORDER BY delivered_at DESC, id DESC LIMIT 1",
+    )
+    .bind(platform.as_str())
+    .bind(chat_id)
+    .fetch_optional(conn)
+    .await
+    .context("loading the last delivered message")?;
+    row.as_ref().map(offered_from_row).transpose()
+}
+
+/// The message the platform knows as `platform_message_id` in the chat (a reaction's target).
+pub async fn offered_by_platform_message(
+    conn: &mut Conn,
+    platform: Platform,
+    chat_id: &str,
+    platform_message_id: &str,
+) -> Result<Option<Offered>> {
+    let row = sqlx::query(
+        "SELECT id, buttons FROM outbox WHERE platform = $1 AND chat_id = $2 AND platform_message_id = $3 \
+         AND edit_of IS NULL ORDER BY id DESC LIMIT 1",
+    )
+    .bind(platform.as_str())
+    .bind(chat_id)
+    .bind(platform_message_id)
+    .fetch_optional(conn)
+    .await
+    .context("loading a message by its platform id")?;
+    row.as_ref().map(offered_from_row).transpose()
+}
+
+/// Where the platform's private chat for `external_id` now is (a Matrix direct room opened by
+/// the delivery worker): the identity remembers it and waiting messages move there.
+pub async fn open_private_chat(
+    conn: &mut Conn,
+    platform: Platform,
+    external_id: &str,
+    chat: &str,
+    now: i64,
+) -> Result<()> {
+    sqlx::query("UPDATE identities SET dm_chat = $3 WHERE platform = $1 AND external_id = $2")
+        .bind(platform.as_str())
+        .bind(external_id)
+        .bind(chat)
+        .execute(&mut *conn)
+        .await
+        .context("remembering a new private chat")?;
+    move_chat(conn, platform, external_id, chat, now).await?;
+    Ok(())
+}

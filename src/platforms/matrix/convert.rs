@@ -1,0 +1,174 @@
+//! Matrix timeline events → `core::Inbound`. Text, images and locations are converted; a
+//! number typed after a message with options, or a keycap reaction to it, becomes a button
+//! press once [`resolve_choice`] has found the message. Everything else — the bot's own
+//! events, notices (other bots), edits, stickers, redactions, state events — is ignored.
+
+use matrix_sdk::ruma::UserId;
+use matrix_sdk::ruma::events::room::message::{MessageType, Relation};
+use matrix_sdk::ruma::events::{AnySyncMessageLikeEvent, AnySyncTimelineEvent, SyncMessageLikeEvent};
+
+use super::format::{KEYCAPS, chosen_option, options};
+use crate::core::{Content, Inbound};
+use crate::domain::Platform;
+use crate::store::{Conn, outbox};
+
+/// A message that may choose one of the options of an earlier bot message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Choice {
+    /// A number typed: it answers the newest bot message in the room.
+    Typed(usize),
+    /// A keycap reaction to a bot message (its event id).
+    Reaction { target: String, index: usize },
+}
+
+/// The inbound event, and the option it may choose.
+pub fn convert(
+    event: &AnySyncTimelineEvent,
+    room_id: &str,
+    is_direct: bool,
+    bot: &UserId,
+) -> Option<(Inbound, Option<Choice>)> {
+    if event.sender() == bot {
+        return None;
+    }
+    let AnySyncTimelineEvent::MessageLike(message) = event else {
+        return None;
+    };
+    let sender = event.sender().to_string();
+    let base = |content: Content, addressed: bool| Inbound {
+        platform: Platform::Matrix,
+        event_id: event.event_id().to_string(),
+        chat_id: room_id.to_owned(),
+        is_direct,
+        sender: sender.clone(),
+        content,
+        addressed,
+        // The bot can always open a direct room: until it has, the user id stands for it.
+        sender_private_chat: Some(sender.clone()),
+    };
+    match message {
+        AnySyncMessageLikeEvent::RoomMessage(SyncMessageLikeEvent::Original(m)) => {
+            if matches!(m.content.relates_to, Some(Relation::Replacement(_))) {
+                return None;
+            }
+            let mentioned = m
+                .content
+                .mentions
+                .as_ref()
+                .is_some_and(|mentions| mentions.user_ids.contains(bot));
+            match &m.content.msgtype {
+                MessageType::Text(text) => {
+                    let body = text.body.trim();
+                    let addressed = mentioned || mentions_by_name(body, bot);
+                    let body = strip_mention(body, bot);
+                    let choice = chosen_option(&body).map(Choice::Typed);
+                    Some((base(Content::Text(body), addressed), choice))
+                }
+                MessageType::Image(image) => {
+                    let url = match &image.source {
+                        matrix_sdk::ruma::events::room::MediaSource::Plain(url) => url.to_string(),
+                        // An encrypted image's key would have to travel with it: not kept.
+                        matrix_sdk::ruma::events::room::MediaSource::Encrypted(file) => file.url.to_string(),
+                    };
+                    let caption = (!image.body.is_empty() && image.filename.is_some()).then(|| image.body.clone());
+                    Some((base(Content::Photo { file_id: url, caption }, mentioned), None))
+                }
+                MessageType::Location(location) => {
+                    let (lat, lon) = parse_geo_uri(&location.geo_uri)?;
+                    Some((base(Content::Location { lat, lon }, mentioned), None))
+                }
+                _ => None,
+            }
+        }
+        AnySyncMessageLikeEvent::Reaction(SyncMessageLikeEvent::Original(r)) => {
+            let index = KEYCAPS.iter().position(|k| *k == r.content.relates_to.key)?;
+            let choice = Choice::Reaction {
+                target: r.content.relates_to.event_id.to_string(),
+                index,
+            };
+            Some((base(Content::Text(String::new()), false), Some(choice)))
+        }
+        _ => None,
+    }
+}
+
+/// `@beatbot` or the full user id written in the text.
+fn mentions_by_name(body: &str, bot: &UserId) -> bool {
+    let lower = body.to_lowercase();
+    lower.contains(&bot.as_str().to_lowercase()) || lower.contains(&format!("@{}", bot.localpart().to_lowercase()))
+}
+
+/// The text without a leading mention of the bot (`@beatbot: /help` → `/help`).
+fn strip_mention(body: &str, bot: &UserId) -> String {
+    for name in [bot.as_str().to_owned(), format!("@{}", bot.localpart())] {
+        if body.get(..name.len()).is_some_and(|p| p.eq_ignore_ascii_case(&name)) {
+            return body[name.len()..].trim_start_matches([':', ',', ' ']).trim().to_owned();
+        }
+    }
+    body.to_owned()
+}
+
+/// `geo:31.23,121.47` (with optional `;u=…`) → (lat, lon).
+pub fn parse_geo_uri(uri: &str) -> Option<(f64, f64)> {
+    let rest = uri.strip_prefix("geo:")?;
+    let coords = rest.split(';').next()?;
+    let mut parts = coords.split(',');
+    let lat: f64 = parts.next()?.trim().parse().ok()?;
+    let lon: f64 = parts.next()?.trim().parse().ok()?;
+    ((-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon)).then_some((lat, lon))
+}
+
+/// Turns a chosen option into the press of that button, if the message it answers offered
+/// one. A reaction that chooses nothing is dropped (`false`); a typed number that answers no
+/// options stays text.
+pub async fn resolve_choice(conn: &mut Conn, inbound: &mut Inbound, choice: Option<Choice>) -> anyhow::Result<bool> {
+    let (offered, index, is_reaction) = match choice {
+        None => return Ok(true),
+        Some(Choice::Typed(index)) => (
+            outbox::last_delivered(conn, Platform::Matrix, &inbound.chat_id).await?,
+            index,
+            false,
+        ),
+        Some(Choice::Reaction { target, index }) => (
+            outbox::offered_by_platform_message(conn, Platform::Matrix, &inbound.chat_id, &target).await?,
+            index,
+            true,
+        ),
+    };
+    let pressed = offered.and_then(|(row, buttons)| {
+        options(&buttons).get(index).map(|b| Content::Press {
+            data: b.data.clone(),
+            message: Some(row),
+        })
+    });
+    match pressed {
+        Some(press) => {
+            inbound.content = press;
+            Ok(true)
+        }
+        None => Ok(!is_reaction),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn geo_uris_are_read_and_checked() {
+        assert_eq!(parse_geo_uri("geo:31.23,121.47"), Some((31.23, 121.47)));
+        assert_eq!(parse_geo_uri("geo:31.23,121.47;u=35"), Some((31.23, 121.47)));
+        assert_eq!(parse_geo_uri("geo:91,0"), None);
+        assert_eq!(parse_geo_uri("31.23,121.47"), None);
+    }
+
+    #[test]
+    fn a_leading_mention_is_taken_off() {
+        let bot = <&UserId>::try_from("@beatbot:localhost").unwrap();
+        assert_eq!(strip_mention("@beatbot: /help", bot), "/help");
+        assert_eq!(strip_mention("@beatbot:localhost /help", bot), "/help");
+        assert_eq!(strip_mention("hello @beatbot", bot), "hello @beatbot");
+        assert!(mentions_by_name("hello @BeatBot", bot));
+        assert!(!mentions_by_name("hello", bot));
+    }
+}

@@ -1,0 +1,222 @@
+//! The Matrix sync loop. The first sync of a new account only learns where "now" is (old
+//! messages are not answered); after that every timeline event is converted and handled, and
+//! the sync token is committed to the database only once all of them are. Invites from
+//! allowed servers are joined (with retries: a fresh invite is sometimes not joinable at once),
+//! others rejected; a group the bot joins is told how to link it.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::Result;
+use matrix_sdk::Client;
+use matrix_sdk::config::SyncSettings;
+use matrix_sdk::ruma::events::AnyStrippedStateEvent;
+use matrix_sdk::ruma::events::room::member::MembershipState;
+use matrix_sdk::ruma::{OwnedRoomId, UserId};
+
+use super::SYNC_TOKEN_KEY;
+use super::convert::{convert, resolve_choice};
+use crate::app::App;
+use crate::core::{Content, Inbound};
+use crate::domain::Platform;
+use crate::store::platform_state;
+
+/// Attempts at one event before it is skipped (logged) so later events are not held up.
+const MAX_TRIES_PER_EVENT: u32 = 5;
+const JOIN_ATTEMPTS: u32 = 5;
+
+/// Syncs until `shutdown` fires. `allowed_servers` empty means the bot's own server only.
+pub async fn run(
+    app: App,
+    client: Client,
+    allowed_servers: Vec<String>,
+    timeout: Duration,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+) -> Result<()> {
+    let bot = client
+        .user_id()
+        .map(ToOwned::to_owned)
+        .ok_or_else(|| anyhow::anyhow!("not logged in"))?;
+    let allowed: Vec<String> = if allowed_servers.is_empty() {
+        vec![bot.server_name().to_string()]
+    } else {
+        allowed_servers
+    };
+    let joining: Arc<Mutex<HashSet<OwnedRoomId>>> = Arc::default();
+    let mut first = committed_token(&app).await?.is_none();
+    let mut failures: u32 = 0;
+    loop {
+        let settings = SyncSettings::default().timeout(timeout);
+        let response = tokio::select! {
+            r = client.sync_once(settings) => r,
+            _ = shutdown.changed() => return Ok(()),
+        };
+        let response = match response {
+            Ok(r) => {
+                failures = 0;
+                r
+            }
+            Err(e) => {
+                failures += 1;
+                tracing::warn!(error = %e, failures, "Matrix sync failed");
+                let wait = Duration::from_millis(500 * 2u64.pow(failures.min(6)));
+                tokio::select! {
+                    _ = tokio::time::sleep(wait) => continue,
+                    _ = shutdown.changed() => return Ok(()),
+                }
+            }
+        };
+        for (room_id, invite) in &response.rooms.invited {
+            let inviter = invite
+                .invite_state
+                .events
+                .iter()
+                .find_map(|raw| match raw.deserialize() {
+                    Ok(AnyStrippedStateEvent::RoomMember(m))
+                        if m.state_key == bot && m.content.membership == MembershipState::Invite =>
+                    {
+                        Some((m.sender.clone(), m.content.is_direct.unwrap_or(false)))
+                    }
+                    _ => None,
+                });
+            let Some((inviter, is_direct)) = inviter else { continue };
+            if !joining.lock().map(|mut j| j.insert(room_id.clone())).unwrap_or(false) {
+                continue;
+            }
+            tokio::spawn(answer_invite(
+                app.clone(),
+                client.clone(),
+                room_id.clone(),
+                inviter,
+                is_direct,
+                allowed.clone(),
+                joining.clone(),
+            ));
+        }
+        if !first {
+            for (room_id, update) in &response.rooms.joined {
+                let is_direct = match client.get_room(room_id) {
+                    Some(room) => room.is_direct().await.unwrap_or(false),
+                    None => false,
+                };
+                for event in &update.timeline.events {
+                    if event.kind.is_utd() {
+                        tracing::warn!(room = %room_id, "an event could not be decrypted; skipped");
+                        continue;
+                    }
+                    let Ok(event) = event.raw().deserialize() else { continue };
+                    let Some((inbound, choice)) = convert(&event, room_id.as_str(), is_direct, &bot) else {
+                        continue;
+                    };
+                    handle_with_retries(&app, inbound, choice).await;
+                }
+            }
+        }
+        first = false;
+        let mut tx = app.store.begin().await?;
+        platform_state::set(&mut tx, SYNC_TOKEN_KEY, &response.next_batch).await?;
+        tx.commit().await?;
+    }
+}
+
+async fn committed_token(app: &App) -> Result<Option<String>> {
+    let mut tx = app.store.begin().await?;
+    let token = platform_state::get(&mut tx, SYNC_TOKEN_KEY).await?;
+    tx.commit().await?;
+    Ok(token)
+}
+
+/// One event, retried a few times on internal errors (a busy database), then skipped.
+async fn handle_with_retries(app: &App, mut inbound: Inbound, choice: Option<super::convert::Choice>) {
+    for attempt in 1..=MAX_TRIES_PER_EVENT {
+        let result = async {
+            let mut tx = app.store.begin().await?;
+            let keep = resolve_choice(&mut tx, &mut inbound, choice.clone()).await?;
+            tx.commit().await?;
+            if keep {
+                app.handle(&inbound).await.map(|_| ())
+            } else {
+                Ok(())
+            }
+        }
+        .await;
+        match result {
+            Ok(()) => return,
+            Err(e) if attempt < MAX_TRIES_PER_EVENT => {
+                tracing::warn!(error = %format!("{e:#}"), attempt, "handling a Matrix event failed; retrying");
+                tokio::time::sleep(Duration::from_millis(200 * u64::from(attempt))).await;
+            }
+            Err(e) => tracing::error!(error = %format!("{e:#}"), "a Matrix event was skipped after repeated failures"),
+        }
+    }
+}
+
+/// Joins a room the bot was invited to from an allowed server (retrying with backoff), or
+/// rejects the invite. A group (not a direct room) then hears how to link it.
+async fn answer_invite(
+    app: App,
+    client: Client,
+    room_id: OwnedRoomId,
+    inviter: matrix_sdk::ruma::OwnedUserId,
+    is_direct: bool,
+    allowed: Vec<String>,
+    joining: Arc<Mutex<HashSet<OwnedRoomId>>>,
+) {
+    let done = |joining: &Arc<Mutex<HashSet<OwnedRoomId>>>| {
+        if let Ok(mut j) = joining.lock() {
+            j.remove(&room_id);
+        }
+    };
+    if !server_allowed(&inviter, &allowed) {
+        tracing::info!(server = %inviter.server_name(), "invite from a server not in matrix.allowed_servers rejected");
+        if let Some(room) = client.get_room(&room_id) {
+            let _ = room.leave().await;
+        }
+        done(&joining);
+        return;
+    }
+    let mut joined = false;
+    for attempt in 0..JOIN_ATTEMPTS {
+        match client.join_room_by_id(&room_id).await {
+            Ok(_) => {
+                joined = true;
+                break;
+            }
+            // The join can succeed and marking the room direct fail: count it as joined.
+            Err(e)
+                if client
+                    .get_room(&room_id)
+                    .is_some_and(|r| r.state() == matrix_sdk::RoomState::Joined) =>
+            {
+                tracing::debug!(error = %e, "joined, with a follow-up error");
+                joined = true;
+                break;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, attempt, "joining an invited room failed");
+                tokio::time::sleep(Duration::from_millis(500 << attempt)).await;
+            }
+        }
+    }
+    if joined && !is_direct {
+        let event = Inbound {
+            platform: Platform::Matrix,
+            event_id: format!("joined:{room_id}"),
+            chat_id: room_id.to_string(),
+            is_direct: false,
+            sender: inviter.to_string(),
+            content: Content::Joined,
+            addressed: true,
+            sender_private_chat: Some(inviter.to_string()),
+        };
+        if let Err(e) = app.handle(&event).await {
+            tracing::warn!(error = %format!("{e:#}"), "could not greet a joined room");
+        }
+    }
+    done(&joining);
+}
+
+fn server_allowed(user: &UserId, allowed: &[String]) -> bool {
+    allowed.iter().any(|s| s == user.server_name().as_str())
+}
