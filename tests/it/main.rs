@@ -1,9 +1,11 @@
 //! The integration tests, one binary: transcripts, the store contract on SQLite and
-//! PostgreSQL, the command line, and property tests of the parser and the dialogue.
+//! PostgreSQL, the command line, Telegram against a fake Bot API server, Matrix against a real
+//! Synapse, and property tests of the parser and the dialogue.
 
 mod cli;
 mod delivery;
 mod harness;
+mod matrix;
 mod properties;
 mod store_contract;
 mod telegram;
@@ -12,4 +14,5 @@ mod transcripts;
 
 mod support {
     pub mod fake_telegram;
+    pub mod synapse;
 }

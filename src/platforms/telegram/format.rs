@@ -133,7 +133,7 @@ mod tests {
 
     #[test]
     fn every_part_fits_and_nothing_is_lost_even_in_chinese_and_emoji() {
-        let text = "注意防范电信诈骗。".repeat(700) + &"🚨".repeat(3000);
+        let text = "注意防范电信诈骗。".repeat(700) + "🚨".repeat(3000).as_str();
         let parts = split(&text, MESSAGE_LIMIT);
         assert!(parts.len() > 2);
         assert!(parts.iter().all(|p| telegram_len(p) <= MESSAGE_LIMIT));
