@@ -69,8 +69,23 @@ pub fn backoff_ms(attempts: i64) -> i64 {
 pub async fn deliver_due<D: Deliverer>(app: &App, platform: Platform, deliverer: &D) -> Result<usize> {
     let now = app.now();
     let batch = outbox::claim(&app.store, platform, now, BATCH, LEASE_MS).await?;
+    // Different chats are served side by side (a homeserver answers each send in tens of
+    // milliseconds); the messages of one chat keep their order.
+    let mut by_chat: Vec<Vec<&Message>> = Vec::new();
     for message in &batch {
-        attempt(app, message, deliverer).await?;
+        match by_chat.iter_mut().find(|run| run[0].chat_id == message.chat_id) {
+            Some(run) => run.push(message),
+            None => by_chat.push(vec![message]),
+        }
+    }
+    let runs = by_chat.into_iter().map(|run| async move {
+        for message in run {
+            attempt(app, message, deliverer).await?;
+        }
+        anyhow::Ok(())
+    });
+    for result in futures::future::join_all(runs).await {
+        result?;
     }
     Ok(batch.len())
 }

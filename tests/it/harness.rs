@@ -12,6 +12,21 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// The transcripts of `tests/transcripts/`, in name order (only those whose path contains
+/// `BEATBOT_TRANSCRIPT`, when it is set: for running one while working on it).
+pub fn transcript_files() -> Vec<PathBuf> {
+    let mut files: Vec<_> = std::fs::read_dir(root().join("tests/transcripts"))
+        .expect("tests/transcripts exists")
+        .map(|e| e.expect("dir entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "txt"))
+        .collect();
+    files.sort();
+    if let Ok(only) = std::env::var("BEATBOT_TRANSCRIPT") {
+        files.retain(|f| f.to_string_lossy().contains(&only));
+    }
+    files
+}
+
 /// The project's own bot-scripts, loaded once.
 pub fn scripts() -> (Arc<Scripts>, Arc<FaqIndex>) {
     static SCRIPTS: OnceLock<(Arc<Scripts>, Arc<FaqIndex>)> = OnceLock::new();

@@ -6,6 +6,7 @@ mod cli;
 mod delivery;
 mod harness;
 mod matrix;
+mod matrix_transcripts;
 mod properties;
 mod store_contract;
 mod telegram;

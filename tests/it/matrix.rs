@@ -9,66 +9,19 @@ use std::time::Duration;
 
 use beatbot::app::App;
 use beatbot::clock::SystemClock;
-use beatbot::config;
 use beatbot::domain::{Lang, Platform, Role};
 use beatbot::platforms::matrix;
-use beatbot::workers::delivery;
 use matrix_sdk::Client;
 
 use super::harness;
-use crate::support::synapse::{Person, exempt, register, synapse, unique};
+use crate::support::synapse::{self, Person, RunningBot, exempt, synapse};
 
-struct Bot {
-    client: Client,
-    stop: tokio::sync::watch::Sender<bool>,
-    tasks: Vec<tokio::task::JoinHandle<anyhow::Result<()>>>,
+async fn start_bot(app: &App, data_dir: &Path, name: &str, allowed: Vec<String>) -> RunningBot {
+    RunningBot::start(app, data_dir, name, allowed, Duration::from_millis(500)).await
 }
 
-impl Bot {
-    async fn stop(self) {
-        let _ = self.stop.send(true);
-        for task in self.tasks {
-            let _ = task.await;
-        }
-    }
-}
-
-/// A bot account on the homeserver (exempted from the message rate limit), its name.
 async fn bot_account() -> String {
-    let name = unique("beatbot");
-    let id = register(&name).await;
-    exempt(id.as_str()).await;
-    name
-}
-
-async fn start_bot(app: &App, data_dir: &Path, name: &str, allowed: Vec<String>) -> Bot {
-    let cfg = config::Matrix {
-        homeserver: synapse().url.clone(),
-        user: name.to_owned(),
-        password: format!("pw-{name}"),
-        access_token: String::new(),
-        allowed_servers: allowed.clone(),
-    };
-    let client = matrix::connect(&cfg, data_dir, &app.store).await.expect("bot connects");
-    let (stop, stopped) = tokio::sync::watch::channel(false);
-    let sync = tokio::spawn(matrix::sync(
-        app.clone(),
-        client.clone(),
-        allowed,
-        Duration::from_millis(500),
-        stopped.clone(),
-    ));
-    let worker = tokio::spawn(delivery::run(
-        app.clone(),
-        Platform::Matrix,
-        matrix::MatrixDeliverer::new(client.clone(), app.clone()),
-        stopped,
-    ));
-    Bot {
-        client,
-        stop,
-        tasks: vec![sync, worker],
-    }
+    synapse::bot_account().await.0
 }
 
 /// Station xinhua (English), officer wang on beat east and front desk li of the Jinjiang Inn,

@@ -269,12 +269,7 @@ impl TelegramReplay {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_transcript_passes_over_telegram() {
-    let mut files: Vec<_> = std::fs::read_dir(harness::root().join("tests/transcripts"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "txt"))
-        .collect();
-    files.sort();
+    let files = harness::transcript_files();
     let mut failures = Vec::new();
     for file in &files {
         let steps = parse(&std::fs::read_to_string(file).unwrap()).expect("transcript parses");

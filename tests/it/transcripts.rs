@@ -4,20 +4,10 @@ use beatbot::replay::{Replayer, parse, run_file};
 
 use super::harness;
 
-fn transcript_files() -> Vec<std::path::PathBuf> {
-    let mut files: Vec<_> = std::fs::read_dir(harness::root().join("tests/transcripts"))
-        .expect("tests/transcripts exists")
-        .map(|e| e.expect("dir entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "txt"))
-        .collect();
-    files.sort();
-    files
-}
-
 #[tokio::test]
 async fn every_transcript_passes_on_sqlite() {
     let (scripts, faq) = harness::scripts();
-    let files = transcript_files();
+    let files = harness::transcript_files();
     assert!(
         files.len() >= 15,
         "expected at least 15 transcripts, found {}",
@@ -44,7 +34,7 @@ async fn every_transcript_passes_on_sqlite() {
 async fn every_transcript_passes_on_postgres() {
     let (scripts, faq) = harness::scripts();
     let mut failures = Vec::new();
-    for file in transcript_files() {
+    for file in harness::transcript_files() {
         let Some((store, name)) = harness::postgres().await else {
             return;
         };

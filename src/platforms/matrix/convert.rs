@@ -1,6 +1,6 @@
 //! Matrix timeline events → `core::Inbound`. Text, images and locations are converted; a
-//! number typed after a message with options, or a keycap reaction to it, becomes a button
-//! press once [`resolve_choice`] has found the message. Everything else — the bot's own
+//! number typed after a message with options (or in reply to it), or a keycap reaction to it,
+//! becomes a button press once [`resolve_choice`] has found the message. Everything else — the bot's own
 //! events, notices (other bots), edits, stickers, redactions, state events — is ignored.
 
 use matrix_sdk::ruma::UserId;
@@ -17,8 +17,12 @@ use crate::store::{Conn, outbox};
 pub enum Choice {
     /// A number typed: it answers the newest bot message in the room.
     Typed(usize),
-    /// A keycap reaction to a bot message (its event id).
-    Reaction { target: String, index: usize },
+    /// A number in reply to a bot message, or a keycap reaction to it (its event id).
+    About {
+        target: String,
+        index: usize,
+        reaction: bool,
+    },
 }
 
 /// The inbound event, and the option it may choose.
@@ -61,7 +65,18 @@ pub fn convert(
                     let body = text.body.trim();
                     let addressed = mentioned || mentions_by_name(body, bot);
                     let body = strip_mention(body, bot);
-                    let choice = chosen_option(&body).map(Choice::Typed);
+                    let replied_to = match &m.content.relates_to {
+                        Some(Relation::Reply(reply)) => Some(reply.in_reply_to.event_id.to_string()),
+                        _ => None,
+                    };
+                    let choice = chosen_option(&body).map(|index| match replied_to {
+                        Some(target) => Choice::About {
+                            target,
+                            index,
+                            reaction: false,
+                        },
+                        None => Choice::Typed(index),
+                    });
                     Some((base(Content::Text(body), addressed), choice))
                 }
                 MessageType::Image(image) => {
@@ -82,9 +97,10 @@ pub fn convert(
         }
         AnySyncMessageLikeEvent::Reaction(SyncMessageLikeEvent::Original(r)) => {
             let index = KEYCAPS.iter().position(|k| *k == r.content.relates_to.key)?;
-            let choice = Choice::Reaction {
+            let choice = Choice::About {
                 target: r.content.relates_to.event_id.to_string(),
                 index,
+                reaction: true,
             };
             Some((base(Content::Text(String::new()), false), Some(choice)))
         }
@@ -129,10 +145,14 @@ pub async fn resolve_choice(conn: &mut Conn, inbound: &mut Inbound, choice: Opti
             index,
             false,
         ),
-        Some(Choice::Reaction { target, index }) => (
+        Some(Choice::About {
+            target,
+            index,
+            reaction,
+        }) => (
             outbox::offered_by_platform_message(conn, Platform::Matrix, &inbound.chat_id, &target).await?,
             index,
-            true,
+            reaction,
         ),
     };
     let pressed = offered.and_then(|(row, buttons)| {

@@ -31,7 +31,7 @@ pub fn synapse() -> &'static Synapse {
             .and_then(|l| l.local_addr())
             .expect("a free port")
             .port();
-        let script = super::super::harness::root().join("scripts/synapse-test-server.sh");
+        let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/synapse-test-server.sh");
         let out = std::process::Command::new("bash")
             .arg(&script)
             .arg("start")
@@ -120,12 +120,77 @@ pub async fn exempt(user: &str) {
     assert!(resp.status().is_success(), "override_ratelimit: {}", resp.status());
 }
 
+/// A bot account on the homeserver, exempted from the message rate limit: its name (the
+/// password is `pw-NAME`) and user id.
+pub async fn bot_account() -> (String, OwnedUserId) {
+    let name = unique("beatbot");
+    let id = register(&name).await;
+    exempt(id.as_str()).await;
+    (name, id)
+}
+
+/// beatbot serving Matrix: its client, and the sync loop and delivery worker until `stop`.
+pub struct RunningBot {
+    pub client: Client,
+    pub stop: tokio::sync::watch::Sender<bool>,
+    tasks: Vec<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+impl RunningBot {
+    /// Connects as `name` (session and keys under `data_dir`) and starts syncing (long polls
+    /// of `poll`) and delivering.
+    pub async fn start(
+        app: &beatbot::app::App,
+        data_dir: &std::path::Path,
+        name: &str,
+        allowed: Vec<String>,
+        poll: Duration,
+    ) -> RunningBot {
+        use beatbot::platforms::matrix;
+        let cfg = beatbot::config::Matrix {
+            homeserver: synapse().url.clone(),
+            user: name.to_owned(),
+            password: format!("pw-{name}"),
+            access_token: String::new(),
+            allowed_servers: allowed.clone(),
+        };
+        let client = matrix::connect(&cfg, data_dir, &app.store).await.expect("bot connects");
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let sync = tokio::spawn(matrix::sync(
+            app.clone(),
+            client.clone(),
+            allowed,
+            poll,
+            stopped.clone(),
+        ));
+        let worker = tokio::spawn(beatbot::workers::delivery::run(
+            app.clone(),
+            beatbot::domain::Platform::Matrix,
+            matrix::MatrixDeliverer::new(client.clone(), app.clone()),
+            stopped,
+        ));
+        RunningBot {
+            client,
+            stop,
+            tasks: vec![sync, worker],
+        }
+    }
+
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        for task in self.tasks {
+            let _ = task.await;
+        }
+    }
+}
+
 /// A message someone saw.
 #[derive(Debug, Clone)]
 pub struct Seen {
     pub room: OwnedRoomId,
     pub sender: OwnedUserId,
     pub body: String,
+    pub event_id: String,
     pub encrypted: bool,
 }
 
@@ -141,7 +206,10 @@ pub struct Person {
 impl Person {
     pub async fn new(name: &str) -> Person {
         let name = unique(name);
-        register(&name).await;
+        let id = register(&name).await;
+        // Joining rooms counts against Synapse's message limit too: people in tests are
+        // exempted, so only the bot's own limits are under test.
+        exempt(id.as_str()).await;
         let store = tempfile::tempdir().expect("temp dir");
         let client = Client::builder()
             .homeserver_url(&synapse().url)
@@ -170,7 +238,16 @@ impl Person {
 
     /// One short sync: joins rooms they are invited to, records messages from others.
     pub async fn sync(&mut self) {
-        let settings = SyncSettings::default().timeout(Duration::from_millis(300));
+        self.sync_waiting(Duration::from_millis(300)).await
+    }
+
+    /// A sync that returns at once when there is nothing new.
+    pub async fn catch_up(&mut self) {
+        self.sync_waiting(Duration::ZERO).await
+    }
+
+    async fn sync_waiting(&mut self, wait: Duration) {
+        let settings = SyncSettings::default().timeout(wait);
         let Ok(response) = self.client.sync_once(settings).await else {
             return;
         };
@@ -200,10 +277,25 @@ impl Person {
                     room: room_id.clone(),
                     sender: m.sender.clone(),
                     body,
+                    event_id: m.event_id.to_string(),
                     encrypted,
                 });
             }
         }
+    }
+
+    /// Reacts to a message with `key`.
+    pub async fn react(&self, room: &RoomId, event_id: &str, key: &str) -> String {
+        use matrix_sdk::ruma::events::reaction::ReactionEventContent;
+        use matrix_sdk::ruma::events::relation::Annotation;
+        let room = self.client.get_room(room).expect("a room this person is in");
+        let target = matrix_sdk::ruma::OwnedEventId::try_from(event_id).expect("an event id");
+        room.send(ReactionEventContent::new(Annotation::new(target, key.to_owned())))
+            .await
+            .expect("reacting")
+            .response
+            .event_id
+            .to_string()
     }
 
     /// Syncs until a message matching `pred` has been seen (up to `secs`), and returns it.
@@ -232,12 +324,15 @@ impl Person {
         self.seen.iter().filter(|s| pred(s)).cloned().collect()
     }
 
-    /// Writes `text` in the room.
-    pub async fn say(&self, room: &RoomId, text: &str) {
+    /// Writes `text` in the room; returns the event id.
+    pub async fn say(&self, room: &RoomId, text: &str) -> String {
         let room = self.client.get_room(room).expect("a room this person is in");
         room.send(RoomMessageEventContent::text_plain(text))
             .await
-            .expect("sending a message");
+            .expect("sending a message")
+            .response
+            .event_id
+            .to_string()
     }
 
     /// Creates a room (encrypted if asked) and invites `others`.
