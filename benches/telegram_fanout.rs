@@ -147,6 +147,7 @@ async fn urgent_behind_tips(scale: f64) -> anyhow::Result<()> {
             alert_id: None,
             fallback_chat: None,
             photo: None,
+            reply_to: None,
         })
         .collect();
     let mut tx = app.store.begin().await?;

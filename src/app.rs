@@ -135,7 +135,9 @@ impl App {
                     platform: event.platform,
                     chat_id: event.chat_id.clone(),
                 };
-                enqueue(&mut tx, &[Outbound::new(to, text)], &event_key(event), now).await?;
+                let mut refusal = Outbound::new(to, text);
+                refusal.reply_to = Some(event.event_id.clone());
+                enqueue(&mut tx, &[refusal], &event_key(event), now).await?;
                 tx.commit().await.context("committing a refusal")?;
             }
             Err(Dispatched::Internal(err)) => {
@@ -338,6 +340,7 @@ pub async fn enqueue_from(
             idem_key: key,
             alert_id: o.alert_id,
             photo: o.photo.as_deref(),
+            reply_to: o.reply_to.as_deref(),
             fallback_chat: match o.to {
                 Recipient::Person(_) => fallback_chat,
                 Recipient::Chat { .. } => None,

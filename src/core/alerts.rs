@@ -1,7 +1,7 @@
 //! `/alert LEVEL TEXT [to=station|community|liaison|all]`: an officer drafts, confirms with a
 //! button, and the alert fans out through the outbox to the station's groups (and, for `all`,
 //! to residents subscribed to alerts); when every copy is delivered or dead the officer gets a
-//! summary.
+//! summary. `/alert update|cancel|allclear ID` then edits every delivered copy in place.
 
 use anyhow::Result;
 
@@ -29,6 +29,9 @@ pub async fn draft(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
     let (level_word, mut body) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
     if level_word.is_empty() {
         return Err(UserError::new("alert.usage").into());
+    }
+    if let Some(action) = FollowUp::parse(level_word) {
+        return follow_up(ctx, action, body.trim()).await;
     }
     let level = AlertLevel::parse(level_word).ok_or_else(|| {
         UserError::new("alert.bad_level").arg("level", level_word.chars().take(20).collect::<String>())
@@ -73,6 +76,93 @@ pub async fn draft(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
         Button::new(ctx.msg("alert.cancel_button", &[]), format!("alert:cancel:{id}")),
     ]];
     ctx.to_me(preview, buttons);
+    Ok(())
+}
+
+/// What an officer can do with an alert already sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FollowUp {
+    /// New text: copies waiting go out with it, delivered ones are edited.
+    Update,
+    /// Copies waiting are withdrawn, delivered ones edited to say it is cancelled.
+    Cancel,
+    /// The danger is over: delivered copies edited to say so.
+    AllClear,
+}
+
+impl FollowUp {
+    fn parse(word: &str) -> Option<FollowUp> {
+        match word.to_lowercase().as_str() {
+            "update" | "更新" => Some(FollowUp::Update),
+            "cancel" | "撤销" | "取消" => Some(FollowUp::Cancel),
+            "allclear" | "解除" => Some(FollowUp::AllClear),
+            _ => None,
+        }
+    }
+}
+
+/// `/alert update ID TEXT`, `/alert cancel ID`, `/alert allclear ID [TEXT]`: every copy of a
+/// sent alert changes where it stands (an edit of the delivered message), not a second message.
+async fn follow_up(ctx: &mut Ctx<'_>, action: FollowUp, body: &str) -> Result<(), Dispatched> {
+    let (raw_id, text) = body.split_once(char::is_whitespace).unwrap_or((body, ""));
+    let text = text.trim();
+    let id: i64 = raw_id
+        .trim_start_matches('#')
+        .parse()
+        .map_err(|_| UserError::new("alert.follow_up_usage"))?;
+    if action == FollowUp::Update && text.is_empty() {
+        return Err(UserError::new("alert.follow_up_usage").into());
+    }
+    let alert = alerts::get(ctx.tx, id)
+        .await?
+        .filter(|a| Some(a.station_id.as_str()) == ctx.me.station_id.as_deref())
+        .ok_or_else(|| UserError::new("alert.not_found").arg("n", id.to_string()))?;
+    if alert.status != "sent" {
+        return Err(UserError::new("alert.not_active").arg("n", id.to_string()).into());
+    }
+    let lang = stations::get(ctx.tx, &alert.station_id)
+        .await?
+        .map(|s| s.lang)
+        .unwrap_or(ctx.scripts.settings.default_lang);
+    let level = level_label(ctx.scripts, lang, alert.level);
+    let n = id.to_string();
+    let (key, status, new_text) = match action {
+        FollowUp::Update => ("alert.updated_message", "sent", text.to_owned()),
+        FollowUp::Cancel => ("alert.cancelled_message", "withdrawn", alert.text.clone()),
+        FollowUp::AllClear => (
+            "alert.allclear_message",
+            "cleared",
+            if text.is_empty() {
+                alert.text.clone()
+            } else {
+                text.to_owned()
+            },
+        ),
+    };
+    let message = ctx
+        .scripts
+        .templates
+        .render(lang, key, &[("n", &n), ("level", &level), ("text", &new_text)]);
+    let waiting_text = (action == FollowUp::Update).then_some(message.as_str());
+    let copies = outbox::revise_alert(ctx.tx, id, waiting_text).await?;
+    alerts::follow_up(ctx.tx, id, status, &new_text).await?;
+    for copy in &copies {
+        let to = Recipient::Chat {
+            platform: copy.platform,
+            chat_id: copy.chat_id.clone(),
+        };
+        let mut edit = Outbound::new(to, message.clone());
+        edit.edit_of = Some(copy.id);
+        edit.priority = alert.level.priority();
+        ctx.send(edit);
+    }
+    let done_key = match action {
+        FollowUp::Update => "alert.updated",
+        FollowUp::Cancel => "alert.withdrawn",
+        FollowUp::AllClear => "alert.cleared",
+    };
+    let text = ctx.msg(done_key, &[("n", &n), ("count", &copies.len().to_string())]);
+    ctx.reply(text);
     Ok(())
 }
 

@@ -37,6 +37,8 @@ pub struct Outbound {
     pub alert_id: Option<i64>,
     /// A photo to send with the text as its caption (the platform's file id).
     pub photo: Option<String>,
+    /// The platform id of the event this answers (adapters that can show a reply do).
+    pub reply_to: Option<String>,
 }
 
 impl Outbound {
@@ -49,6 +51,7 @@ impl Outbound {
             priority: 0,
             alert_id: None,
             photo: None,
+            reply_to: None,
         }
     }
     pub fn buttons(mut self, buttons: Vec<Vec<Button>>) -> Outbound {
@@ -107,14 +110,16 @@ impl Ctx<'_> {
         }
     }
 
+    /// An answer in the chat the event came from, as a reply to it.
     pub fn reply(&mut self, text: String) {
-        let to = self.here();
-        self.out.push(Outbound::new(to, text));
+        self.reply_with(text, Vec::new());
     }
 
     pub fn reply_with(&mut self, text: String, buttons: Vec<Vec<Button>>) {
         let to = self.here();
-        self.out.push(Outbound::new(to, text).buttons(buttons));
+        let mut out = Outbound::new(to, text).buttons(buttons);
+        out.reply_to = Some(self.inbound.event_id.clone());
+        self.out.push(out);
     }
 
     /// A message to the sender's private chat.

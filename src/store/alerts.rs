@@ -121,3 +121,15 @@ pub async fn claim_summary(conn: &mut Conn, id: i64) -> Result<bool> {
         .context("claiming alert summary")?;
     Ok(done.rows_affected() == 1)
 }
+
+/// After `/alert update|cancel|allclear`: the alert's new status, and its new text.
+pub async fn follow_up(conn: &mut Conn, id: i64, status: &str, text: &str) -> Result<()> {
+    sqlx::query("UPDATE alerts SET status = $2, text = $3 WHERE id = $1")
+        .bind(id)
+        .bind(status)
+        .bind(text)
+        .execute(conn)
+        .await
+        .context("recording an alert follow-up")?;
+    Ok(())
+}

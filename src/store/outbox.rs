@@ -23,6 +23,8 @@ pub struct NewMessage<'a> {
     pub fallback_chat: Option<&'a str>,
     /// A photo (platform file id) sent with the text as its caption.
     pub photo: Option<&'a str>,
+    /// The platform id of the message this one answers.
+    pub reply_to: Option<&'a str>,
 }
 
 /// Where a new message goes.
@@ -48,6 +50,7 @@ pub struct Message {
     pub alert_id: Option<i64>,
     pub fallback_chat: Option<String>,
     pub photo: Option<String>,
+    pub reply_to: Option<String>,
     /// Attempts including the current one.
     pub attempts: i64,
 }
@@ -86,20 +89,21 @@ pub async fn enqueue_many(conn: &mut Conn, messages: &[NewMessage<'_>], now: i64
 /// chat of the identity they used last.
 fn insert_sql(messages: &[NewMessage<'_>], returning: &str) -> String {
     let mut sql = String::from(
-        "INSERT INTO outbox (text, buttons, edit_of, priority, idem_key, alert_id, fallback_chat, photo, next_attempt_at, created_at, platform, chat_id) ",
+        "INSERT INTO outbox (text, buttons, edit_of, priority, idem_key, alert_id, fallback_chat, photo, reply_to, next_attempt_at, created_at, platform, chat_id) ",
     );
     let mut n = 1;
     for (i, m) in messages.iter().enumerate() {
         if i > 0 {
             sql.push_str(" UNION ALL ");
         }
-        // text, buttons, edit_of, priority, idem_key, alert_id, fallback_chat, photo, now (twice).
-        let common = (n..n + 9)
+        // text, buttons, edit_of, priority, idem_key, alert_id, fallback_chat, photo, reply_to,
+        // now (twice).
+        let common = (n..n + 10)
             .map(|k| format!("${k}"))
-            .chain([format!("${}", n + 8)])
+            .chain([format!("${}", n + 9)])
             .collect::<Vec<_>>()
             .join(", ");
-        n += 9;
+        n += 10;
         match m.target {
             Target::Chat(..) => {
                 sql.push_str(&format!("SELECT {common}, ${}, ${} WHERE 1 = 1", n, n + 1));
@@ -137,6 +141,7 @@ fn bind_all<'q>(mut query: AnyQuery<'q>, messages: &[NewMessage<'_>], now: i64) 
             .bind(m.alert_id)
             .bind(m.fallback_chat.map(str::to_owned))
             .bind(m.photo.map(str::to_owned))
+            .bind(m.reply_to.map(str::to_owned))
             .bind(now);
         query = match m.target {
             Target::Chat(platform, chat_id) => query.bind(platform.as_str()).bind(chat_id.to_owned()),
@@ -162,7 +167,7 @@ pub async fn missing_keys(conn: &mut Conn, keys: &[&str]) -> Result<Vec<String>>
     Ok(missing)
 }
 
-const RETURNING: &str = "RETURNING id, platform, chat_id, text, buttons, edit_of, priority, idem_key, alert_id, fallback_chat, photo, attempts";
+const RETURNING: &str = "RETURNING id, platform, chat_id, text, buttons, edit_of, priority, idem_key, alert_id, fallback_chat, photo, reply_to, attempts";
 
 /// Claims up to `limit` due messages of a platform for `lease_ms`, highest priority first.
 pub async fn claim(store: &Store, platform: Platform, now: i64, limit: i64, lease_ms: i64) -> Result<Vec<Message>> {
@@ -208,6 +213,7 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<Message> {
         alert_id: col(r, "alert_id")?,
         fallback_chat: col(r, "fallback_chat")?,
         photo: col(r, "photo")?,
+        reply_to: col(r, "reply_to")?,
         attempts: col(r, "attempts")?,
     })
 }
@@ -423,4 +429,49 @@ pub async fn open_private_chat(
         .context("remembering a new private chat")?;
     move_chat(conn, platform, external_id, chat, now).await?;
     Ok(())
+}
+
+/// A delivered copy of an alert: its row and chat.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlertCopy {
+    pub id: i64,
+    pub platform: Platform,
+    pub chat_id: String,
+}
+
+/// The copies of an alert not yet delivered get `text` instead (they go out corrected), or,
+/// with `None`, are withdrawn; returns the delivered copies, to be edited.
+pub async fn revise_alert(conn: &mut Conn, alert_id: i64, text: Option<&str>) -> Result<Vec<AlertCopy>> {
+    match text {
+        Some(text) => sqlx::query("UPDATE outbox SET text = $2 WHERE alert_id = $1 AND status = 'pending'")
+            .bind(alert_id)
+            .bind(text)
+            .execute(&mut *conn)
+            .await
+            .context("correcting waiting alert copies")?,
+        None => sqlx::query(
+            "UPDATE outbox SET status = 'withdrawn', last_error = 'alert cancelled' WHERE alert_id = $1 AND status = 'pending'",
+        )
+        .bind(alert_id)
+        .execute(&mut *conn)
+        .await
+        .context("withdrawing waiting alert copies")?,
+    };
+    let rows = sqlx::query(
+        "SELECT id, platform, chat_id FROM outbox WHERE alert_id = $1 AND status = 'delivered' AND edit_of IS NULL ORDER BY id",
+    )
+    .bind(alert_id)
+    .fetch_all(conn)
+    .await
+    .context("listing delivered alert copies")?;
+    rows.iter()
+        .map(|r| {
+            let platform: String = col(r, "platform")?;
+            Ok(AlertCopy {
+                id: col(r, "id")?,
+                platform: Platform::parse(&platform).with_context(|| format!("unknown platform {platform}"))?,
+                chat_id: col(r, "chat_id")?,
+            })
+        })
+        .collect()
 }

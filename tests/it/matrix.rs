@@ -24,6 +24,37 @@ async fn bot_account() -> String {
     synapse::bot_account().await.0
 }
 
+/// wang and li on the homeserver, their station in a fresh database, and a bot account.
+struct Scene {
+    wang: Person,
+    li: Person,
+    app: App,
+    dir: tempfile::TempDir,
+    name: String,
+}
+
+async fn scene() -> Scene {
+    let wang = Person::new("wang").await;
+    let li = Person::new("li").await;
+    let (app, dir) = world(&wang, &li).await;
+    let name = bot_account().await;
+    Scene {
+        wang,
+        li,
+        app,
+        dir,
+        name,
+    }
+}
+
+/// A room wang makes with the bot, once the bot has joined and greeted it.
+async fn greeted_room(wang: &mut Person, bot: &str) -> matrix_sdk::ruma::OwnedRoomId {
+    let room = wang.create_room(&[&bot_id(bot)], false).await;
+    wang.wait_for(30, |s| s.room == room && s.body.contains("not linked"))
+        .await;
+    room
+}
+
 /// Station xinhua (English), officer wang on beat east and front desk li of the Jinjiang Inn,
 /// both on Matrix.
 async fn world(wang: &Person, li: &Person) -> (App, tempfile::TempDir) {
@@ -67,10 +98,13 @@ fn bot_id(name: &str) -> matrix_sdk::ruma::OwnedUserId {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_linked_room_a_report_a_ticket_and_the_officer_reached_in_a_direct_room() {
-    let mut wang = Person::new("wang").await;
-    let mut li = Person::new("li").await;
-    let (app, dir) = world(&wang, &li).await;
-    let name = bot_account().await;
+    let Scene {
+        mut wang,
+        mut li,
+        app,
+        dir,
+        name,
+    } = scene().await;
     let bot = start_bot(&app, dir.path(), &name, Vec::new()).await;
 
     let room = wang.create_room(&[&bot_id(&name), &li.user_id], false).await;
@@ -78,11 +112,13 @@ async fn a_linked_room_a_report_a_ticket_and_the_officer_reached_in_a_direct_roo
         s.room == room && s.body.contains("not linked to a police station")
     })
     .await;
-    wang.say(&room, "/link liaison").await;
-    wang.wait_for(20, |s| {
-        s.room == room && s.body.contains("now linked to Xinhua Road Station")
-    })
-    .await;
+    let link = wang.say(&room, "/link liaison").await;
+    let linked = wang
+        .wait_for(20, |s| {
+            s.room == room && s.body.contains("now linked to Xinhua Road Station")
+        })
+        .await;
+    assert_eq!(linked.in_reply_to, Some(link), "the answer is a reply to the command");
 
     li.wait_for_member(&room, &li.user_id.clone(), 20).await;
     li.say(&room, r#"/report noid room=305 name="Zhao Liu""#).await;
@@ -125,10 +161,13 @@ async fn a_linked_room_a_report_a_ticket_and_the_officer_reached_in_a_direct_roo
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_bot_reads_and_answers_in_an_encrypted_room() {
-    let mut wang = Person::new("wang").await;
-    let li = Person::new("li").await;
-    let (app, dir) = world(&wang, &li).await;
-    let name = bot_account().await;
+    let Scene {
+        mut wang,
+        li: _,
+        app,
+        dir,
+        name,
+    } = scene().await;
     let bot = start_bot(&app, dir.path(), &name, Vec::new()).await;
 
     let room = wang.create_room(&[&bot_id(&name)], true).await;
@@ -136,26 +175,34 @@ async fn the_bot_reads_and_answers_in_an_encrypted_room() {
         .wait_for(30, |s| s.room == room && s.body.contains("not linked"))
         .await;
     assert!(greeting.encrypted, "the bot writes encrypted in an encrypted room");
-    wang.say(&room, "/link community").await;
+    let link = wang.say(&room, "/link community").await;
     let linked = wang
         .wait_for(30, |s| s.room == room && s.body.contains("now linked"))
         .await;
     assert!(linked.encrypted, "and it read the encrypted command");
+
+    // An edit of a command is not a second command.
+    wang.edit(&room, &link, "/link liaison").await;
+    let answers = wang
+        .all_within(4, |s| s.room == room && s.body.contains("now linked"))
+        .await;
+    assert_eq!(answers.len(), 1, "{answers:#?}");
     bot.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restart_resumes_without_a_new_login_and_answers_each_message_once() {
-    let mut wang = Person::new("wang").await;
-    let li = Person::new("li").await;
-    let (app, dir) = world(&wang, &li).await;
-    let name = bot_account().await;
+    let Scene {
+        mut wang,
+        li: _,
+        app,
+        dir,
+        name,
+    } = scene().await;
     let bot = start_bot(&app, dir.path(), &name, Vec::new()).await;
     let device = bot.client.device_id().map(ToOwned::to_owned);
 
-    let room = wang.create_room(&[&bot_id(&name)], false).await;
-    wang.wait_for(30, |s| s.room == room && s.body.contains("not linked"))
-        .await;
+    let room = greeted_room(&mut wang, &name).await;
     wang.say(&room, "/link community").await;
     wang.wait_for(20, |s| s.room == room && s.body.contains("now linked"))
         .await;
@@ -182,10 +229,13 @@ async fn a_restart_resumes_without_a_new_login_and_answers_each_message_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invites_from_servers_not_allowed_are_refused() {
-    let mut wang = Person::new("wang").await;
-    let li = Person::new("li").await;
-    let (app, dir) = world(&wang, &li).await;
-    let name = bot_account().await;
+    let Scene {
+        mut wang,
+        li: _,
+        app,
+        dir,
+        name,
+    } = scene().await;
     let bot = start_bot(&app, dir.path(), &name, vec!["elsewhere.example".into()]).await;
 
     let room = wang.create_room(&[&bot_id(&name)], false).await;
@@ -240,4 +290,79 @@ async fn the_rate_limit_exemption_is_checked_through_the_admin_api() {
         .await
         .unwrap();
     assert_eq!(matrix::rate_limit_exempt(&bot).await, None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resent_outbox_row_is_the_same_event_not_a_second_message() {
+    use beatbot::workers::delivery::Deliverer;
+    let Scene {
+        mut wang,
+        li: _,
+        app,
+        dir,
+        name,
+    } = scene().await;
+    let bot = start_bot(&app, dir.path(), &name, Vec::new()).await;
+    let room = greeted_room(&mut wang, &name).await;
+
+    // As after a crash between the send and recording it: the same row is delivered again.
+    let row = beatbot::store::outbox::Message {
+        id: 987_654,
+        platform: Platform::Matrix,
+        chat_id: room.to_string(),
+        text: "Road closed on Jianshe Road".into(),
+        buttons: Vec::new(),
+        edit_of: None,
+        priority: 0,
+        idem_key: "resend-test".into(),
+        alert_id: None,
+        fallback_chat: None,
+        photo: None,
+        reply_to: None,
+        attempts: 1,
+    };
+    let deliverer = matrix::MatrixDeliverer::new(bot.client.clone(), app.clone());
+    let first = deliverer.deliver(&row, None).await.expect("sent");
+    let again = deliverer.deliver(&row, None).await.expect("sent again");
+    assert_eq!(first, again, "the transaction id makes the retry the same event");
+    let seen = wang.all_within(3, |s| s.body.contains("Jianshe Road")).await;
+    assert_eq!(seen.len(), 1, "{seen:#?}");
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn synapse_rate_limits_are_waited_out_and_nothing_is_lost() {
+    let Scene { mut wang, app, dir, .. } = scene().await;
+    // A bot account that is NOT exempted: Synapse allows it a burst of 10, then 0.2/s.
+    let name = synapse::unique("slowbot");
+    synapse::register(&name).await;
+    let bot = start_bot(&app, dir.path(), &name, Vec::new()).await;
+    let room = greeted_room(&mut wang, &name).await;
+    wang.say(&room, "/link community").await;
+    wang.wait_for(20, |s| s.room == room && s.body.contains("now linked"))
+        .await;
+    for _ in 0..12 {
+        wang.say(&room, "/tip").await;
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(90);
+    let tips = loop {
+        let tips = wang.all_within(1, |s| s.room == room && s.body.contains("🃏")).await;
+        if tips.len() >= 12 || std::time::Instant::now() > deadline {
+            break tips;
+        }
+    };
+    let mut tx = app.store.begin().await.unwrap();
+    let rows: Vec<(i64, String, i64, Option<String>)> =
+        sqlx::query_as("SELECT id, status, attempts, last_error FROM outbox WHERE platform = 'matrix' ORDER BY id")
+            .fetch_all(&mut *tx)
+            .await
+            .unwrap();
+    assert_eq!(tips.len(), 12, "every tip arrives, once; outbox: {rows:#?}");
+    let retried: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE platform = 'matrix' AND attempts > 1")
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert!(retried > 0, "some sends were refused with M_LIMIT_EXCEEDED and retried");
+    bot.stop().await;
 }

@@ -223,6 +223,7 @@ async fn contract(store: &Store) {
         alert_id: None,
         fallback_chat: None,
         photo: None,
+        reply_to: None,
     };
     let high = NewMessage {
         text: "urgent",
@@ -442,6 +443,7 @@ async fn a_rolled_back_transaction_leaves_no_outbox_row_and_no_dedupe_record() {
         alert_id: None,
         fallback_chat: None,
         photo: None,
+        reply_to: None,
     };
     outbox::enqueue(&mut tx, &m, 1).await.unwrap();
     tx.rollback().await.unwrap();

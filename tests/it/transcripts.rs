@@ -9,7 +9,7 @@ async fn every_transcript_passes_on_sqlite() {
     let (scripts, faq) = harness::scripts();
     let files = harness::transcript_files();
     assert!(
-        files.len() >= 15,
+        files.len() >= 15 || std::env::var("BEATBOT_TRANSCRIPT").is_ok(),
         "expected at least 15 transcripts, found {}",
         files.len()
     );

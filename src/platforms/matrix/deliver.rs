@@ -1,5 +1,6 @@
 //! Delivering outbox rows to Matrix: an `m.notice` with a plain and an HTML body (options
-//! numbered), an edit as `m.replace`, a photo as `m.image` before its text. Every send carries
+//! numbered), an answer as a reply to the message it answers, an edit as `m.replace`, a photo
+//! as `m.image` before its text. Every send carries
 //! a transaction id derived from the outbox row, so a retry after a crash is the same event,
 //! not a second one. A row addressed to a user id (no direct room yet) opens the direct room
 //! and remembers it. The SDK's own retries are off: `M_LIMIT_EXCEEDED` comes back to the
@@ -7,8 +8,9 @@
 
 use matrix_sdk::config::RequestConfig;
 use matrix_sdk::ruma::api::error::{ErrorKind, RetryAfter};
+use matrix_sdk::ruma::events::relation::Reply;
 use matrix_sdk::ruma::events::room::message::{
-    ImageMessageEventContent, MessageType, ReplacementMetadata, RoomMessageEventContent,
+    ImageMessageEventContent, MessageType, Relation, ReplacementMetadata, RoomMessageEventContent,
 };
 use matrix_sdk::ruma::{OwnedEventId, OwnedMxcUri, OwnedTransactionId, OwnedUserId, RoomId};
 use matrix_sdk::{Client, Room, RoomState};
@@ -124,6 +126,13 @@ impl Deliverer for MatrixDeliverer {
             let target =
                 OwnedEventId::try_from(target).map_err(|e| DeliveryError::Permanent(format!("bad event id: {e}")))?;
             content = content.make_replacement(ReplacementMetadata::new(target, None));
+        } else if let Some(asked) = message
+            .reply_to
+            .as_deref()
+            .and_then(|id| OwnedEventId::try_from(id).ok())
+        {
+            // An answer shows as a reply to the message it answers.
+            content.relates_to = Some(Relation::Reply(Reply::with_event_id(asked)));
         }
         let sent = room
             .send(content)

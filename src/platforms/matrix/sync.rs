@@ -47,7 +47,7 @@ pub async fn run(
     let mut first = committed_token(&app).await?.is_none();
     let mut failures: u32 = 0;
     loop {
-        let settings = SyncSettings::default().timeout(timeout);
+        let settings = SyncSettings::default().timeout(timeout).filter(long_timeline());
         let response = tokio::select! {
             r = client.sync_once(settings) => r,
             _ = shutdown.changed() => return Ok(()),
@@ -100,6 +100,10 @@ pub async fn run(
                     Some(room) => room.is_direct().await.unwrap_or(false),
                     None => false,
                 };
+                if update.timeline.limited {
+                    // More happened than one sync carries: older events were left out.
+                    tracing::warn!(room = %room_id, "a sync left events out (more than {TIMELINE_LIMIT} at once)");
+                }
                 for event in &update.timeline.events {
                     if event.kind.is_utd() {
                         tracing::warn!(room = %room_id, "an event could not be decrypted; skipped");
@@ -118,6 +122,17 @@ pub async fn run(
         platform_state::set(&mut tx, SYNC_TOKEN_KEY, &response.next_batch).await?;
         tx.commit().await?;
     }
+}
+
+/// Events per room one sync may carry; Synapse's default is 10, which a burst of messages (or
+/// the time the bot was down) easily exceeds.
+pub const TIMELINE_LIMIT: u32 = 500;
+
+/// A sync filter that lets a room's timeline carry [`TIMELINE_LIMIT`] events.
+pub fn long_timeline() -> matrix_sdk::ruma::api::client::sync::sync_events::v3::Filter {
+    let mut filter = matrix_sdk::ruma::api::client::filter::FilterDefinition::default();
+    filter.room.timeline.limit = Some(TIMELINE_LIMIT.into());
+    matrix_sdk::ruma::api::client::sync::sync_events::v3::Filter::FilterDefinition(filter)
 }
 
 async fn committed_token(app: &App) -> Result<Option<String>> {

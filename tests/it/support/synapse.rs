@@ -191,6 +191,8 @@ pub struct Seen {
     pub sender: OwnedUserId,
     pub body: String,
     pub event_id: String,
+    /// The event this message replies to, if it is a reply.
+    pub in_reply_to: Option<String>,
     pub encrypted: bool,
 }
 
@@ -247,7 +249,9 @@ impl Person {
     }
 
     async fn sync_waiting(&mut self, wait: Duration) {
-        let settings = SyncSettings::default().timeout(wait);
+        let settings = SyncSettings::default()
+            .timeout(wait)
+            .filter(beatbot::platforms::matrix::sync::long_timeline());
         let Ok(response) = self.client.sync_once(settings).await else {
             return;
         };
@@ -268,7 +272,12 @@ impl Person {
                 if m.sender == self.user_id {
                     continue;
                 }
-                let body = match &m.content.msgtype {
+                // An edit reads as what it now says, as a Matrix app shows it.
+                let msgtype = match &m.content.relates_to {
+                    Some(matrix_sdk::ruma::events::room::message::Relation::Replacement(r)) => &r.new_content.msgtype,
+                    _ => &m.content.msgtype,
+                };
+                let body = match msgtype {
                     MessageType::Notice(n) => n.body.clone(),
                     MessageType::Text(t) => t.body.clone(),
                     other => other.body().to_owned(),
@@ -278,10 +287,25 @@ impl Person {
                     sender: m.sender.clone(),
                     body,
                     event_id: m.event_id.to_string(),
+                    in_reply_to: match &m.content.relates_to {
+                        Some(matrix_sdk::ruma::events::room::message::Relation::Reply(r)) => {
+                            Some(r.in_reply_to.event_id.to_string())
+                        }
+                        _ => None,
+                    },
                     encrypted,
                 });
             }
         }
+    }
+
+    /// Edits an earlier message of theirs to say `text`.
+    pub async fn edit(&self, room: &RoomId, event_id: &str, text: &str) {
+        use matrix_sdk::ruma::events::room::message::ReplacementMetadata;
+        let room = self.client.get_room(room).expect("a room this person is in");
+        let target = matrix_sdk::ruma::OwnedEventId::try_from(event_id).expect("an event id");
+        let edit = RoomMessageEventContent::text_plain(text).make_replacement(ReplacementMetadata::new(target, None));
+        room.send(edit).await.expect("editing");
     }
 
     /// Reacts to a message with `key`.
