@@ -62,7 +62,12 @@ pub fn convert(
                 .is_some_and(|mentions| mentions.user_ids.contains(bot));
             match &m.content.msgtype {
                 MessageType::Text(text) => {
-                    let body = text.body.trim();
+                    // A client that sent only a formatted body: its text without the markup.
+                    let from_html = match (&text.body, &text.formatted) {
+                        (b, Some(f)) if b.trim().is_empty() => Some(text_of_html(&f.body)),
+                        _ => None,
+                    };
+                    let body = from_html.as_deref().unwrap_or(&text.body).trim();
                     let addressed = mentioned || mentions_by_name(body, bot);
                     let body = strip_mention(body, bot);
                     let replied_to = match &m.content.relates_to {
@@ -106,6 +111,31 @@ pub fn convert(
         }
         _ => None,
     }
+}
+
+/// The text of an HTML body: tags dropped (a line break for `<br>` and block ends), the five
+/// entities of escaping decoded. Enough for a command or a question; nothing is rendered.
+fn text_of_html(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(start) = rest.find('<') {
+        out.push_str(&rest[..start]);
+        let Some(end) = rest[start..].find('>') else {
+            rest = "";
+            break;
+        };
+        let tag = rest[start + 1..start + end].trim_start_matches('/').to_lowercase();
+        if tag.starts_with("br") || tag.starts_with('p') || tag.starts_with("div") || tag.starts_with("li") {
+            out.push('\n');
+        }
+        rest = &rest[start + end + 1..];
+    }
+    out.push_str(rest);
+    out.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
 }
 
 /// `@beatbot` or the full user id written in the text.
@@ -180,6 +210,89 @@ mod tests {
         assert_eq!(parse_geo_uri("geo:31.23,121.47;u=35"), Some((31.23, 121.47)));
         assert_eq!(parse_geo_uri("geo:91,0"), None);
         assert_eq!(parse_geo_uri("31.23,121.47"), None);
+    }
+
+    fn event(kind: &str, sender: &str, content: serde_json::Value, state_key: Option<&str>) -> AnySyncTimelineEvent {
+        let mut json = serde_json::json!({
+            "type": kind,
+            "event_id": "$e1",
+            "sender": sender,
+            "origin_server_ts": 1,
+            "content": content,
+        });
+        if let Some(key) = state_key {
+            json["state_key"] = key.into();
+        }
+        serde_json::from_value(json).expect("a valid event")
+    }
+
+    fn converted(ev: &AnySyncTimelineEvent) -> Option<(Inbound, Option<Choice>)> {
+        let bot = <&UserId>::try_from("@beatbot:localhost").unwrap();
+        convert(ev, "!room:localhost", false, bot)
+    }
+
+    #[test]
+    fn what_the_bot_does_not_handle_is_ignored() {
+        let text = |body: &str| serde_json::json!({"msgtype": "m.text", "body": body});
+        // Its own messages, other bots' notices, edits, stickers, redactions, state events.
+        assert!(converted(&event("m.room.message", "@beatbot:localhost", text("/help"), None)).is_none());
+        let notice = serde_json::json!({"msgtype": "m.notice", "body": "/help"});
+        assert!(converted(&event("m.room.message", "@other:localhost", notice, None)).is_none());
+        let edit = serde_json::json!({
+            "msgtype": "m.text", "body": "* /help",
+            "m.new_content": {"msgtype": "m.text", "body": "/help"},
+            "m.relates_to": {"rel_type": "m.replace", "event_id": "$e0"},
+        });
+        assert!(converted(&event("m.room.message", "@li:localhost", edit, None)).is_none());
+        let sticker = serde_json::json!({"body": "cat", "url": "mxc://localhost/x", "info": {}});
+        assert!(converted(&event("m.sticker", "@li:localhost", sticker, None)).is_none());
+        let redaction = serde_json::json!({"redacts": "$e0"});
+        assert!(converted(&event("m.room.redaction", "@li:localhost", redaction, None)).is_none());
+        let member = serde_json::json!({"membership": "join"});
+        assert!(converted(&event("m.room.member", "@li:localhost", member, Some("@li:localhost"))).is_none());
+        // A reaction that is no option's keycap.
+        let thumbs = serde_json::json!({"m.relates_to": {"rel_type": "m.annotation", "event_id": "$e0", "key": "👍"}});
+        assert!(converted(&event("m.reaction", "@li:localhost", thumbs, None)).is_none());
+    }
+
+    #[test]
+    fn text_images_locations_and_choices_are_converted() {
+        let text = serde_json::json!({"msgtype": "m.text", "body": "@beatbot: /help"});
+        let (inbound, choice) = converted(&event("m.room.message", "@li:localhost", text, None)).unwrap();
+        assert_eq!(inbound.content, Content::Text("/help".into()));
+        assert!(inbound.addressed && choice.is_none());
+        assert_eq!(inbound.sender_private_chat.as_deref(), Some("@li:localhost"));
+        let two = serde_json::json!({"msgtype": "m.text", "body": "2"});
+        let (_, choice) = converted(&event("m.room.message", "@li:localhost", two, None)).unwrap();
+        assert_eq!(choice, Some(Choice::Typed(1)));
+        let keycap = serde_json::json!({"m.relates_to": {"rel_type": "m.annotation", "event_id": "$e0", "key": "3️⃣"}});
+        let (_, choice) = converted(&event("m.reaction", "@li:localhost", keycap, None)).unwrap();
+        assert_eq!(
+            choice,
+            Some(Choice::About {
+                target: "$e0".into(),
+                index: 2,
+                reaction: true
+            })
+        );
+        let image = serde_json::json!({"msgtype": "m.image", "body": "bag.jpg", "url": "mxc://localhost/bag"});
+        let (inbound, _) = converted(&event("m.room.message", "@li:localhost", image, None)).unwrap();
+        assert!(matches!(inbound.content, Content::Photo { ref file_id, .. } if file_id == "mxc://localhost/bag"));
+        let location = serde_json::json!({"msgtype": "m.location", "body": "here", "geo_uri": "geo:31.2,121.4"});
+        let (inbound, _) = converted(&event("m.room.message", "@li:localhost", location, None)).unwrap();
+        assert_eq!(inbound.content, Content::Location { lat: 31.2, lon: 121.4 });
+        let formatted_only = serde_json::json!({
+            "msgtype": "m.text", "body": "", "format": "org.matrix.custom.html", "formatted_body": "<b>/tip</b>",
+        });
+        let (inbound, _) = converted(&event("m.room.message", "@li:localhost", formatted_only, None)).unwrap();
+        assert_eq!(inbound.content, Content::Text("/tip".into()));
+    }
+
+    #[test]
+    fn a_formatted_body_reads_as_its_text() {
+        assert_eq!(text_of_html("<b>/help</b>"), "/help");
+        assert_eq!(text_of_html("a &amp; b<br>c &lt;d&gt;"), "a & b\nc <d>");
+        assert_eq!(text_of_html("unclosed <b"), "unclosed ");
     }
 
     #[test]
