@@ -7,6 +7,7 @@ mod delivery;
 mod harness;
 mod matrix;
 mod matrix_transcripts;
+mod privacy;
 mod properties;
 mod store_contract;
 mod telegram;
