@@ -2,6 +2,7 @@
 //! this list is the map of the code.
 
 pub mod app;
+pub mod audit;
 pub mod clock;
 pub mod config;
 pub mod core;

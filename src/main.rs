@@ -63,6 +63,24 @@ enum Command {
         #[command(subcommand)]
         command: GroupCommand,
     },
+    /// The audit log of ticket actions.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Every ticket action of a station since a date, as CSV on stdout:
+    /// `beatbot audit export --station xinhua --since 2026-11-01`.
+    Export {
+        #[arg(long)]
+        station: String,
+        /// A date (YYYY-MM-DD), from midnight in the bot-scripts time zone.
+        #[arg(long)]
+        since: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -286,6 +304,15 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Serve => serve(&config).await,
+        Command::Audit {
+            command: AuditCommand::Export { station, since },
+        } => {
+            let app = app(&config).await?;
+            let since = beatbot::audit::start_of_day(&since, app.scripts.settings.timezone)?;
+            let rows = beatbot::audit::export(&app, &station, since, std::io::stdout().lock()).await?;
+            eprintln!("{rows} ticket action(s) exported");
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Station {
             command: StationCommand::Add { id, name, lang: l },
         } => {

@@ -192,3 +192,41 @@ pub async fn history(conn: &mut Conn, ticket: i64) -> Result<Vec<String>> {
         .context("loading ticket history")?;
     rows.iter().map(|r| col(r, "action")).collect()
 }
+
+/// One recorded ticket action, for the audit log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntry {
+    pub ticket: i64,
+    pub at: i64,
+    /// The actor's handle (none for actions of the bot itself).
+    pub actor: Option<String>,
+    pub platform: String,
+    pub action: String,
+    pub detail: Option<String>,
+}
+
+/// Every action on the station's tickets at or after `since`, oldest first.
+pub async fn audit(conn: &mut Conn, station: &str, since: i64) -> Result<Vec<AuditEntry>> {
+    let rows = sqlx::query(
+        "SELECT e.ticket_id, e.at, p.handle, e.platform, e.action, e.detail FROM ticket_events e \
+         JOIN tickets t ON t.id = e.ticket_id LEFT JOIN people p ON p.id = e.actor_id \
+         WHERE t.station_id = $1 AND e.at >= $2 ORDER BY e.at, e.id",
+    )
+    .bind(station)
+    .bind(since)
+    .fetch_all(conn)
+    .await
+    .context("loading the audit log")?;
+    rows.iter()
+        .map(|r| {
+            Ok(AuditEntry {
+                ticket: col(r, "ticket_id")?,
+                at: col(r, "at")?,
+                actor: col(r, "handle")?,
+                platform: col(r, "platform")?,
+                action: col(r, "action")?,
+                detail: col(r, "detail")?,
+            })
+        })
+        .collect()
+}
