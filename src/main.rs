@@ -475,19 +475,13 @@ fn platforms_named(config: &Config) -> String {
 
 /// Waits for the first task to end and returns its result.
 async fn futures_first(tasks: Vec<Task>) -> Result<()> {
-    let (tx, mut rx) = tokio::sync::mpsc::channel(tasks.len().max(1));
-    for task in tasks {
-        let tx = tx.clone();
-        tokio::spawn(async move {
-            let result = match task.await {
-                Ok(r) => r,
-                Err(e) => Err(anyhow::anyhow!("task failed: {e}")),
-            };
-            let _ = tx.send(result).await;
-        });
+    if tasks.is_empty() {
+        return Ok(());
     }
-    drop(tx);
-    rx.recv().await.unwrap_or(Ok(()))
+    match futures::future::select_all(tasks).await.0 {
+        Ok(result) => result,
+        Err(e) => Err(anyhow::anyhow!("task failed: {e}")),
+    }
 }
 
 async fn start_telegram(

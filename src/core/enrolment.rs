@@ -4,7 +4,6 @@
 //! lists the station's desks and open codes; `/revoke HANDLE|CODE` takes a desk's hotel away
 //! (they can no longer file for it or see its tickets) or withdraws an unused code.
 
-use chrono::TimeZone;
 use rand::Rng;
 
 use super::command::{Arg, arguments};
@@ -43,13 +42,9 @@ pub fn normalise_code(raw: &str) -> Option<String> {
 }
 
 fn local_time(ctx: &Ctx<'_>, ms: i64) -> String {
-    ctx.scripts
-        .settings
-        .timezone
-        .timestamp_millis_opt(ms)
-        .single()
-        .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
-        .unwrap_or_default()
+    super::fields::local(ms, ctx.scripts.settings.timezone)
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
 }
 
 /// `/invite HOTEL [beat=B]`: a code for the hotel's front desk, sent to the officer privately.

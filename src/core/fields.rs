@@ -116,7 +116,8 @@ pub fn check_id_number(value: &str, now_ms: i64, tz: Tz) -> Option<String> {
 
 use chrono::Datelike;
 
-fn local(now_ms: i64, tz: Tz) -> DateTime<Tz> {
+/// An instant (epoch ms) on the clock of `tz`.
+pub(crate) fn local(now_ms: i64, tz: Tz) -> DateTime<Tz> {
     Utc.timestamp_millis_opt(now_ms)
         .single()
         .unwrap_or_default()

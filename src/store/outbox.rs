@@ -203,10 +203,7 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<Message> {
         platform: Platform::parse(&platform).with_context(|| format!("unknown platform {platform}"))?,
         chat_id: col(r, "chat_id")?,
         text: col(r, "text")?,
-        buttons: match buttons {
-            Some(b) => serde_json::from_str(&b).context("decoding buttons")?,
-            None => Vec::new(),
-        },
+        buttons: decode_buttons(buttons)?,
         edit_of: col(r, "edit_of")?,
         priority: col(r, "priority")?,
         idem_key: col(r, "idem_key")?,
@@ -369,12 +366,15 @@ pub async fn next_due(conn: &mut Conn, platform: Platform) -> Result<Option<i64>
 pub type Offered = (i64, Vec<Vec<Button>>);
 
 fn offered_from_row(r: &sqlx::any::AnyRow) -> Result<Offered> {
-    let buttons: Option<String> = col(r, "buttons")?;
-    let buttons = match buttons {
-        Some(b) => serde_json::from_str(&b).context("decoding buttons")?,
-        None => Vec::new(),
-    };
-    Ok((col(r, "id")?, buttons))
+    Ok((col(r, "id")?, decode_buttons(col(r, "buttons")?)?))
+}
+
+/// The `buttons` column: JSON rows of buttons, or NULL for none.
+fn decode_buttons(stored: Option<String>) -> Result<Vec<Vec<Button>>> {
+    match stored {
+        Some(b) => serde_json::from_str(&b).context("decoding buttons"),
+        None => Ok(Vec::new()),
+    }
 }
 
 /// The newest message (not an edit) delivered to the chat: a number typed next answers it.

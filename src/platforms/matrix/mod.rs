@@ -45,13 +45,7 @@ pub async fn connect(cfg: &config::Matrix, data_dir: &Path, store: &Store) -> Re
         .build()
         .await
         .context("building the Matrix client")?;
-    let token = {
-        let mut tx = store.begin().await?;
-        let token = platform_state::get(&mut tx, SYNC_TOKEN_KEY).await?;
-        tx.commit().await?;
-        token
-    };
-    if let Some(token) = token {
+    if let Some(token) = committed_sync_token(store).await? {
         client
             .state_store()
             .set_kv_data(StateStoreDataKey::SyncToken, StateStoreDataValue::SyncToken(token))
@@ -91,6 +85,14 @@ pub async fn connect(cfg: &config::Matrix, data_dir: &Path, store: &Store) -> Re
         bail!("bad configuration `matrix.password`: set matrix.password or matrix.access_token");
     }
     Ok(client)
+}
+
+/// The sync token committed with the last handled events, if any sync has been handled.
+pub async fn committed_sync_token(store: &Store) -> Result<Option<String>> {
+    let mut tx = store.begin().await?;
+    let token = platform_state::get(&mut tx, SYNC_TOKEN_KEY).await?;
+    tx.commit().await?;
+    Ok(token)
 }
 
 /// The session holds the access token: readable by beatbot's user only.

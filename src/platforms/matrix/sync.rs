@@ -44,7 +44,7 @@ pub async fn run(
         allowed_servers
     };
     let joining: Arc<Mutex<HashSet<OwnedRoomId>>> = Arc::default();
-    let mut first = committed_token(&app).await?.is_none();
+    let mut first = super::committed_sync_token(&app.store).await?.is_none();
     let mut failures: u32 = 0;
     loop {
         let settings = SyncSettings::default().timeout(timeout).filter(long_timeline());
@@ -135,25 +135,20 @@ pub fn long_timeline() -> matrix_sdk::ruma::api::client::sync::sync_events::v3::
     matrix_sdk::ruma::api::client::sync::sync_events::v3::Filter::FilterDefinition(filter)
 }
 
-async fn committed_token(app: &App) -> Result<Option<String>> {
-    let mut tx = app.store.begin().await?;
-    let token = platform_state::get(&mut tx, SYNC_TOKEN_KEY).await?;
-    tx.commit().await?;
-    Ok(token)
-}
-
 /// One event, retried a few times on internal errors (a busy database), then skipped.
 async fn handle_with_retries(app: &App, mut inbound: Inbound, choice: Option<super::convert::Choice>) {
     for attempt in 1..=MAX_TRIES_PER_EVENT {
         let result = async {
-            let mut tx = app.store.begin().await?;
-            let keep = resolve_choice(&mut tx, &mut inbound, choice.clone()).await?;
-            tx.commit().await?;
-            if keep {
-                app.handle(&inbound).await.map(|_| ())
-            } else {
-                Ok(())
+            // Only a message that may choose an option needs the store before it is handled.
+            if choice.is_some() {
+                let mut tx = app.store.begin().await?;
+                let keep = resolve_choice(&mut tx, &mut inbound, choice.clone()).await?;
+                tx.commit().await?;
+                if !keep {
+                    return Ok(());
+                }
             }
+            app.handle(&inbound).await.map(|_| ())
         }
         .await;
         match result {
