@@ -218,6 +218,10 @@ impl App {
             // now that the person writes here.
             outbox::revive_for_chat(tx, event.platform, &event.chat_id, now).await?;
         }
+        if let (Role::Liaison, Some(hotel)) = (person.role, person.hotel_id) {
+            // The silent-hotel watch counts any word from a front desk.
+            stations::touch_hotel(tx, hotel, now).await?;
+        }
         let mut person = person;
         if let (Some(g), None, Role::Resident) = (&group, &person.station_id, person.role) {
             people::adopt_station(tx, person.id, &g.station_id).await?;
@@ -263,7 +267,11 @@ impl App {
             }
         }
         let hotel_id = match (hotel, station) {
-            (Some(h), Some(s)) => Some(stations::ensure_hotel(&mut tx, s, h, beat).await?),
+            (Some(h), Some(s)) => {
+                let id = stations::ensure_hotel(&mut tx, s, h, beat).await?;
+                stations::touch_hotel(&mut tx, id, now).await?;
+                Some(id)
+            }
             (Some(_), None) => bail!("a hotel needs a station"),
             _ => None,
         };
@@ -294,6 +302,16 @@ impl App {
         let id = groups::link(&mut tx, platform, chat_id, kind, station, self.now()).await?;
         tx.commit().await?;
         Ok(id)
+    }
+
+    /// Sets how many days personal data of the station's finished tickets is kept.
+    pub async fn set_retention(&self, station: &str, days: i64) -> Result<()> {
+        let mut tx = self.store.begin().await?;
+        if !crate::store::retention::set_days(&mut tx, station, days).await? {
+            bail!("there is no station `{station}`");
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Makes a resident a member of a station (as being seen in its community group does).

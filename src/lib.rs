@@ -10,6 +10,7 @@ pub mod demo;
 pub mod domain;
 pub mod platforms;
 pub mod replay;
+pub mod retention;
 pub mod scripts;
 pub mod store;
 pub mod web;

@@ -68,6 +68,25 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Purge personal data of tickets finished longer ago than their station's retention
+    /// period (the scheduler also does this daily).
+    Purge {
+        /// Only count what would be purged.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// A station's figures: reports per kind and hotel, times to acknowledge and resolve,
+    /// missed deadlines, average rating.
+    Stats {
+        #[arg(long)]
+        station: String,
+        /// From this date (YYYY-MM-DD); default: the last 30 days.
+        #[arg(long)]
+        since: Option<String>,
+        /// CSV (metric,group,value) instead of text.
+        #[arg(long)]
+        csv: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -97,6 +116,13 @@ enum StationCommand {
         name: String,
         #[arg(long)]
         lang: Option<String>,
+    },
+    /// Set how long personal data of finished tickets is kept:
+    /// `beatbot station retention xinhua --days 30`.
+    Retention {
+        id: String,
+        #[arg(long)]
+        days: i64,
     },
 }
 
@@ -311,6 +337,47 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let since = beatbot::audit::start_of_day(&since, app.scripts.settings.timezone)?;
             let rows = beatbot::audit::export(&app, &station, since, std::io::stdout().lock()).await?;
             eprintln!("{rows} ticket action(s) exported");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Purge { dry_run } => {
+            let app = app(&config).await?;
+            let purged = beatbot::retention::purge(&app, app.now(), dry_run).await?;
+            let verb = if dry_run { "would purge" } else { "purged" };
+            println!(
+                "{verb} personal data of {} ticket(s); {} old message text(s)",
+                purged.ticket_count(),
+                purged.messages
+            );
+            for (station, n) in &purged.tickets {
+                println!("  {station}: {n}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Stats { station, since, csv } => {
+            let app = app(&config).await?;
+            let tz = app.scripts.settings.timezone;
+            let now = app.now();
+            let since = match since {
+                Some(date) => beatbot::audit::start_of_day(&date, tz)?,
+                None => now - 30 * 86_400_000,
+            };
+            let (stats, lang) = beatbot::core::stats::for_station(&app, &station, since, now).await?;
+            if csv {
+                beatbot::core::stats::write_csv(&stats, std::io::stdout().lock())?;
+            } else {
+                let days = (now - since + 86_399_999) / 86_400_000;
+                println!("{}", beatbot::core::stats::render(&app.scripts, lang, &stats, days));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Station {
+            command: StationCommand::Retention { id, days },
+        } => {
+            if !(1..=3650).contains(&days) {
+                bail!("--days must be between 1 and 3650");
+            }
+            app(&config).await?.set_retention(&id, days).await?;
+            println!("station {id}: personal data of finished tickets kept {days} days");
             Ok(ExitCode::SUCCESS)
         }
         Command::Station {

@@ -29,6 +29,11 @@ pub enum CommandName {
     Join,
     Liaisons,
     Revoke,
+    Close,
+    History,
+    Stats,
+    Reviews,
+    Review,
 }
 
 /// Who may use a command.
@@ -36,6 +41,8 @@ pub enum CommandName {
 pub enum Audience {
     Anyone,
     Staff,
+    /// Station admins only.
+    Admin,
 }
 
 /// English name, Chinese aliases, audience, in the order `/help` lists them.
@@ -70,6 +77,7 @@ pub const COMMANDS: &[(CommandName, &str, &[&str], Audience)] = &[
     (CommandName::Ack, "ack", &["受理", "签收"], Audience::Staff),
     (CommandName::Note, "note", &["备注"], Audience::Staff),
     (CommandName::Resolve, "resolve", &["办结"], Audience::Staff),
+    (CommandName::Close, "close", &["关闭", "撤单"], Audience::Staff),
     (CommandName::Assign, "assign", &["指派"], Audience::Staff),
     (CommandName::Answer, "answer", &["答复", "回复"], Audience::Staff),
     (CommandName::Alert, "alert", &["预警", "警报"], Audience::Staff),
@@ -77,6 +85,10 @@ pub const COMMANDS: &[(CommandName, &str, &[&str], Audience)] = &[
     (CommandName::Invite, "invite", &["邀请"], Audience::Staff),
     (CommandName::Liaisons, "liaisons", &["联络员"], Audience::Staff),
     (CommandName::Revoke, "revoke", &["撤销"], Audience::Staff),
+    (CommandName::History, "history", &["记录", "日志"], Audience::Staff),
+    (CommandName::Stats, "stats", &["统计"], Audience::Staff),
+    (CommandName::Reviews, "reviews", &["复核列表"], Audience::Admin),
+    (CommandName::Review, "review", &["复核"], Audience::Admin),
     (CommandName::Start, "start", &[], Audience::Anyone),
 ];
 

@@ -19,6 +19,15 @@ use crate::store::{dialogues, misc};
 pub enum Dialogue {
     /// A report being filled in.
     Report(ReportDraft),
+    /// A rating just given: the reporter's next private message is their comment on it.
+    RatingComment { ticket: i64 },
+}
+
+/// Saves a dialogue that asks no form field (a new nonce makes older buttons expire).
+pub async fn save(ctx: &mut Ctx<'_>, dialogue: &Dialogue) -> Result<()> {
+    let nonce = misc::next_counter(ctx.tx, "dialogue").await? + 1;
+    let state = serde_json::to_string(dialogue)?;
+    dialogues::put(ctx.tx, ctx.me.id, nonce, &state, ctx.now).await
 }
 
 /// A report with some fields still missing.
@@ -34,6 +43,9 @@ pub struct ReportDraft {
     /// Options toggled so far for a multi-choice field.
     #[serde(default)]
     pub picked: Vec<String>,
+    /// Optional fields the dialogue asked for and the reporter skipped.
+    #[serde(default)]
+    pub skipped: Vec<String>,
 }
 
 impl ReportDraft {
@@ -57,12 +69,18 @@ async fn load(ctx: &mut Ctx<'_>) -> Result<Loaded> {
     };
     let expiry_ms = ctx.scripts.settings.dialogue_expiry_hours * 3_600_000;
     if ctx.now - stored.updated_at > expiry_ms {
+        if let Ok(Dialogue::RatingComment { .. }) = serde_json::from_str::<Dialogue>(&stored.state) {
+            // An unused invitation to comment simply lapses.
+            dialogues::delete(ctx.tx, ctx.me.id).await?;
+            return Ok(Loaded::None);
+        }
         return Ok(Loaded::Stale);
     }
     match serde_json::from_str::<Dialogue>(&stored.state) {
         Ok(Dialogue::Report(draft)) if draft_fits(ctx, &draft) => {
             Ok(Loaded::Open(stored.nonce, Dialogue::Report(draft)))
         }
+        Ok(Dialogue::RatingComment { ticket }) => Ok(Loaded::Open(stored.nonce, Dialogue::RatingComment { ticket })),
         Ok(_) => Ok(Loaded::Stale),
         Err(e) => {
             tracing::warn!(person = ctx.me.id, error = %e, "unreadable dialogue");
@@ -120,6 +138,12 @@ pub async fn ask_next(ctx: &mut Ctx<'_>, mut draft: ReportDraft, field_key: &str
         }
         _ => "report.ask_field",
     };
+    if !field.required && field.field_type != FieldType::MultiChoice {
+        buttons.push(vec![Button::new(
+            ctx.msg("report.skip_button", &[]),
+            format!("d:{nonce}:skip"),
+        )]);
+    }
     buttons.push(vec![Button::new(
         ctx.msg("report.cancel_button", &[]),
         format!("d:{nonce}:cancel"),
@@ -142,6 +166,10 @@ pub async fn ask_next(ctx: &mut Ctx<'_>, mut draft: ReportDraft, field_key: &str
 pub async fn answer_text(ctx: &mut Ctx<'_>, text: &str) -> Result<bool, Dispatched> {
     let mut draft = match load(ctx).await? {
         Loaded::Open(_, Dialogue::Report(draft)) => draft,
+        Loaded::Open(_, Dialogue::RatingComment { ticket }) => {
+            super::rating::comment(ctx, ticket, text).await?;
+            return Ok(true);
+        }
         Loaded::Stale => {
             drop_stale(ctx).await?;
             return Ok(true);
@@ -211,9 +239,18 @@ pub async fn press(ctx: &mut Ctx<'_>, nonce: &str, action: &str, message: Option
                     )
                     .into());
             }
-            let value = draft.picked.join(",");
-            draft.picked.clear();
-            draft.fields.insert(asking, value);
+            if draft.picked.is_empty() {
+                draft.skipped.push(asking);
+            } else {
+                let value = draft.picked.join(",");
+                draft.picked.clear();
+                draft.fields.insert(asking, value);
+            }
+            reports::continue_draft(ctx, draft).await?;
+            Ok(())
+        }
+        "skip" if !field.required => {
+            draft.skipped.push(asking);
             reports::continue_draft(ctx, draft).await?;
             Ok(())
         }
@@ -223,11 +260,13 @@ pub async fn press(ctx: &mut Ctx<'_>, nonce: &str, action: &str, message: Option
 
 /// `/cancel`: drops the open dialogue.
 pub async fn cancel(ctx: &mut Ctx<'_>) -> Result<(), Dispatched> {
-    if !matches!(load(ctx).await?, Loaded::Open(..)) {
-        return Err(UserError::new("report.nothing_to_cancel").into());
-    }
+    let key = match load(ctx).await? {
+        Loaded::Open(_, Dialogue::RatingComment { .. }) => "rating.comment_skipped",
+        Loaded::Open(..) => "report.cancelled",
+        _ => return Err(UserError::new("report.nothing_to_cancel").into()),
+    };
     dialogues::delete(ctx.tx, ctx.me.id).await?;
-    let text = ctx.msg("report.cancelled", &[]);
+    let text = ctx.msg(key, &[]);
     ctx.to_me(text, Vec::new());
     Ok(())
 }

@@ -126,6 +126,7 @@ pub async fn join(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
             .into());
     }
     invites::enrol(ctx.tx, ctx.me.id, &invite.station_id, invite.hotel_id).await?;
+    stations::touch_hotel(ctx.tx, invite.hotel_id, ctx.now).await?;
     let me = people::by_id(ctx.tx, ctx.me.id).await?;
     if let Some(me) = me {
         ctx.me = me;

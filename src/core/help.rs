@@ -15,7 +15,12 @@ pub fn help(ctx: &mut Ctx<'_>) -> Result<(), super::Dispatched> {
     let role_name = ctx.msg(role_key, &[]);
     let mut lines = vec![ctx.msg("help.header", &[("role", &role_name)])];
     for (name, english, aliases, audience) in COMMANDS {
-        if *name == CommandName::Start || (*audience == Audience::Staff && !role.is_staff()) {
+        let hidden = match audience {
+            Audience::Anyone => false,
+            Audience::Staff => !role.is_staff(),
+            Audience::Admin => role != Role::StationAdmin,
+        };
+        if *name == CommandName::Start || hidden {
             continue;
         }
         let kinds: Vec<&str> = ctx

@@ -13,7 +13,10 @@ pub mod fields;
 pub mod help;
 mod links;
 mod misc;
+pub mod rating;
 pub mod reports;
+pub mod reviews;
+pub mod stats;
 pub mod tickets;
 
 use anyhow::Result;
@@ -115,8 +118,14 @@ async fn text_message(ctx: &mut Ctx<'_>, text: &str) -> Result<(), Dispatched> {
 }
 
 async fn run_command(ctx: &mut Ctx<'_>, name: CommandName, rest: &str) -> Result<(), Dispatched> {
-    if name.audience() == command::Audience::Staff && !ctx.me.role.is_staff() {
-        return Err(UserError::new("common.staff_only").arg("name", name.name()).into());
+    match name.audience() {
+        command::Audience::Staff if !ctx.me.role.is_staff() => {
+            return Err(UserError::new("common.staff_only").arg("name", name.name()).into());
+        }
+        command::Audience::Admin if ctx.me.role != crate::domain::Role::StationAdmin => {
+            return Err(UserError::new("common.admin_only").arg("name", name.name()).into());
+        }
+        _ => {}
     }
     match name {
         CommandName::Start => start(ctx, rest).await,
@@ -142,6 +151,11 @@ async fn run_command(ctx: &mut Ctx<'_>, name: CommandName, rest: &str) -> Result
         CommandName::Join => enrolment::join(ctx, rest).await,
         CommandName::Liaisons => enrolment::list(ctx).await,
         CommandName::Revoke => enrolment::revoke(ctx, rest).await,
+        CommandName::Close => tickets::close(ctx, rest).await,
+        CommandName::History => reviews::history(ctx, rest).await,
+        CommandName::Stats => stats::command(ctx, rest).await,
+        CommandName::Reviews => reviews::list(ctx).await,
+        CommandName::Review => reviews::close(ctx, rest).await,
     }
 }
 
@@ -164,7 +178,7 @@ async fn press(ctx: &mut Ctx<'_>, data: &str, message: Option<i64>) -> Result<()
     match (parts.next(), parts.next(), parts.next()) {
         (Some("d"), Some(nonce), rest) => dialogue::press(ctx, nonce, rest.unwrap_or(""), message).await,
         (Some("ack"), Some(n), None) if ctx.me.role.is_staff() => tickets::ack(ctx, n).await,
-        (Some("rate"), Some(n), Some(k)) => tickets::rate(ctx, n, k, message).await,
+        (Some("rate"), Some(n), Some(k)) => rating::rate(ctx, n, k, message).await,
         (Some("alert"), Some(action), Some(id)) if ctx.me.role.is_staff() => {
             alerts::press(ctx, action, id, message).await
         }

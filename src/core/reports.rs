@@ -85,6 +85,7 @@ pub async fn report(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
         fields,
         asking: None,
         picked: Vec::new(),
+        skipped: Vec::new(),
     };
     continue_draft(ctx, draft).await?;
     Ok(())
@@ -135,13 +136,14 @@ fn collect_fields(ctx: &Ctx<'_>, form: &Form, args: &[Arg]) -> Result<BTreeMap<S
     Ok(values)
 }
 
-/// Asks for the next missing required field, or files the ticket when none is missing.
+/// Asks for the next missing field (required, or optional but marked `ask` and not skipped),
+/// or files the ticket when none is missing.
 pub async fn continue_draft(ctx: &mut Ctx<'_>, draft: ReportDraft) -> Result<()> {
     let form = ctx.scripts.form(draft.kind()?);
     let missing = form
         .fields
         .iter()
-        .find(|f| f.required && !draft.fields.contains_key(&f.key))
+        .find(|f| (f.required || f.ask) && !draft.fields.contains_key(&f.key) && !draft.skipped.contains(&f.key))
         .map(|f| f.key.clone());
     match missing {
         Some(key) => {
@@ -173,7 +175,7 @@ async fn file(ctx: &mut Ctx<'_>, draft: ReportDraft) -> Result<()> {
         fields: &draft.fields,
         origin_group_id: draft.origin_group,
     };
-    let id = crate::store::tickets::insert(ctx.tx, &ticket, ctx.now).await?;
+    let id = crate::store::tickets::insert(ctx.tx, &ticket, &ctx.scripts.form(kind).sla, ctx.now).await?;
     ctx.log_ticket(id, "created", None).await?;
     let n = id.to_string();
     let form = ctx.scripts.form(kind);

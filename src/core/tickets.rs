@@ -1,6 +1,6 @@
 //! Working tickets: routing a new ticket to the right officers, `/tickets`, `/ack`, `/note`,
-//! `/resolve`, `/assign`, `/status`, and the reporter's 1–5 rating. The reporter is told of
-//! every step in their private chat; a ticket of another station does not exist for an officer.
+//! `/resolve`, `/close`, `/assign`, `/status`. The reporter is told of every step in their
+//! private chat; a ticket of another station does not exist for an officer.
 
 use anyhow::Result;
 
@@ -70,7 +70,7 @@ pub async fn tell_group(ctx: &mut Ctx<'_>, group_id: i64, key: &str, id: i64, ki
 }
 
 /// The ticket `raw` names, if the sender (an officer) may work it.
-async fn staff_ticket(ctx: &mut Ctx<'_>, raw: &str) -> Result<Ticket, Dispatched> {
+pub(super) async fn staff_ticket(ctx: &mut Ctx<'_>, raw: &str) -> Result<Ticket, Dispatched> {
     let no = TicketNo::parse(raw).ok_or_else(|| UserError::new("common.bad_ticket_no"))?;
     match tickets::get(ctx.tx, no.get()).await? {
         Some(t) if ctx.me.role.is_staff() && ctx.me.station_id.as_deref() == Some(t.station_id.as_str()) => Ok(t),
@@ -82,7 +82,7 @@ async fn staff_ticket(ctx: &mut Ctx<'_>, raw: &str) -> Result<Ticket, Dispatched
 
 /// A hotel's ticket belongs to the hotel's current front desks: a reporter whose enrolment
 /// was revoked hears nothing more of it and cannot see it.
-fn entitled(person: &Person, t: &Ticket) -> bool {
+pub(super) fn entitled(person: &Person, t: &Ticket) -> bool {
     match t.hotel_id {
         Some(hotel) => person.role == crate::domain::Role::Liaison && person.hotel_id == Some(hotel),
         None => true,
@@ -90,11 +90,11 @@ fn entitled(person: &Person, t: &Ticket) -> bool {
 }
 
 /// The reporter, if they may still hear of the ticket.
-async fn reporter_of(ctx: &mut Ctx<'_>, t: &Ticket) -> Result<Option<Person>> {
+pub(super) async fn reporter_of(ctx: &mut Ctx<'_>, t: &Ticket) -> Result<Option<Person>> {
     Ok(ctx.person(t.reporter_id).await?.filter(|r| entitled(r, t)))
 }
 
-fn status_label(ctx: &Ctx<'_>, status: TicketStatus, lang: crate::domain::Lang) -> String {
+pub(super) fn status_label(ctx: &Ctx<'_>, status: TicketStatus, lang: crate::domain::Lang) -> String {
     let key = match status {
         TicketStatus::Open => "status.open",
         TicketStatus::Acknowledged => "status.acknowledged",
@@ -264,6 +264,30 @@ pub async fn resolve(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
     Ok(())
 }
 
+/// `/close N REASON`: finishes a ticket without action (a duplicate, a false alarm, the guest
+/// left); the reporter is told why and is not asked for a rating.
+pub async fn close(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
+    let (raw, reason) = number_and_text(rest).ok_or_else(|| UserError::new("ticket.usage_close"))?;
+    let t = staff_ticket(ctx, raw).await?;
+    if t.status.is_finished() || !tickets::close(ctx.tx, t.id, ctx.me.id, reason, ctx.now).await? {
+        return Err(UserError::new("ticket.finished").arg("n", t.id.to_string()).into());
+    }
+    ctx.log_ticket(t.id, "closed", Some(reason)).await?;
+    let n = t.id.to_string();
+    let reply = ctx.msg("ticket.closed", &[("n", &n)]);
+    ctx.to_me(reply, Vec::new());
+    if let Some(reporter) = reporter_of(ctx, &t).await? {
+        ctx.tell(
+            &reporter,
+            "ticket.closed_reporter",
+            &[("n", &n), ("reason", reason)],
+            Vec::new(),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
 /// `/assign N OFFICER`: moves a ticket to another officer of the station; both are told.
 pub async fn assign(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
     let args = arguments(rest).map_err(arg_error)?;
@@ -315,6 +339,15 @@ pub async fn assign(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
         )
         .await?;
     }
+    if let Some(reporter) = reporter_of(ctx, &t).await? {
+        ctx.tell(
+            &reporter,
+            "ticket.assigned_reporter",
+            &[("n", &n), ("officer", &target.handle)],
+            Vec::new(),
+        )
+        .await?;
+    }
     Ok(())
 }
 
@@ -352,33 +385,5 @@ pub async fn status(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
         ],
     );
     ctx.to_me(text, Vec::new());
-    Ok(())
-}
-
-/// A rating button `rate:N:K`: only the reporter, only once, 1 to 5.
-pub async fn rate(ctx: &mut Ctx<'_>, raw: &str, k: &str, message: Option<i64>) -> Result<(), Dispatched> {
-    let rating: i64 = k
-        .parse()
-        .ok()
-        .filter(|r| (1..=5).contains(r))
-        .ok_or_else(|| UserError::new("common.expired_button"))?;
-    let no = TicketNo::parse(raw).ok_or_else(|| UserError::new("common.expired_button"))?;
-    let t = tickets::get(ctx.tx, no.get())
-        .await?
-        .ok_or_else(|| UserError::new("common.expired_button"))?;
-    if t.reporter_id != ctx.me.id || !entitled(&ctx.me, &t) {
-        return Err(UserError::new("common.not_your_button").into());
-    }
-    if t.status != TicketStatus::Resolved || !tickets::rate(ctx.tx, t.id, rating).await? {
-        return Err(UserError::new("rating.already").arg("n", t.id.to_string()).into());
-    }
-    ctx.log_ticket(t.id, "rated", Some(&rating.to_string())).await?;
-    let text = ctx.msg(
-        "rating.thanks",
-        &[("n", &t.id.to_string()), ("rating", &rating.to_string())],
-    );
-    let mut out = Outbound::new(ctx.here(), text);
-    out.edit_of = message;
-    ctx.send(out);
     Ok(())
 }

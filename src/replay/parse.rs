@@ -115,6 +115,8 @@ pub enum Step {
         name: String,
         station: String,
         duty: bool,
+        /// A station admin (`@officer sun xinhua admin`).
+        admin: bool,
         opts: Vec<(String, String)>,
     },
     Liaison {
@@ -254,6 +256,7 @@ fn parse_line(line: &str) -> Result<Step, String> {
                     name: w[1].clone(),
                     station: w[2].clone(),
                     duty: plain.iter().any(|p| p == "duty"),
+                    admin: plain.iter().any(|p| p == "admin"),
                     opts,
                 })
             }

@@ -21,18 +21,28 @@ pub async fn set_up(app: &App, step: &Step, naming: &mut impl Naming) -> Result<
     let opt = |opts: &[(String, String)], k: &str| opts.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
     let lang = |opts: &[(String, String)]| opt(opts, "lang").and_then(|l| Lang::parse(&l));
     match step {
-        Step::Station { id, name, opts } => app.add_station(id, name, lang(opts)).await?,
+        Step::Station { id, name, opts } => {
+            app.add_station(id, name, lang(opts)).await?;
+            if let Some(days) = opt(opts, "retention") {
+                let days = days
+                    .trim_end_matches('d')
+                    .parse()
+                    .with_context(|| format!("retention={days}: write a number of days"))?;
+                app.set_retention(id, days).await?;
+            }
+        }
         Step::Officer {
             name,
             station,
             duty,
+            admin,
             opts,
         } => {
             let identity = naming.identity(name);
             let beat = opt(opts, "beat");
             app.add_person(
                 name,
-                Role::Officer,
+                if *admin { Role::StationAdmin } else { Role::Officer },
                 Some(station),
                 beat.as_deref(),
                 None,

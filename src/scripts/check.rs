@@ -41,6 +41,7 @@ struct RawSettings {
     timezone: Option<Spanned<String>>,
     dialogue_expiry_hours: Option<i64>,
     invite_hours: Option<i64>,
+    silent_hotel_days: Option<i64>,
     feedback: Option<RawFeedback>,
 }
 
@@ -75,8 +76,17 @@ struct RawForm {
     who: Spanned<Vec<String>>,
     title: Spanned<RawText>,
     summary: Spanned<RawText>,
+    sla: Option<Spanned<RawSla>>,
     #[serde(default)]
     field: Vec<RawField>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSla {
+    ack_minutes: Option<i64>,
+    resolve_hours: Option<i64>,
+    remind_minutes: Option<i64>,
 }
 
 #[derive(Deserialize)]
@@ -89,6 +99,8 @@ struct RawField {
     required: bool,
     #[serde(default)]
     personal: bool,
+    #[serde(default)]
+    ask: bool,
     pattern: Option<Spanned<String>>,
     label: Spanned<RawText>,
     prompt: Spanned<RawText>,
@@ -271,6 +283,7 @@ fn load_settings(dir: &Path, errors: &mut Vec<ScriptError>) -> Option<Settings> 
         feedback_reply_hours: feedback.reply_hours.unwrap_or(24),
         dialogue_expiry_hours: raw.dialogue_expiry_hours.unwrap_or(24),
         invite_hours: raw.invite_hours.unwrap_or(72),
+        silent_hotel_days: raw.silent_hotel_days.unwrap_or(7),
     })
 }
 
@@ -323,12 +336,14 @@ fn load_forms(dir: &Path, errors: &mut Vec<ScriptError>) -> Vec<Form> {
         if !fields.iter().any(|f| f.required) {
             src.error(kind_at, format!("form `{}` has no required field", kind.as_str()));
         }
+        let sla = check_sla(&mut src, kind, rf.sla.as_ref());
         forms.push(Form {
             kind,
             who,
             title,
             summary,
             fields,
+            sla,
         });
     }
     for kind in ReportKind::ALL {
@@ -337,6 +352,39 @@ fn load_forms(dir: &Path, errors: &mut Vec<ScriptError>) -> Vec<Form> {
         }
     }
     forms
+}
+
+/// A form's deadlines: the defaults where bot-scripts give none; every window positive,
+/// and the resolution reminder inside the resolution window.
+fn check_sla(src: &mut Source<'_>, kind: ReportKind, raw: Option<&Spanned<RawSla>>) -> Sla {
+    let default = Sla::default_for(kind);
+    let Some(raw) = raw else {
+        return default;
+    };
+    let at = raw.span().start;
+    let raw = raw.get_ref();
+    let sla = Sla {
+        ack_minutes: raw.ack_minutes.unwrap_or(default.ack_minutes),
+        resolve_minutes: raw.resolve_hours.map(|h| h * 60).unwrap_or(default.resolve_minutes),
+        remind_minutes: raw.remind_minutes.unwrap_or(default.remind_minutes),
+    };
+    if sla.ack_minutes <= 0 || sla.resolve_minutes <= 0 || sla.remind_minutes <= 0 {
+        src.error(at, format!("form `{}` sla: every time must be positive", kind.as_str()));
+    } else if sla.ack_minutes > sla.resolve_minutes {
+        src.error(
+            at,
+            format!("form `{}` sla: ack_minutes is longer than resolve_hours", kind.as_str()),
+        );
+    } else if sla.remind_minutes >= sla.resolve_minutes {
+        src.error(
+            at,
+            format!(
+                "form `{}` sla: remind_minutes must be shorter than resolve_hours",
+                kind.as_str()
+            ),
+        );
+    }
+    sla
 }
 
 fn check_field(src: &mut Source<'_>, kind: ReportKind, raw: &RawField, seen: &mut HashSet<String>) -> Option<Field> {
@@ -396,6 +444,7 @@ fn check_field(src: &mut Source<'_>, kind: ReportKind, raw: &RawField, seen: &mu
         field_type,
         required: raw.required,
         personal: raw.personal,
+        ask: raw.ask,
         pattern,
         label,
         prompt,

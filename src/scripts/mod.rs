@@ -8,7 +8,7 @@ mod model;
 mod templates;
 
 pub use check::{ScriptError, load};
-pub use model::{Faq, Field, FieldOption, FieldType, Form, Scripts, Settings, Text, Tip};
+pub use model::{Faq, Field, FieldOption, FieldType, Form, Scripts, Settings, Sla, Text, Tip};
 pub use templates::Templates;
 
 /// The template keys the code uses (the checker requires each in both languages).

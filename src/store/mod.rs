@@ -8,6 +8,7 @@
 //! milliseconds and flags are integers, so rows decode the same on both backends.
 
 pub mod alerts;
+pub mod deadlines;
 pub mod dialogues;
 pub mod groups;
 pub mod inbound;
@@ -17,6 +18,8 @@ pub mod outbox;
 pub mod people;
 pub mod platform_state;
 pub mod questions;
+pub mod retention;
+pub mod reviews;
 pub mod stations;
 pub mod tickets;
 
@@ -64,6 +67,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "platform state",
         include_str!("../../migrations/sqlite/0003_platform_state.sql"),
     ),
+    (4, "casework", include_str!("../../migrations/sqlite/0004_casework.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -80,6 +84,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         3,
         "platform state",
         include_str!("../../migrations/postgres/0003_platform_state.sql"),
+    ),
+    (
+        4,
+        "casework",
+        include_str!("../../migrations/postgres/0004_casework.sql"),
     ),
 ];
 

@@ -233,6 +233,17 @@ pub async fn staff(conn: &mut Conn, station: &str, beat: Option<&str>, duty_only
     rows.iter().map(from_row).collect()
 }
 
+/// The station admins of a station.
+pub async fn admins(conn: &mut Conn, station: &str) -> Result<Vec<Person>> {
+    let sql = format!("SELECT {COLUMNS} FROM {FROM} WHERE p.station_id = $1 AND p.role = 'admin' ORDER BY p.id");
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(station)
+        .fetch_all(conn)
+        .await
+        .context("listing station admins")?;
+    rows.iter().map(from_row).collect()
+}
+
 /// The officers on the beat of a hotel, and the hotel's name, in one query.
 pub async fn hotel_beat_staff(conn: &mut Conn, hotel_id: i64) -> Result<Option<(String, Vec<Person>)>> {
     let sql = format!(

@@ -129,3 +129,63 @@ pub async fn find_hotel(conn: &mut Conn, station: &str, name: &str) -> Result<Op
             .context("finding hotel")?;
     row.as_ref().map(hotel_from_row).transpose()
 }
+
+/// Notes that a front desk of the hotel was heard from (written at most once an hour).
+pub async fn touch_hotel(conn: &mut Conn, hotel_id: i64, now: i64) -> Result<()> {
+    sqlx::query(
+        "UPDATE hotels SET last_activity_at = $2 WHERE id = $1 AND (last_activity_at IS NULL OR last_activity_at < $3)",
+    )
+    .bind(hotel_id)
+    .bind(now)
+    .bind(now - 3_600_000)
+    .execute(conn)
+    .await
+    .context("noting hotel activity")?;
+    Ok(())
+}
+
+/// Hotels with enrolled front desks that have been silent since before `before` and whose
+/// silence has not been flagged yet. A hotel never heard from starts its clock now.
+pub async fn silent_hotels(conn: &mut Conn, before: i64, now: i64) -> Result<Vec<(Hotel, i64)>> {
+    sqlx::query("UPDATE hotels SET last_activity_at = $1 WHERE last_activity_at IS NULL")
+        .bind(now)
+        .execute(&mut *conn)
+        .await
+        .context("starting hotel activity clocks")?;
+    let rows = sqlx::query(
+        "SELECT h.id, h.station_id, h.name, h.beat, h.last_activity_at FROM hotels h \
+         WHERE h.last_activity_at < $1 AND (h.silence_flagged_at IS NULL OR h.silence_flagged_at < h.last_activity_at) \
+         AND EXISTS (SELECT 1 FROM people p WHERE p.hotel_id = h.id AND p.role = 'liaison') ORDER BY h.id",
+    )
+    .bind(before)
+    .fetch_all(conn)
+    .await
+    .context("finding silent hotels")?;
+    rows.iter()
+        .map(|r| Ok((hotel_from_row(r)?, col(r, "last_activity_at")?)))
+        .collect()
+}
+
+/// Records that the hotel's silence was flagged; `false` if it already was.
+pub async fn flag_silence(conn: &mut Conn, hotel_id: i64, now: i64) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE hotels SET silence_flagged_at = $2 WHERE id = $1 \
+         AND (silence_flagged_at IS NULL OR silence_flagged_at < last_activity_at)",
+    )
+    .bind(hotel_id)
+    .bind(now)
+    .execute(conn)
+    .await
+    .context("flagging a silent hotel")?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The station's retention period in days.
+pub async fn retention_days(conn: &mut Conn, station: &str) -> Result<Option<i64>> {
+    let row = sqlx::query("SELECT retention_days FROM stations WHERE id = $1")
+        .bind(station)
+        .fetch_optional(conn)
+        .await
+        .context("loading retention period")?;
+    row.as_ref().map(|r| col(r, "retention_days")).transpose()
+}

@@ -6,6 +6,7 @@ use anyhow::{Context, Result};
 
 use super::{Conn, col};
 use crate::domain::{ReportKind, TicketStatus};
+use crate::scripts::Sla;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Ticket {
@@ -24,6 +25,23 @@ pub struct Ticket {
     pub resolved_at: Option<i64>,
     pub resolution: Option<String>,
     pub rating: Option<i64>,
+    pub ack_due_at: Option<i64>,
+    pub resolve_due_at: Option<i64>,
+    /// 0 not escalated, 1 duty officers told, 2 station admins told.
+    pub escalation: i64,
+    /// 0 nothing sent, 1 resolution reminder sent, 2 breach reported.
+    pub resolve_notice: i64,
+    pub closed_at: Option<i64>,
+    pub close_reason: Option<String>,
+    pub rating_comment: Option<String>,
+    pub purged_at: Option<i64>,
+}
+
+impl Ticket {
+    /// When the ticket was finished (resolved or closed), if it is.
+    pub fn finished_at(&self) -> Option<i64> {
+        self.closed_at.or(self.resolved_at)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -37,10 +55,20 @@ pub struct NewTicket<'a> {
     pub origin_group_id: Option<i64>,
 }
 
-const COLUMNS: &str = "id, station_id, kind, hotel_id, reporter_id, assignee_id, status, fields, origin_group_id, \
-                       created_at, acked_at, resolved_at, resolution, rating";
+pub(super) const COLUMNS: &str = "id, station_id, kind, hotel_id, reporter_id, assignee_id, status, fields, origin_group_id, created_at, acked_at, \
+     resolved_at, resolution, rating, ack_due_at, resolve_due_at, escalation, resolve_notice, closed_at, close_reason, \
+     rating_comment, purged_at";
 
-fn from_row(r: &sqlx::any::AnyRow) -> Result<Ticket> {
+/// [`COLUMNS`] prefixed with `t.`, for queries that join other tables.
+pub(super) fn qualified_columns() -> String {
+    COLUMNS
+        .split(',')
+        .map(|c| format!("t.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+pub(super) fn from_row(r: &sqlx::any::AnyRow) -> Result<Ticket> {
     let kind: String = col(r, "kind")?;
     let status: String = col(r, "status")?;
     let fields: String = col(r, "fields")?;
@@ -59,13 +87,22 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<Ticket> {
         resolved_at: col(r, "resolved_at")?,
         resolution: col(r, "resolution")?,
         rating: col(r, "rating")?,
+        ack_due_at: col(r, "ack_due_at")?,
+        resolve_due_at: col(r, "resolve_due_at")?,
+        escalation: col(r, "escalation")?,
+        resolve_notice: col(r, "resolve_notice")?,
+        closed_at: col(r, "closed_at")?,
+        close_reason: col(r, "close_reason")?,
+        rating_comment: col(r, "rating_comment")?,
+        purged_at: col(r, "purged_at")?,
     })
 }
 
-pub async fn insert(conn: &mut Conn, t: &NewTicket<'_>, now: i64) -> Result<i64> {
+/// Files a ticket with its deadlines fixed from `sla` now.
+pub async fn insert(conn: &mut Conn, t: &NewTicket<'_>, sla: &Sla, now: i64) -> Result<i64> {
     let row = sqlx::query(
-        "INSERT INTO tickets (station_id, kind, hotel_id, reporter_id, assignee_id, status, fields, origin_group_id, created_at) \
-         VALUES ($1, $2, $3, $4, $5, 'open', $6, $7, $8) RETURNING id",
+        "INSERT INTO tickets (station_id, kind, hotel_id, reporter_id, assignee_id, status, fields, origin_group_id, \
+         created_at, ack_due_at, resolve_due_at) VALUES ($1, $2, $3, $4, $5, 'open', $6, $7, $8, $9, $10) RETURNING id",
     )
     .bind(t.station_id)
     .bind(t.kind.as_str())
@@ -75,6 +112,8 @@ pub async fn insert(conn: &mut Conn, t: &NewTicket<'_>, now: i64) -> Result<i64>
     .bind(serde_json::to_string(t.fields)?)
     .bind(t.origin_group_id)
     .bind(now)
+    .bind(now + sla.ack_minutes * 60_000)
+    .bind(now + sla.resolve_minutes * 60_000)
     .fetch_one(conn)
     .await
     .context("inserting ticket")?;
@@ -137,6 +176,35 @@ pub async fn resolve(conn: &mut Conn, id: i64, officer: i64, text: &str, now: i6
     Ok(done.rows_affected() == 1)
 }
 
+/// Closes an unfinished ticket without action; `false` if it was already finished.
+pub async fn close(conn: &mut Conn, id: i64, officer: i64, reason: &str, now: i64) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE tickets SET status = 'closed', closed_at = $4, close_reason = $3, assignee_id = COALESCE(assignee_id, $2) \
+         WHERE id = $1 AND status IN ('open', 'acknowledged')",
+    )
+    .bind(id)
+    .bind(officer)
+    .bind(reason)
+    .bind(now)
+    .execute(conn)
+    .await
+    .context("closing ticket")?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Records the reporter's comment on their rating once; `false` if there is one already.
+pub async fn comment(conn: &mut Conn, id: i64, text: &str) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE tickets SET rating_comment = $2 WHERE id = $1 AND rating IS NOT NULL AND rating_comment IS NULL",
+    )
+    .bind(id)
+    .bind(text)
+    .execute(conn)
+    .await
+    .context("saving rating comment")?;
+    Ok(done.rows_affected() == 1)
+}
+
 pub async fn assign(conn: &mut Conn, id: i64, officer: i64) -> Result<()> {
     sqlx::query("UPDATE tickets SET assignee_id = $2 WHERE id = $1")
         .bind(id)
@@ -183,6 +251,19 @@ pub async fn log(
     Ok(())
 }
 
+/// Every recorded action on one ticket, oldest first.
+pub async fn ticket_history(conn: &mut Conn, ticket: i64) -> Result<Vec<AuditEntry>> {
+    let rows = sqlx::query(
+        "SELECT e.ticket_id, e.at, p.handle, e.platform, e.action, e.detail FROM ticket_events e \
+         LEFT JOIN people p ON p.id = e.actor_id WHERE e.ticket_id = $1 ORDER BY e.at, e.id",
+    )
+    .bind(ticket)
+    .fetch_all(conn)
+    .await
+    .context("loading a ticket's history")?;
+    rows.iter().map(audit_entry).collect()
+}
+
 /// The actions recorded for a ticket, oldest first.
 pub async fn history(conn: &mut Conn, ticket: i64) -> Result<Vec<String>> {
     let rows = sqlx::query("SELECT action FROM ticket_events WHERE ticket_id = $1 ORDER BY id")
@@ -217,16 +298,32 @@ pub async fn audit(conn: &mut Conn, station: &str, since: i64) -> Result<Vec<Aud
     .fetch_all(conn)
     .await
     .context("loading the audit log")?;
-    rows.iter()
-        .map(|r| {
-            Ok(AuditEntry {
-                ticket: col(r, "ticket_id")?,
-                at: col(r, "at")?,
-                actor: col(r, "handle")?,
-                platform: col(r, "platform")?,
-                action: col(r, "action")?,
-                detail: col(r, "detail")?,
-            })
-        })
-        .collect()
+    rows.iter().map(audit_entry).collect()
+}
+
+fn audit_entry(r: &sqlx::any::AnyRow) -> Result<AuditEntry> {
+    Ok(AuditEntry {
+        ticket: col(r, "ticket_id")?,
+        at: col(r, "at")?,
+        actor: col(r, "handle")?,
+        platform: col(r, "platform")?,
+        action: col(r, "action")?,
+        detail: col(r, "detail")?,
+    })
+}
+
+/// Every ticket of a station filed at or after `since`, with its hotel's name, oldest first.
+pub async fn filed_since(conn: &mut Conn, station: &str, since: i64) -> Result<Vec<(Ticket, Option<String>)>> {
+    let columns = qualified_columns();
+    let sql = format!(
+        "SELECT {columns}, h.name AS hotel_name FROM tickets t LEFT JOIN hotels h ON h.id = t.hotel_id \
+         WHERE t.station_id = $1 AND t.created_at >= $2 ORDER BY t.id"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(station)
+        .bind(since)
+        .fetch_all(conn)
+        .await
+        .context("loading tickets for statistics")?;
+    rows.iter().map(|r| Ok((from_row(r)?, col(r, "hotel_name")?))).collect()
 }

@@ -1,4 +1,7 @@
-//! Background work: draining the outbox per platform, and the scheduler's periodic jobs.
+//! Background work: draining the outbox per platform, and the scheduler's periodic jobs
+//! (ticket deadlines, the silent-hotel watch, the retention purge).
 
 pub mod delivery;
 pub mod scheduler;
+pub mod sla;
+pub mod watch;

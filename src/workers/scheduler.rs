@@ -1,9 +1,11 @@
-//! Periodic jobs run when due: for now, dropping report dialogues left half-filled past the
-//! expiry set in bot-scripts, and forgetting inbound event ids older than three days. Later
-//! issues add tips, the safety index, SLA escalation and the retention purge here.
+//! Periodic jobs run when due: ticket deadlines (escalation, reminders, breaches), the
+//! silent-hotel watch, the daily retention purge, dropping report dialogues left half-filled
+//! past their expiry, and forgetting inbound event ids older than three days. Every job reads
+//! the app's clock, so a transcript's `@advance` runs what became due.
 
 use anyhow::Result;
 
+use super::{sla, watch};
 use crate::app::App;
 use crate::store::{dialogues, inbound};
 
@@ -25,14 +27,29 @@ pub async fn run(app: App, mut shutdown: tokio::sync::watch::Receiver<bool>) -> 
 
 /// Runs every job that is due at the app's current time.
 pub async fn tick(app: &App) -> Result<()> {
+    let now = app.now();
     let expiry_ms = app.scripts.settings.dialogue_expiry_hours * 3_600_000;
     let mut tx = app.store.begin().await?;
     // Kept for as long again past their expiry, so a late answer is told it came too late.
-    let dropped = dialogues::expire(&mut tx, app.now() - 2 * expiry_ms).await?;
-    inbound::forget_before(&mut tx, app.now() - DEDUPE_WINDOW_MS).await?;
+    let dropped = dialogues::expire(&mut tx, now - 2 * expiry_ms).await?;
+    inbound::forget_before(&mut tx, now - DEDUPE_WINDOW_MS).await?;
+    let steps = sla::run(app, &mut tx, now).await?;
+    let silent = watch::silent_hotels(app, &mut tx, now).await?;
     tx.commit().await?;
     if dropped > 0 {
         tracing::info!(dropped, "expired report dialogues");
+    }
+    if steps > 0 || silent > 0 {
+        tracing::info!(deadline_steps = steps, silent_hotels = silent, "scheduler");
+    }
+    if let Some(purged) = crate::retention::purge_if_due(app, now).await?
+        && (purged.ticket_count() > 0 || purged.messages > 0)
+    {
+        tracing::info!(
+            tickets = purged.ticket_count(),
+            messages = purged.messages,
+            "retention purge"
+        );
     }
     Ok(())
 }

@@ -2,6 +2,7 @@
 //! PostgreSQL, the command line, Telegram against a fake Bot API server, Matrix against a real
 //! Synapse, and property tests of the parser and the dialogue.
 
+mod authorization;
 mod cli;
 mod delivery;
 mod harness;

@@ -170,7 +170,9 @@ async fn contract(store: &Store) {
         fields: &fields,
         origin_group_id: Some(g),
     };
-    let id = tickets::insert(&mut tx, &t, 10).await.unwrap();
+    let id = tickets::insert(&mut tx, &t, &beatbot::scripts::Sla::default_for(ReportKind::Noid), 10)
+        .await
+        .unwrap();
     assert_eq!(
         tickets::open_for(&mut tx, "xinhua", wang).await.unwrap().len(),
         1,
