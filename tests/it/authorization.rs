@@ -282,3 +282,36 @@ async fn every_role_may_do_exactly_what_its_role_allows_and_a_refusal_changes_no
         failures.join("\n\n")
     );
 }
+
+#[tokio::test]
+async fn a_rating_out_of_range_or_given_twice_is_refused_and_changes_nothing() {
+    let (scripts, faq) = harness::scripts();
+    let mut bot = Replayer::new(scripts, faq).await.unwrap();
+    play(&mut bot, WORLD).await;
+    play(&mut bot, "> dm wang: /resolve 1 Guest checked in with a temporary ID.").await;
+    let press = |data: &str| Content::Press {
+        data: data.to_owned(),
+        message: None,
+    };
+    for (data, answer) in [
+        ("rate:1:9", "That button has expired."),
+        ("rate:1:0", "That button has expired."),
+        ("rate:1:x", "That button has expired."),
+        ("rate:99:3", "That button has expired."),
+    ] {
+        play(&mut bot, "@advance 1s").await;
+        let before = snapshot(&bot).await;
+        bot.send(None, "li", press(data)).await.unwrap();
+        play(&mut bot, &format!("< dm li: {answer}")).await;
+        assert_eq!(before, snapshot(&bot).await, "{data} changed nothing");
+    }
+    play(&mut bot, "@advance 1s").await;
+    bot.send(None, "li", press("rate:1:4")).await.unwrap();
+    play(&mut bot, "< dm li: you rated ticket #1 4/5").await;
+    play(&mut bot, "> dm li: /cancel").await;
+    let before = snapshot(&bot).await;
+    play(&mut bot, "@advance 1s").await;
+    bot.send(None, "li", press("rate:1:1")).await.unwrap();
+    play(&mut bot, "< dm li: Ticket #1 has already been rated.\n<! dm sun: /./").await;
+    assert_eq!(before, snapshot(&bot).await, "a second rating changes nothing");
+}

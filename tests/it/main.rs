@@ -3,6 +3,7 @@
 //! Synapse, and property tests of the parser and the dialogue.
 
 mod authorization;
+mod casework;
 mod cli;
 mod delivery;
 mod harness;
