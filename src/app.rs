@@ -218,7 +218,11 @@ impl App {
             // now that the person writes here.
             outbox::revive_for_chat(tx, event.platform, &event.chat_id, now).await?;
         }
-        if let (Role::Liaison, Some(hotel)) = (person.role, person.hotel_id) {
+        if let (Role::Liaison, Some(hotel)) = (person.role, person.hotel_id)
+            && person
+                .hotel_active_at
+                .is_none_or(|at| now - at >= stations::HOTEL_ACTIVITY_RESOLUTION_MS)
+        {
             // The silent-hotel watch counts any word from a front desk.
             stations::touch_hotel(tx, hotel, now).await?;
         }

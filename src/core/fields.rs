@@ -116,6 +116,17 @@ pub fn check_id_number(value: &str, now_ms: i64, tz: Tz) -> Option<String> {
 
 use chrono::Datelike;
 
+/// A time as people read it on the station's clock: `22:15` on the day of `now`,
+/// `11-24 22:15` on another day.
+pub fn clock_time(ms: i64, now_ms: i64, tz: Tz) -> String {
+    let (at, now) = (local(ms, tz), local(now_ms, tz));
+    if at.date_naive() == now.date_naive() {
+        at.format("%H:%M").to_string()
+    } else {
+        at.format("%m-%d %H:%M").to_string()
+    }
+}
+
 /// An instant (epoch ms) on the clock of `tz`.
 pub(crate) fn local(now_ms: i64, tz: Tz) -> DateTime<Tz> {
     Utc.timestamp_millis_opt(now_ms)

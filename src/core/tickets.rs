@@ -124,6 +124,7 @@ pub async fn list(ctx: &mut Ctx<'_>) -> Result<(), Dispatched> {
         let age_min = ((ctx.now - t.created_at) / 60_000).to_string();
         let status = status_label(ctx, t.status, ctx.lang);
         let title = ctx.scripts.form(t.kind).title.get(ctx.lang).to_owned();
+        let due = deadline(ctx, t);
         lines.push(ctx.msg(
             "ticket.list_line",
             &[
@@ -132,11 +133,32 @@ pub async fn list(ctx: &mut Ctx<'_>) -> Result<(), Dispatched> {
                 ("hotel", &hotel),
                 ("status", &status),
                 ("minutes", &age_min),
+                ("due", &due),
             ],
         ));
     }
     ctx.to_me(lines.join("\n"), Vec::new());
     Ok(())
+}
+
+/// The next deadline of an unfinished ticket, as a line's ending: "acknowledge by 22:15", or
+/// "⏰ overdue since …" once it has passed.
+fn deadline(ctx: &Ctx<'_>, t: &Ticket) -> String {
+    let (due, step) = match t.status {
+        TicketStatus::Open => (t.ack_due_at, "ack"),
+        _ => (t.resolve_due_at, "resolve"),
+    };
+    let Some(due) = due else {
+        return String::new();
+    };
+    let time = super::fields::clock_time(due, ctx.now, ctx.scripts.settings.timezone);
+    let key = match (step, due <= ctx.now) {
+        ("ack", false) => "ticket.due_ack",
+        ("ack", true) => "ticket.overdue_ack",
+        (_, false) => "ticket.due_resolve",
+        (_, true) => "ticket.overdue_resolve",
+    };
+    ctx.msg(key, &[("time", &time)])
 }
 
 /// `/ack N`: the officer takes the ticket; the reporter is told.

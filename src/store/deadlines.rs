@@ -6,6 +6,7 @@ use anyhow::{Context, Result};
 
 use super::Conn;
 use super::tickets::{COLUMNS, Ticket, from_row};
+use crate::domain::ReportKind;
 
 /// Open tickets whose acknowledgement is overdue for escalation step `step` (1: duty officers,
 /// at the deadline; 2: station admins, one more acknowledgement window later).
@@ -25,15 +26,21 @@ pub async fn unacknowledged(conn: &mut Conn, step: i64, now: i64) -> Result<Vec<
     rows.iter().map(from_row).collect()
 }
 
-/// Unfinished tickets whose resolution deadline is within `horizon_ms` (or past) and that have
-/// not had every notice yet.
-pub async fn resolution_due(conn: &mut Conn, horizon_ms: i64, now: i64) -> Result<Vec<Ticket>> {
+/// Unfinished tickets due a resolution notice: past their deadline without the breach
+/// reported, or within their kind's reminder time of it without a reminder. `remind_ms` gives
+/// each kind's reminder time (from bot-scripts: numbers, not text from people).
+pub async fn resolution_due(conn: &mut Conn, remind_ms: &[(ReportKind, i64)], now: i64) -> Result<Vec<Ticket>> {
+    let arms: String = remind_ms
+        .iter()
+        .map(|(kind, ms)| format!(" WHEN '{}' THEN {}", kind.as_str(), ms))
+        .collect();
     let sql = format!(
-        "SELECT {COLUMNS} FROM tickets WHERE status IN ('open', 'acknowledged') AND resolve_notice < 2 \
-         AND resolve_due_at IS NOT NULL AND resolve_due_at <= $1 ORDER BY id"
+        "SELECT {COLUMNS} FROM tickets WHERE status IN ('open', 'acknowledged') AND resolve_due_at IS NOT NULL \
+         AND ((resolve_notice < 2 AND resolve_due_at <= $1) \
+           OR (resolve_notice = 0 AND resolve_due_at - (CASE kind{arms} ELSE 0 END) <= $1)) ORDER BY id"
     );
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(now + horizon_ms)
+        .bind(now)
         .fetch_all(conn)
         .await
         .context("loading resolution deadlines")?;

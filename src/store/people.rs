@@ -18,6 +18,8 @@ pub struct Person {
     pub lang: Option<Lang>,
     /// The language of the person's station, if they have one.
     pub station_lang: Option<Lang>,
+    /// When a front desk of the person's hotel was last heard from (front desks only).
+    pub hotel_active_at: Option<i64>,
 }
 
 /// Everything needed to create a person.
@@ -32,10 +34,11 @@ pub struct NewPerson<'a> {
     pub lang: Option<Lang>,
 }
 
-const COLUMNS: &str =
-    "p.id, p.handle, p.role, p.station_id, p.beat, p.hotel_id, p.duty, p.lang, st.lang AS station_lang";
-/// Every person query joins the station, so a person's language needs no second query.
-const FROM: &str = "people p LEFT JOIN stations st ON st.id = p.station_id";
+const COLUMNS: &str = "p.id, p.handle, p.role, p.station_id, p.beat, p.hotel_id, p.duty, p.lang, \
+                       st.lang AS station_lang, ph.last_activity_at AS hotel_active_at";
+/// Every person query joins the station, so a person's language needs no second query, and a
+/// front desk's hotel, so the silent-hotel watch is fed without reading it again.
+const FROM: &str = "people p LEFT JOIN stations st ON st.id = p.station_id LEFT JOIN hotels ph ON ph.id = p.hotel_id";
 
 fn from_row(r: &sqlx::any::AnyRow) -> Result<Person> {
     let role: String = col(r, "role")?;
@@ -52,6 +55,7 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<Person> {
         station_lang: col::<Option<String>>(r, "station_lang")?
             .as_deref()
             .and_then(Lang::parse),
+        hotel_active_at: col(r, "hotel_active_at")?,
     })
 }
 
@@ -249,7 +253,8 @@ pub async fn hotel_beat_staff(conn: &mut Conn, hotel_id: i64) -> Result<Option<(
     let sql = format!(
         "SELECT h.name AS hotel_name, {COLUMNS} FROM hotels h \
          LEFT JOIN people p ON p.station_id = h.station_id AND p.beat = h.beat AND p.role IN ('officer', 'admin') \
-         LEFT JOIN stations st ON st.id = p.station_id WHERE h.id = $1 ORDER BY p.id"
+         LEFT JOIN stations st ON st.id = p.station_id LEFT JOIN hotels ph ON ph.id = p.hotel_id \
+         WHERE h.id = $1 ORDER BY p.id"
     );
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(hotel_id)

@@ -130,6 +130,9 @@ pub async fn find_hotel(conn: &mut Conn, station: &str, name: &str) -> Result<Op
     row.as_ref().map(hotel_from_row).transpose()
 }
 
+/// How finely a hotel's last activity is kept: the watch counts days.
+pub const HOTEL_ACTIVITY_RESOLUTION_MS: i64 = 3_600_000;
+
 /// Notes that a front desk of the hotel was heard from (written at most once an hour).
 pub async fn touch_hotel(conn: &mut Conn, hotel_id: i64, now: i64) -> Result<()> {
     sqlx::query(
@@ -137,7 +140,7 @@ pub async fn touch_hotel(conn: &mut Conn, hotel_id: i64, now: i64) -> Result<()>
     )
     .bind(hotel_id)
     .bind(now)
-    .bind(now - 3_600_000)
+    .bind(now - HOTEL_ACTIVITY_RESOLUTION_MS)
     .execute(conn)
     .await
     .context("noting hotel activity")?;

@@ -8,7 +8,7 @@ use anyhow::Result;
 
 use crate::app::{App, enqueue};
 use crate::core::{Outbound, Recipient, context_language, fields, reports};
-use crate::domain::{Button, Lang};
+use crate::domain::{Button, Lang, ReportKind};
 use crate::store::people::{self, Person};
 use crate::store::tickets::{self, Ticket};
 use crate::store::{Tx, deadlines, stations};
@@ -36,28 +36,16 @@ pub async fn run(app: &App, tx: &mut Tx, now: i64) -> Result<usize> {
     for t in deadlines::unacknowledged(tx, 2, now).await? {
         taken += escalate(app, tx, &t, 2, now).await? as usize;
     }
-    let horizon = app
+    let remind: Vec<(ReportKind, i64)> = app
         .scripts
         .forms
         .iter()
-        .map(|f| f.sla.remind_minutes * 60_000)
-        .max()
-        .unwrap_or(0);
-    for t in deadlines::resolution_due(tx, horizon, now).await? {
+        .map(|f| (f.kind, f.sla.remind_minutes * 60_000))
+        .collect();
+    for t in deadlines::resolution_due(tx, &remind, now).await? {
         taken += resolution_notice(app, tx, &t, now).await? as usize;
     }
     Ok(taken)
-}
-
-/// A deadline as people read it: `22:15` today, `11-24 22:15` on another day (station's zone).
-pub fn due_time(app: &App, due: i64, now: i64) -> String {
-    let tz = app.scripts.settings.timezone;
-    let (d, n) = (fields::local(due, tz), fields::local(now, tz));
-    if d.date_naive() == n.date_naive() {
-        d.format("%H:%M").to_string()
-    } else {
-        d.format("%m-%d %H:%M").to_string()
-    }
 }
 
 /// The people a ticket's message is about to reach: its assignee, else the officers it was
@@ -228,7 +216,7 @@ async fn resolution_notice(app: &App, tx: &mut Tx, t: &Ticket, now: i64) -> Resu
     } else {
         tickets::log(tx, t.id, None, BY, "reminded", None, now).await?;
     }
-    let when = due_time(app, due, now);
+    let when = fields::clock_time(due, now, app.scripts.settings.timezone);
     let mut out = Vec::new();
     for person in &to {
         let lang = context_language(&app.scripts, person);
