@@ -31,14 +31,16 @@ pub async fn rate(ctx: &mut Ctx<'_>, raw: &str, k: &str, message: Option<i64>) -
         return Err(UserError::new("rating.already").arg("n", t.id.to_string()).into());
     }
     ctx.log_ticket(t.id, "rated", Some(&rating.to_string())).await?;
-    let text = ctx.msg(
-        "rating.thanks",
-        &[("n", &t.id.to_string()), ("rating", &rating.to_string())],
-    );
+    // A report half filled in is not pushed aside by the invitation to comment.
+    let busy = crate::store::dialogues::get(ctx.tx, ctx.me.id).await?.is_some();
+    let key = if busy { "rating.thanks_only" } else { "rating.thanks" };
+    let text = ctx.msg(key, &[("n", &t.id.to_string()), ("rating", &rating.to_string())]);
     let mut out = Outbound::new(ctx.here(), text);
     out.edit_of = message;
     ctx.send(out);
-    save(ctx, &Dialogue::RatingComment { ticket: t.id }).await?;
+    if !busy {
+        save(ctx, &Dialogue::RatingComment { ticket: t.id }).await?;
+    }
     if rating <= REVIEW_AT_OR_BELOW {
         open_review(ctx, &t, rating).await?;
     }

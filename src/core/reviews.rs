@@ -24,13 +24,17 @@ pub async fn history_text(ctx: &mut Ctx<'_>, t: &Ticket, lang: Lang) -> Result<S
                 .map(|d| d.format("%m-%d %H:%M").to_string())
                 .unwrap_or_default();
             let action = ctx.scripts.templates.render(lang, &format!("action.{}", e.action), &[]);
-            let detail = e
-                .detail
-                .as_deref()
-                .map(|d| format!(": {}", redact_numbers(d)))
-                .unwrap_or_default();
             let who = e.actor.as_deref().unwrap_or("beatbot");
-            format!("{at} {who} ({}) {action}{detail}", e.platform)
+            let mut args = vec![("at", at.as_str()), ("who", who), ("platform", e.platform.as_str())];
+            args.push(("action", &action));
+            let detail = e.detail.as_deref().map(redact_numbers);
+            match &detail {
+                Some(d) => {
+                    args.push(("detail", d));
+                    ctx.scripts.templates.render(lang, "history.line_detail", &args)
+                }
+                None => ctx.scripts.templates.render(lang, "history.line", &args),
+            }
         })
         .collect();
     Ok(lines.join("\n"))
