@@ -94,6 +94,14 @@ pub(super) async fn reporter_of(ctx: &mut Ctx<'_>, t: &Ticket) -> Result<Option<
     Ok(ctx.person(t.reporter_id).await?.filter(|r| entitled(r, t)))
 }
 
+/// A step of the ticket, told to its reporter if they may still hear of it.
+async fn tell_reporter(ctx: &mut Ctx<'_>, t: &Ticket, key: &str, args: &[(&str, &str)]) -> Result<()> {
+    if let Some(reporter) = reporter_of(ctx, t).await? {
+        ctx.tell(&reporter, key, args, Vec::new()).await?;
+    }
+    Ok(())
+}
+
 pub(super) fn status_label(ctx: &Ctx<'_>, status: TicketStatus, lang: crate::domain::Lang) -> String {
     let key = match status {
         TicketStatus::Open => "status.open",
@@ -203,16 +211,8 @@ pub async fn ack(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
         )
         .await?;
     }
-    if let Some(reporter) = reporter_of(ctx, &t).await? {
-        let officer = ctx.me.handle.clone();
-        ctx.tell(
-            &reporter,
-            "ticket.acked_reporter",
-            &[("n", &n), ("officer", &officer)],
-            Vec::new(),
-        )
-        .await?;
-    }
+    let officer = ctx.me.handle.clone();
+    tell_reporter(ctx, &t, "ticket.acked_reporter", &[("n", &n), ("officer", &officer)]).await?;
     Ok(())
 }
 
@@ -235,15 +235,7 @@ pub async fn note(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
     let n = t.id.to_string();
     let reply = ctx.msg("ticket.note_added", &[("n", &n)]);
     ctx.to_me(reply, Vec::new());
-    if let Some(reporter) = reporter_of(ctx, &t).await? {
-        ctx.tell(
-            &reporter,
-            "ticket.note_reporter",
-            &[("n", &n), ("text", text)],
-            Vec::new(),
-        )
-        .await?;
-    }
+    tell_reporter(ctx, &t, "ticket.note_reporter", &[("n", &n), ("text", text)]).await?;
     Ok(())
 }
 
@@ -298,15 +290,7 @@ pub async fn close(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
     let n = t.id.to_string();
     let reply = ctx.msg("ticket.closed", &[("n", &n)]);
     ctx.to_me(reply, Vec::new());
-    if let Some(reporter) = reporter_of(ctx, &t).await? {
-        ctx.tell(
-            &reporter,
-            "ticket.closed_reporter",
-            &[("n", &n), ("reason", reason)],
-            Vec::new(),
-        )
-        .await?;
-    }
+    tell_reporter(ctx, &t, "ticket.closed_reporter", &[("n", &n), ("reason", reason)]).await?;
     Ok(())
 }
 
@@ -361,15 +345,8 @@ pub async fn assign(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
         )
         .await?;
     }
-    if let Some(reporter) = reporter_of(ctx, &t).await? {
-        ctx.tell(
-            &reporter,
-            "ticket.assigned_reporter",
-            &[("n", &n), ("officer", &target.handle)],
-            Vec::new(),
-        )
-        .await?;
-    }
+    let officer = target.handle.clone();
+    tell_reporter(ctx, &t, "ticket.assigned_reporter", &[("n", &n), ("officer", &officer)]).await?;
     Ok(())
 }
 
