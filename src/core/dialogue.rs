@@ -43,7 +43,7 @@ pub struct ReportDraft {
     /// Options toggled so far for a multi-choice field.
     #[serde(default)]
     pub picked: Vec<String>,
-    /// Optional fields the dialogue asked for and the reporter skipped.
+    /// Optional checklists the dialogue asked for and the reporter left empty.
     #[serde(default)]
     pub skipped: Vec<String>,
 }
@@ -138,12 +138,6 @@ pub async fn ask_next(ctx: &mut Ctx<'_>, mut draft: ReportDraft, field_key: &str
         }
         _ => "report.ask_field",
     };
-    if !field.required && field.field_type != FieldType::MultiChoice {
-        buttons.push(vec![Button::new(
-            ctx.msg("report.skip_button", &[]),
-            format!("d:{nonce}:skip"),
-        )]);
-    }
     buttons.push(vec![Button::new(
         ctx.msg("report.cancel_button", &[]),
         format!("d:{nonce}:cancel"),
@@ -246,11 +240,6 @@ pub async fn press(ctx: &mut Ctx<'_>, nonce: &str, action: &str, message: Option
                 draft.picked.clear();
                 draft.fields.insert(asking, value);
             }
-            reports::continue_draft(ctx, draft).await?;
-            Ok(())
-        }
-        "skip" if !field.required => {
-            draft.skipped.push(asking);
             reports::continue_draft(ctx, draft).await?;
             Ok(())
         }

@@ -439,6 +439,11 @@ fn check_field(src: &mut Source<'_>, kind: ReportKind, raw: &RawField, seen: &mu
     if matches!(field_type, FieldType::Choice | FieldType::MultiChoice) && options.is_empty() {
         src.error(key_at, format!("{what} is a choice but has no options"));
     }
+    if raw.ask && (raw.required || field_type != FieldType::MultiChoice) {
+        // A checklist left empty is a clear "none of these"; other optional fields would need
+        // a way to skip them in the dialogue.
+        src.error(key_at, format!("{what}: `ask` is for optional multichoice fields"));
+    }
     Some(Field {
         key,
         field_type,

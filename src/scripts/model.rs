@@ -87,7 +87,7 @@ pub struct Field {
     pub required: bool,
     /// Personal data: never shown in a group, masked where the type says so, purged later.
     pub personal: bool,
-    /// Asked in the guided dialogue even though optional (with a way to skip it).
+    /// An optional checklist asked in the guided dialogue anyway (Done with none ticked skips it).
     pub ask: bool,
     pub pattern: Option<Regex>,
     pub label: Text,

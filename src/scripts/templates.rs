@@ -196,7 +196,6 @@ pub const REQUIRED_KEYS: &[&str] = &[
     "help.stats",
     "help.reviews",
     "help.review",
-    "report.skip_button",
     "ticket.usage_close",
     "ticket.due_ack",
     "ticket.overdue_ack",

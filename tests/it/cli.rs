@@ -47,6 +47,17 @@ fn scripts_check_reports_every_error_with_file_and_line() {
         "pattern = '^[A-Z'",
         1,
     );
+    let forms = forms
+        .replacen(
+            "sla = { ack_minutes = 10, resolve_hours = 2, remind_minutes = 30 }",
+            "sla = { ack_minutes = 0, resolve_hours = 2, remind_minutes = 30 }",
+            1,
+        )
+        .replacen(
+            "key = \"name\"\ntype = \"text\"\nrequired = true",
+            "key = \"name\"\ntype = \"text\"\nrequired = true\nask = true",
+            1,
+        );
     std::fs::write(scripts.join("forms.toml"), forms).unwrap();
     let tips = std::fs::read_to_string(scripts.join("tips.toml")).unwrap();
     let tips = tips.replacen("id = \"theft-02\"", "id = \"theft-01\"", 1);
@@ -72,6 +83,11 @@ fn scripts_check_reports_every_error_with_file_and_line() {
     };
     assert!(has("forms.toml", "unknown field type `roomz`"), "{text}");
     assert!(has("forms.toml", "bad regex"), "{text}");
+    assert!(
+        has("forms.toml", "form `item` sla: every time must be positive"),
+        "{text}"
+    );
+    assert!(has("forms.toml", "`ask` is for optional multichoice fields"), "{text}");
     assert!(has("tips.toml", "duplicate id: tip `theft-01`"), "{text}");
     assert!(has("zh-CN.toml", "missing translation: `ticket.list_empty`"), "{text}");
 }
