@@ -45,6 +45,17 @@ pub enum Audience {
     Admin,
 }
 
+impl Audience {
+    /// Whether a person of `role` may use a command for this audience.
+    pub fn allows(self, role: crate::domain::Role) -> bool {
+        match self {
+            Audience::Anyone => true,
+            Audience::Staff => role.is_staff(),
+            Audience::Admin => role == crate::domain::Role::StationAdmin,
+        }
+    }
+}
+
 /// English name, Chinese aliases, audience, in the order `/help` lists them.
 pub const COMMANDS: &[(CommandName, &str, &[&str], Audience)] = &[
     (CommandName::Help, "help", &["帮助"], Audience::Anyone),

@@ -200,10 +200,7 @@ pub async fn revoke(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
         && person.role == crate::domain::Role::Liaison
         && person.station_id.as_deref() == Some(station.as_str())
     {
-        let hotel = match person.hotel_id {
-            Some(id) => stations::hotel(ctx.tx, id).await?.map(|h| h.name).unwrap_or_default(),
-            None => String::new(),
-        };
+        let hotel = stations::hotel_name(ctx.tx, person.hotel_id).await?;
         invites::unenrol(ctx.tx, person.id).await?;
         crate::store::dialogues::delete(ctx.tx, person.id).await?;
         let text = ctx.msg("revoke.done", &[("who", &person.handle), ("hotel", &hotel)]);

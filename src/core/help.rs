@@ -15,12 +15,7 @@ pub fn help(ctx: &mut Ctx<'_>) -> Result<(), super::Dispatched> {
     let role_name = ctx.msg(role_key, &[]);
     let mut lines = vec![ctx.msg("help.header", &[("role", &role_name)])];
     for (name, english, aliases, audience) in COMMANDS {
-        let hidden = match audience {
-            Audience::Anyone => false,
-            Audience::Staff => !role.is_staff(),
-            Audience::Admin => role != Role::StationAdmin,
-        };
-        if *name == CommandName::Start || hidden {
+        if *name == CommandName::Start || !audience.allows(role) {
             continue;
         }
         let kinds: Vec<&str> = ctx

@@ -118,14 +118,13 @@ async fn text_message(ctx: &mut Ctx<'_>, text: &str) -> Result<(), Dispatched> {
 }
 
 async fn run_command(ctx: &mut Ctx<'_>, name: CommandName, rest: &str) -> Result<(), Dispatched> {
-    match name.audience() {
-        command::Audience::Staff if !ctx.me.role.is_staff() => {
-            return Err(UserError::new("common.staff_only").arg("name", name.name()).into());
-        }
-        command::Audience::Admin if ctx.me.role != crate::domain::Role::StationAdmin => {
-            return Err(UserError::new("common.admin_only").arg("name", name.name()).into());
-        }
-        _ => {}
+    let audience = name.audience();
+    if !audience.allows(ctx.me.role) {
+        let key = match audience {
+            command::Audience::Admin => "common.admin_only",
+            _ => "common.staff_only",
+        };
+        return Err(UserError::new(key).arg("name", name.name()).into());
     }
     match name {
         CommandName::Start => start(ctx, rest).await,

@@ -85,26 +85,18 @@ pub async fn comment(ctx: &mut Ctx<'_>, ticket: i64, text: &str) -> Result<(), D
 /// Who reviews unsatisfied cases: the station admins; without one, the duty officers; without
 /// those, every officer of the station.
 pub async fn reviewers(ctx: &mut Ctx<'_>, station: &str) -> Result<Vec<people::Person>> {
-    let mut who = people::admins(ctx.tx, station).await?;
-    if who.is_empty() {
-        who = people::staff(ctx.tx, station, None, true).await?;
-    }
-    if who.is_empty() {
-        who = people::staff(ctx.tx, station, None, false).await?;
-    }
-    Ok(who)
+    let admins = people::admins(ctx.tx, station).await?;
+    people::or_station_staff(ctx.tx, station, admins).await
 }
 
 async fn open_review(ctx: &mut Ctx<'_>, t: &tickets::Ticket, rating: i64) -> Result<()> {
     let id = review_store::open(ctx.tx, t.id, &t.station_id, rating, ctx.now).await?;
     ctx.log_ticket(t.id, "review_opened", Some(&format!("R{id}"))).await?;
-    let hotel = match t.hotel_id {
-        Some(h) => stations::hotel(ctx.tx, h).await?.map(|h| h.name).unwrap_or_default(),
-        None => String::new(),
-    };
+    let hotel = stations::hotel_name(ctx.tx, t.hotel_id).await?;
+    let entries = tickets::ticket_history(ctx.tx, t.id).await?;
     for admin in reviewers(ctx, &t.station_id).await? {
         let lang = ctx.lang_of(&admin);
-        let history = reviews::history_text(ctx, t, lang).await?;
+        let history = reviews::history_text(ctx, &entries, lang);
         let title = ctx.scripts.form(t.kind).title.get(lang).to_owned();
         ctx.tell(
             &admin,

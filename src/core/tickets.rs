@@ -31,12 +31,7 @@ pub async fn route(ctx: &mut Ctx<'_>, station: &str, hotel_id: Option<i64>) -> R
         notify = on_beat;
         hotel_name = name;
     }
-    if notify.is_empty() {
-        notify = people::staff(ctx.tx, station, None, true).await?;
-    }
-    if notify.is_empty() {
-        notify = people::staff(ctx.tx, station, None, false).await?;
-    }
+    let notify = people::or_station_staff(ctx.tx, station, notify).await?;
     let assignee = if notify.len() == 1 { Some(notify[0].id) } else { None };
     Ok(Route {
         notify,
@@ -125,10 +120,7 @@ pub async fn list(ctx: &mut Ctx<'_>) -> Result<(), Dispatched> {
     }
     let mut lines = vec![ctx.msg("ticket.list_header", &[("count", &open.len().to_string())])];
     for t in &open {
-        let hotel = match t.hotel_id {
-            Some(h) => stations::hotel(ctx.tx, h).await?.map(|h| h.name).unwrap_or_default(),
-            None => String::new(),
-        };
+        let hotel = stations::hotel_name(ctx.tx, t.hotel_id).await?;
         let age_min = ((ctx.now - t.created_at) / 60_000).to_string();
         let status = status_label(ctx, t.status, ctx.lang);
         let title = ctx.scripts.form(t.kind).title.get(ctx.lang).to_owned();

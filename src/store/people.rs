@@ -237,6 +237,19 @@ pub async fn staff(conn: &mut Conn, station: &str, beat: Option<&str>, duty_only
     rows.iter().map(from_row).collect()
 }
 
+/// `first` if anyone is in it; otherwise the station's duty officers; with none on duty, every
+/// officer of the station. Every "who hears of this" in the bot falls back the same way.
+pub async fn or_station_staff(conn: &mut Conn, station: &str, first: Vec<Person>) -> Result<Vec<Person>> {
+    if !first.is_empty() {
+        return Ok(first);
+    }
+    let duty = staff(&mut *conn, station, None, true).await?;
+    if !duty.is_empty() {
+        return Ok(duty);
+    }
+    staff(conn, station, None, false).await
+}
+
 /// The station admins of a station.
 pub async fn admins(conn: &mut Conn, station: &str) -> Result<Vec<Person>> {
     let sql = format!("SELECT {COLUMNS} FROM {FROM} WHERE p.station_id = $1 AND p.role = 'admin' ORDER BY p.id");

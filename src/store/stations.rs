@@ -118,6 +118,14 @@ pub async fn hotel(conn: &mut Conn, id: i64) -> Result<Option<Hotel>> {
     row.as_ref().map(hotel_from_row).transpose()
 }
 
+/// The name of a ticket's or person's hotel; empty when there is none.
+pub async fn hotel_name(conn: &mut Conn, id: Option<i64>) -> Result<String> {
+    match id {
+        Some(id) => Ok(hotel(conn, id).await?.map(|h| h.name).unwrap_or_default()),
+        None => Ok(String::new()),
+    }
+}
+
 /// The station's hotel of that name, ignoring case.
 pub async fn find_hotel(conn: &mut Conn, station: &str, name: &str) -> Result<Option<Hotel>> {
     let row =

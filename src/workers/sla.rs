@@ -8,24 +8,13 @@ use anyhow::Result;
 
 use crate::app::{App, enqueue};
 use crate::core::{Outbound, Recipient, context_language, fields, reports};
-use crate::domain::{Button, Lang, ReportKind};
+use crate::domain::{Button, ReportKind};
 use crate::store::people::{self, Person};
 use crate::store::tickets::{self, Ticket};
 use crate::store::{Tx, deadlines, stations};
 
 /// The "platform" of the history entries the scheduler writes.
 const BY: &str = "scheduler";
-
-/// "the duty officer" or "the station admin", in `person`'s language.
-fn who_told(app: &App, person: &Person, level: &str) -> String {
-    let lang = context_language(&app.scripts, person);
-    let key = if level == "duty" {
-        "sla.who_duty"
-    } else {
-        "sla.who_admin"
-    };
-    app.scripts.templates.render(lang, key, &[])
-}
 
 /// Runs every deadline step due at `now`; returns how many steps were taken.
 pub async fn run(app: &App, tx: &mut Tx, now: i64) -> Result<usize> {
@@ -56,112 +45,107 @@ async fn responsible(tx: &mut Tx, t: &Ticket) -> Result<Vec<Person>> {
     {
         return Ok(vec![p]);
     }
-    if let Some(hotel) = t.hotel_id
-        && let Some((_, on_beat)) = people::hotel_beat_staff(tx, hotel).await?
-        && !on_beat.is_empty()
-    {
-        return Ok(on_beat);
-    }
-    let duty = people::staff(tx, &t.station_id, None, true).await?;
-    if !duty.is_empty() {
-        return Ok(duty);
-    }
-    people::staff(tx, &t.station_id, None, false).await
-}
-
-/// Template arguments every deadline message shares, in `lang`.
-struct About {
-    n: String,
-    title: String,
-    hotel: String,
-}
-
-async fn about(app: &App, tx: &mut Tx, t: &Ticket, lang: Lang) -> Result<About> {
-    let hotel = match t.hotel_id {
-        Some(h) => stations::hotel(tx, h).await?.map(|h| h.name).unwrap_or_default(),
-        None => String::new(),
+    let on_beat = match t.hotel_id {
+        Some(hotel) => people::hotel_beat_staff(tx, hotel).await?.map(|(_, on_beat)| on_beat),
+        None => None,
     };
-    Ok(About {
-        n: t.id.to_string(),
-        title: app.scripts.form(t.kind).title.get(lang).to_owned(),
-        hotel,
-    })
+    people::or_station_staff(tx, &t.station_id, on_beat.unwrap_or_default()).await
 }
 
-fn message(app: &App, to: &Person, key: &str, args: &[(&str, &str)], ack_button: Option<i64>) -> Outbound {
+/// Who a missed acknowledgement has been escalated to.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Level {
+    Duty,
+    Admin,
+}
+
+impl Level {
+    fn action(self) -> &'static str {
+        match self {
+            Level::Duty => "escalated_duty",
+            Level::Admin => "escalated_admin",
+        }
+    }
+    fn template(self) -> &'static str {
+        match self {
+            Level::Duty => "sla.escalated_duty",
+            Level::Admin => "sla.escalated_admin",
+        }
+    }
+    /// "the duty officer" or "the station admin".
+    fn who(self) -> &'static str {
+        match self {
+            Level::Duty => "sla.who_duty",
+            Level::Admin => "sla.who_admin",
+        }
+    }
+}
+
+/// A deadline message to `to` in their language; `extra` arguments after the ticket's number,
+/// title and hotel, which every such message has.
+fn message(app: &App, to: &Person, key: &str, t: &Ticket, hotel: &str, extra: &[(&str, &str)], ack: bool) -> Outbound {
     let lang = context_language(&app.scripts, to);
-    let text = app.scripts.templates.render(lang, key, args);
+    let n = t.id.to_string();
+    let mut args = vec![
+        ("n", n.as_str()),
+        ("title", app.scripts.form(t.kind).title.get(lang)),
+        ("hotel", hotel),
+    ];
+    args.extend_from_slice(extra);
+    let text = app.scripts.templates.render(lang, key, &args);
     let mut out = Outbound::new(Recipient::Person(to.id), text);
-    if let Some(id) = ack_button {
+    if ack {
         let label = app.scripts.templates.render(lang, "report.ack_button", &[]);
-        out.buttons = vec![vec![Button::new(label, format!("ack:{id}"))]];
+        out.buttons = vec![vec![Button::new(label, format!("ack:{}", t.id))]];
     }
     out
 }
 
 /// Escalation step 1 (duty officers; straight to admins when there are none) or 2 (admins).
 async fn escalate(app: &App, tx: &mut Tx, t: &Ticket, step: i64, now: i64) -> Result<bool> {
-    let duty = people::staff(tx, &t.station_id, None, true).await?;
-    let admins = people::admins(tx, &t.station_id).await?;
-    let (to, level, reached) = if step == 1 && !duty.is_empty() {
-        (duty, "duty", 1)
+    let duty = if step == 1 {
+        people::staff(tx, &t.station_id, None, true).await?
     } else {
-        (admins, "admin", 2)
+        Vec::new()
     };
-    // Record the furthest step reached (1 then 2, or 2 at once when nobody is on duty).
+    let (to, level) = if duty.is_empty() {
+        (people::admins(tx, &t.station_id).await?, Level::Admin)
+    } else {
+        (duty, Level::Duty)
+    };
     if !deadlines::escalated(tx, t.id, step).await? {
         return Ok(false);
     }
-    if reached == 2 && step == 1 {
+    // Record the furthest step reached: straight to 2 when nobody is on duty.
+    if level == Level::Admin && step == 1 {
         deadlines::escalated(tx, t.id, 2).await?;
     }
-    let window = t.ack_due_at.unwrap_or(t.created_at) - t.created_at;
-    let minutes = (window * step / 60_000).to_string();
-    let handles: Vec<&str> = to.iter().map(|p| p.handle.as_str()).collect();
     if step == 1 {
         tickets::log(tx, t.id, None, BY, "missed_ack", None, now).await?;
     }
-    let action = if level == "duty" {
-        "escalated_duty"
-    } else {
-        "escalated_admin"
-    };
+    let handles: Vec<&str> = to.iter().map(|p| p.handle.as_str()).collect();
     let detail = if handles.is_empty() {
         "-".to_owned()
     } else {
         handles.join(", ")
     };
-    tickets::log(tx, t.id, None, BY, action, Some(&detail), now).await?;
+    tickets::log(tx, t.id, None, BY, level.action(), Some(&detail), now).await?;
     if to.is_empty() {
         tracing::warn!(
             ticket = t.id,
             "overdue acknowledgement: no duty officer or station admin to escalate to"
         );
     }
+    let window = t.ack_due_at.unwrap_or(t.created_at) - t.created_at;
+    let minutes = (window * step / 60_000).to_string();
+    let hotel = stations::hotel_name(tx, t.hotel_id).await?;
     let form = app.scripts.form(t.kind);
     let mut out = Vec::new();
     for person in &to {
         let lang = context_language(&app.scripts, person);
-        let a = about(app, tx, t, lang).await?;
         let details = reports::details(&app.scripts, form, &t.fields, lang, false);
-        let key = if level == "duty" {
-            "sla.escalated_duty"
-        } else {
-            "sla.escalated_admin"
-        };
-        out.push(message(
-            app,
-            person,
-            key,
-            &[
-                ("n", &a.n),
-                ("title", &a.title),
-                ("hotel", &a.hotel),
-                ("minutes", &minutes),
-                ("details", &details),
-            ],
-            Some(t.id),
-        ));
+        let extra = [("minutes", minutes.as_str()), ("details", &details)];
+        out.push(message(app, person, level.template(), t, &hotel, &extra, true));
     }
     if step == 1 {
         // The officer it was routed to hears that it has gone up.
@@ -170,19 +154,9 @@ async fn escalate(app: &App, tx: &mut Tx, t: &Ticket, step: i64, now: i64) -> Re
                 continue;
             }
             let lang = context_language(&app.scripts, &person);
-            let a = about(app, tx, t, lang).await?;
-            out.push(message(
-                app,
-                &person,
-                "sla.overdue_officer",
-                &[
-                    ("n", &a.n),
-                    ("title", &a.title),
-                    ("minutes", &minutes),
-                    ("who", &who_told(app, &person, level)),
-                ],
-                Some(t.id),
-            ));
+            let who = app.scripts.templates.render(lang, level.who(), &[]);
+            let extra = [("minutes", minutes.as_str()), ("who", &who)];
+            out.push(message(app, &person, "sla.overdue_officer", t, &hotel, &extra, true));
         }
     }
     enqueue(tx, &out, &format!("sla:{}:ack{step}", t.id), now).await?;
@@ -195,40 +169,31 @@ async fn resolution_notice(app: &App, tx: &mut Tx, t: &Ticket, now: i64) -> Resu
         return Ok(false);
     };
     let remind_at = due - app.scripts.form(t.kind).sla.remind_minutes * 60_000;
-    let (notice, key, cause) = if now >= due {
-        (2, "sla.resolve_breach", "breach")
+    let (notice, key, cause, action) = if now >= due {
+        (2, "sla.resolve_breach", "breach", "missed_resolve")
     } else if now >= remind_at && t.resolve_notice == 0 {
-        (1, "sla.resolve_reminder", "remind")
+        (1, "sla.resolve_reminder", "remind", "reminded")
     } else {
         return Ok(false);
     };
     if !deadlines::resolution_noticed(tx, t.id, notice).await? {
         return Ok(false);
     }
+    tickets::log(tx, t.id, None, BY, action, None, now).await?;
     let mut to = responsible(tx, t).await?;
     if notice == 2 {
-        tickets::log(tx, t.id, None, BY, "missed_resolve", None, now).await?;
         for duty in people::staff(tx, &t.station_id, None, true).await? {
             if !to.iter().any(|p| p.id == duty.id) {
                 to.push(duty);
             }
         }
-    } else {
-        tickets::log(tx, t.id, None, BY, "reminded", None, now).await?;
     }
     let when = fields::clock_time(due, now, app.scripts.settings.timezone);
-    let mut out = Vec::new();
-    for person in &to {
-        let lang = context_language(&app.scripts, person);
-        let a = about(app, tx, t, lang).await?;
-        out.push(message(
-            app,
-            person,
-            key,
-            &[("n", &a.n), ("title", &a.title), ("hotel", &a.hotel), ("due", &when)],
-            None,
-        ));
-    }
+    let hotel = stations::hotel_name(tx, t.hotel_id).await?;
+    let out: Vec<Outbound> = to
+        .iter()
+        .map(|person| message(app, person, key, t, &hotel, &[("due", &when)], false))
+        .collect();
     enqueue(tx, &out, &format!("sla:{}:{cause}", t.id), now).await?;
     Ok(true)
 }

@@ -20,16 +20,11 @@ pub async fn silent_hotels(app: &App, tx: &mut Tx, now: i64) -> Result<usize> {
             continue;
         }
         flagged += 1;
-        let mut to = match people::hotel_beat_staff(tx, hotel.id).await? {
-            Some((_, on_beat)) => on_beat,
-            None => Vec::new(),
-        };
-        if to.is_empty() {
-            to = people::staff(tx, &hotel.station_id, None, true).await?;
-        }
-        if to.is_empty() {
-            to = people::staff(tx, &hotel.station_id, None, false).await?;
-        }
+        let on_beat = people::hotel_beat_staff(tx, hotel.id)
+            .await?
+            .map(|(_, on_beat)| on_beat)
+            .unwrap_or_default();
+        let to = people::or_station_staff(tx, &hotel.station_id, on_beat).await?;
         let silent_days = ((now - last) / 86_400_000).to_string();
         let out: Vec<Outbound> = to
             .iter()
