@@ -7,7 +7,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result, bail};
 
 use crate::clock::Clock;
-use crate::core::faq::FaqIndex;
+use crate::core::faq::FaqService;
 use crate::core::{Ctx, Dispatched, Inbound, Outbound, Recipient, dispatch};
 use crate::domain::{GroupKind, Lang, Platform, Role};
 use crate::scripts::Scripts;
@@ -19,7 +19,7 @@ use crate::store::{Store, Tx, groups, inbound, outbox, people, stations};
 pub struct App {
     pub store: Store,
     pub scripts: Arc<Scripts>,
-    pub faq: Arc<FaqIndex>,
+    pub faq: Arc<FaqService>,
     pub clock: Arc<dyn Clock>,
     pub start_links: StartLinks,
 }
@@ -50,12 +50,12 @@ pub enum Handled {
 
 impl App {
     pub fn new(store: Store, scripts: Scripts, clock: Arc<dyn Clock>) -> App {
-        let faq = FaqIndex::new(&scripts.faq);
+        let faq = FaqService::new(&scripts);
         App::from_parts(store, Arc::new(scripts), faq, clock)
     }
 
     /// An app over scripts and an FAQ index already loaded (tests share one of each).
-    pub fn from_parts(store: Store, scripts: Arc<Scripts>, faq: Arc<FaqIndex>, clock: Arc<dyn Clock>) -> App {
+    pub fn from_parts(store: Store, scripts: Arc<Scripts>, faq: Arc<FaqService>, clock: Arc<dyn Clock>) -> App {
         App {
             store,
             scripts,
@@ -316,6 +316,39 @@ impl App {
         }
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Sets (or with `None` clears) a station fact FAQ answers show: `address`, `phone`, `hours`,
+    /// `household_hours`.
+    pub async fn set_station_fact(&self, station: &str, key: &str, value: Option<&str>) -> Result<()> {
+        let mut tx = self.store.begin().await?;
+        if !crate::store::station_faq::set_fact(&mut tx, station, key, value).await? {
+            bail!("there is no station `{station}`");
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The FAQ index a question at `station` is matched against (its own entries included), and
+    /// the station's facts.
+    pub async fn faq_index(
+        &self,
+        station: Option<&str>,
+    ) -> Result<(Arc<crate::matching::FaqIndex>, Option<crate::store::station_faq::Facts>)> {
+        let Some(station) = station else {
+            return Ok((self.faq.shared().clone(), None));
+        };
+        let mut tx = self.store.begin().await?;
+        let Some(facts) = crate::store::station_faq::facts(&mut tx, station).await? else {
+            bail!("there is no station `{station}`");
+        };
+        let index = if facts.faq_version > 0 {
+            self.faq.for_station(&mut tx, station, facts.faq_version).await?
+        } else {
+            self.faq.shared().clone()
+        };
+        tx.commit().await?;
+        Ok((index, Some(facts)))
     }
 
     /// Makes a resident a member of a station (as being seen in its community group does).

@@ -11,7 +11,7 @@ use anyhow::{Context, Result};
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 use crate::core::Content;
-use crate::core::faq::FaqIndex;
+use crate::core::faq::FaqService;
 use crate::platforms::console::Console;
 use crate::replay::{Pattern, Replayer, Step, parse};
 use crate::scripts::Scripts;
@@ -27,7 +27,7 @@ pub async fn run(scripts: Scripts, data_dir: &Path) -> Result<()> {
         let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
     }
     let store = Store::open(&format!("sqlite://{}", db.display())).await?;
-    let faq = FaqIndex::new(&scripts.faq);
+    let faq = FaqService::new(&scripts);
     let mut bot = Replayer::with_store(store, Arc::new(scripts), faq, Console::printing()).await?;
     println!("beatbot demo — database {}\n", db.display());
     let steps = parse(SCENARIO).map_err(|(line, e)| anyhow::anyhow!("demo scenario line {line}: {e}"))?;

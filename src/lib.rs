@@ -8,6 +8,8 @@ pub mod config;
 pub mod core;
 pub mod demo;
 pub mod domain;
+pub mod faq_cli;
+pub mod matching;
 pub mod platforms;
 pub mod replay;
 pub mod retention;

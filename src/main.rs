@@ -10,7 +10,7 @@ use clap::{Args, Parser, Subcommand};
 use beatbot::app::App;
 use beatbot::clock::SystemClock;
 use beatbot::config::Config;
-use beatbot::core::faq::FaqIndex;
+use beatbot::core::faq::FaqService;
 use beatbot::domain::{GroupKind, Lang, Platform, Role};
 use beatbot::scripts::{self, Scripts};
 use beatbot::store::Store;
@@ -75,6 +75,11 @@ enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// The FAQ: what the bot would do with a question, and how it fares on a labelled set.
+    Faq {
+        #[command(subcommand)]
+        command: FaqCommand,
+    },
     /// A station's figures: reports per kind and hotel, times to acknowledge and resolve,
     /// missed deadlines, average rating.
     Stats {
@@ -103,6 +108,32 @@ enum AuditCommand {
 }
 
 #[derive(Subcommand)]
+enum FaqCommand {
+    /// What the bot would do with QUESTION: answer (which entry), offer choices, hand over, or
+    /// treat it as danger now.
+    Query {
+        question: String,
+        /// One JSON object: answered, id, score, runner_up, suggestions, emergency.
+        #[arg(long)]
+        json: bool,
+        /// Match as at this station (its own entries beside bot-scripts' FAQ).
+        #[arg(long)]
+        station: Option<String>,
+    },
+    /// Run a labelled set (`id<TAB>question` lines, `-` for off-topic): right, wrong, handed
+    /// over, off-topic not answered, and every miss. Exits 1 below the targets.
+    Eval {
+        file: PathBuf,
+        /// Calibration: try thresholds on a grid and print the best (for matching.toml).
+        #[arg(long)]
+        sweep: bool,
+        /// Match as at this station.
+        #[arg(long)]
+        station: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
 enum ScriptsCommand {
     /// Check a bot-scripts directory (default: the configured one); print file:line for each problem.
     Check { dir: Option<PathBuf> },
@@ -116,6 +147,21 @@ enum StationCommand {
         name: String,
         #[arg(long)]
         lang: Option<String>,
+    },
+    /// Set the facts FAQ answers show (`""` clears one):
+    /// `beatbot station set xinhua --hours "Mon-Fri 8:30-17:30" --phone 010-12345678`.
+    Set {
+        id: String,
+        #[arg(long)]
+        address: Option<String>,
+        #[arg(long)]
+        phone: Option<String>,
+        /// When the station's reception is open.
+        #[arg(long)]
+        hours: Option<String>,
+        /// When the household-registration window is open.
+        #[arg(long)]
+        household_hours: Option<String>,
     },
     /// Set how long personal data of finished tickets is kept:
     /// `beatbot station retention xinhua --days 30`.
@@ -298,7 +344,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Replay { files } => {
             let scripts = Arc::new(load_scripts(&config.scripts_dir)?);
-            let faq = FaqIndex::new(&scripts.faq);
+            let faq = FaqService::new(&scripts);
             let mut failed = 0;
             for file in &files {
                 let failures = beatbot::replay::run_file(file, scripts.clone(), faq.clone()).await?;
@@ -380,6 +426,36 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             println!("station {id}: personal data of finished tickets kept {days} days");
             Ok(ExitCode::SUCCESS)
         }
+        Command::Station {
+            command:
+                StationCommand::Set {
+                    id,
+                    address,
+                    phone,
+                    hours,
+                    household_hours,
+                },
+        } => {
+            let app = app(&config).await?;
+            let facts = [
+                ("address", address),
+                ("phone", phone),
+                ("hours", hours),
+                ("household_hours", household_hours),
+            ];
+            if facts.iter().all(|(_, v)| v.is_none()) {
+                bail!("give at least one of --address, --phone, --hours, --household-hours");
+            }
+            for (key, value) in &facts {
+                if let Some(v) = value {
+                    let v = v.trim();
+                    app.set_station_fact(&id, key, (!v.is_empty()).then_some(v)).await?;
+                }
+            }
+            println!("station {id}: facts saved");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Faq { command } => faq(&config, command).await,
         Command::Station {
             command: StationCommand::Add { id, name, lang: l },
         } => {
@@ -465,6 +541,56 @@ async fn run(cli: Cli) -> Result<ExitCode> {
     }
 }
 
+/// `faq query` and `faq eval`: bot-scripts' FAQ alone, or as at a station (its facts and own
+/// entries from the database).
+async fn faq(config: &Config, command: FaqCommand) -> Result<ExitCode> {
+    let station = match &command {
+        FaqCommand::Query { station, .. } | FaqCommand::Eval { station, .. } => station.clone(),
+    };
+    let index = match &station {
+        Some(s) => app(config).await?.faq_index(Some(s)).await?.0,
+        None => beatbot::matching::index(&load_scripts(&config.scripts_dir)?),
+    };
+    match command {
+        FaqCommand::Query { question, json, .. } => {
+            let verdict = index.verdict(&question);
+            if json {
+                println!("{}", beatbot::faq_cli::query_json(&verdict));
+            } else {
+                print!("{}", beatbot::faq_cli::query_text(&verdict));
+                println!("words: {}", index.query_tokens(&question).join(" "));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        FaqCommand::Eval { file, sweep: true, .. } => {
+            let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+            let cases = beatbot::matching::eval::parse(&text).map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("answer_coverage margin min_score   right   wrong  off-topic held");
+            for t in beatbot::matching::eval::sweep(&index, &cases).iter().take(usize::MAX) {
+                println!(
+                    "{:>15.2} {:>6.2} {:>9.1} {:>6.1}% {:>6.1}% {:>6.1}%",
+                    t.answer_coverage,
+                    t.margin,
+                    t.min_score,
+                    t.right * 100.0,
+                    t.wrong * 100.0,
+                    t.held * 100.0
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        FaqCommand::Eval { file, .. } => {
+            let report = beatbot::faq_cli::eval_file(&index, &file)?;
+            print!("{}", report.render());
+            Ok(if report.passes() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+    }
+}
+
 /// `serve`: checks configuration, scripts and database, then serves the configured platforms:
 /// Telegram when `telegram.token` is set, Matrix when `matrix.homeserver` is, both when both
 /// are; with neither, the console on stdin/stdout. Stops cleanly on Ctrl-C or SIGTERM.
@@ -474,7 +600,7 @@ async fn serve(config: &Config) -> Result<ExitCode> {
     }
     let scripts = Arc::new(load_scripts(&config.scripts_dir)?);
     let store = Store::open(&config.database.url).await?;
-    let faq = FaqIndex::new(&scripts.faq);
+    let faq = FaqService::new(&scripts);
     let console = beatbot::platforms::console::Console::printing();
     let mut bot = beatbot::replay::Replayer::with_store(store.clone(), scripts, faq, console).await?;
     bot.set_clock(chrono::Utc::now().timestamp_millis());

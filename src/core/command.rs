@@ -34,6 +34,8 @@ pub enum CommandName {
     Stats,
     Reviews,
     Review,
+    Faq,
+    Station,
 }
 
 /// Who may use a command.
@@ -98,6 +100,8 @@ pub const COMMANDS: &[(CommandName, &str, &[&str], Audience)] = &[
     (CommandName::Revoke, "revoke", &["撤销"], Audience::Staff),
     (CommandName::History, "history", &["记录", "日志"], Audience::Staff),
     (CommandName::Stats, "stats", &["统计"], Audience::Staff),
+    (CommandName::Faq, "faq", &["问答库"], Audience::Staff),
+    (CommandName::Station, "station", &["本所信息"], Audience::Admin),
     (CommandName::Reviews, "reviews", &["复核列表"], Audience::Admin),
     (CommandName::Review, "review", &["复核"], Audience::Admin),
     (CommandName::Start, "start", &[], Audience::Anyone),

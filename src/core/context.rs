@@ -6,7 +6,7 @@ use std::sync::Arc;
 use anyhow::Result;
 
 use super::Inbound;
-use super::faq::FaqIndex;
+use super::faq::FaqService;
 use crate::domain::{Button, Lang};
 use crate::scripts::Scripts;
 use crate::store::Tx;
@@ -80,7 +80,7 @@ impl UserError {
 pub struct Ctx<'a> {
     pub tx: &'a mut Tx,
     pub scripts: &'a Scripts,
-    pub faq: &'a Arc<FaqIndex>,
+    pub faq: &'a Arc<FaqService>,
     pub now: i64,
     pub inbound: &'a Inbound,
     pub me: Person,

@@ -155,6 +155,8 @@ async fn run_command(ctx: &mut Ctx<'_>, name: CommandName, rest: &str) -> Result
         CommandName::Stats => stats::command(ctx, rest).await,
         CommandName::Reviews => reviews::list(ctx).await,
         CommandName::Review => reviews::close(ctx, rest).await,
+        CommandName::Faq => faq::station::command(ctx, rest).await,
+        CommandName::Station => faq::station_command(ctx, rest).await,
     }
 }
 
@@ -171,13 +173,15 @@ async fn start(ctx: &mut Ctx<'_>, payload: &str) -> Result<(), Dispatched> {
     help::help(ctx)
 }
 
-/// Button data: `d:NONCE:…` dialogue, `ack:N`, `rate:N:K`, `alert:send|cancel:ID`.
+/// Button data: `d:NONCE:…` dialogue, `ack:N`, `rate:N:K`, `alert:send|cancel:ID`,
+/// `faq:pick|none|add:Q…`.
 async fn press(ctx: &mut Ctx<'_>, data: &str, message: Option<i64>) -> Result<(), Dispatched> {
     let mut parts = data.splitn(3, ':');
     match (parts.next(), parts.next(), parts.next()) {
         (Some("d"), Some(nonce), rest) => dialogue::press(ctx, nonce, rest.unwrap_or(""), message).await,
         (Some("ack"), Some(n), None) if ctx.me.role.is_staff() => tickets::ack(ctx, n).await,
         (Some("rate"), Some(n), Some(k)) => rating::rate(ctx, n, k, message).await,
+        (Some("faq"), Some(action), Some(rest)) => faq::press(ctx, action, rest, message).await,
         (Some("alert"), Some(action), Some(id)) if ctx.me.role.is_staff() => {
             alerts::press(ctx, action, id, message).await
         }

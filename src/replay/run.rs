@@ -12,7 +12,7 @@ use super::setup::{Naming, set_up};
 use crate::app::App;
 use crate::clock::FakeClock;
 use crate::core::Content;
-use crate::core::faq::FaqIndex;
+use crate::core::faq::FaqService;
 use crate::domain::Platform;
 use crate::platforms::console::{self, Console, Delivered};
 use crate::scripts::Scripts;
@@ -61,7 +61,7 @@ const DEFAULT_START: i64 = 1_795_395_600_000; // 2026-11-23T09:00:00+08:00
 
 impl Replayer {
     /// A fresh bot on an in-memory SQLite database.
-    pub async fn new(scripts: Arc<Scripts>, faq: Arc<FaqIndex>) -> Result<Replayer> {
+    pub async fn new(scripts: Arc<Scripts>, faq: Arc<FaqService>) -> Result<Replayer> {
         let store = Store::open("sqlite::memory:").await?;
         Replayer::with_store(store, scripts, faq, Console::default()).await
     }
@@ -70,7 +70,7 @@ impl Replayer {
     pub async fn with_store(
         store: Store,
         scripts: Arc<Scripts>,
-        faq: Arc<FaqIndex>,
+        faq: Arc<FaqService>,
         console: Console,
     ) -> Result<Replayer> {
         let clock = Arc::new(FakeClock::new(DEFAULT_START));
@@ -239,7 +239,7 @@ impl Replayer {
 }
 
 /// Runs one transcript file; returns its failures (empty when it passed).
-pub async fn run_file(path: &Path, scripts: Arc<Scripts>, faq: Arc<FaqIndex>) -> Result<Vec<Failure>> {
+pub async fn run_file(path: &Path, scripts: Arc<Scripts>, faq: Arc<FaqService>) -> Result<Vec<Failure>> {
     let name = path.display().to_string();
     let text = std::fs::read_to_string(path).with_context(|| format!("reading {name}"))?;
     let steps = match parse(&text) {

@@ -29,9 +29,9 @@ impl fmt::Display for ScriptError {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawText {
-    zh: Option<String>,
-    en: Option<String>,
+pub(super) struct RawText {
+    pub(super) zh: Option<String>,
+    pub(super) en: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -117,31 +117,6 @@ struct RawOption {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawFaqFile {
-    #[serde(default)]
-    faq: Vec<RawFaq>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawFaq {
-    id: Spanned<String>,
-    question: Spanned<RawText>,
-    answer: Spanned<RawText>,
-    keywords: Spanned<RawKeywords>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawKeywords {
-    #[serde(default)]
-    zh: Vec<String>,
-    #[serde(default)]
-    en: Vec<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawTips {
     #[serde(default)]
     suits: BTreeMap<String, Spanned<RawText>>,
@@ -158,18 +133,18 @@ struct RawTip {
 }
 
 /// One file being checked: its path, its text, and the errors found in it.
-struct Source<'a> {
+pub(super) struct Source<'a> {
     path: PathBuf,
     text: String,
     errors: &'a mut Vec<ScriptError>,
 }
 
 impl Source<'_> {
-    fn line_of(&self, offset: usize) -> usize {
+    pub(super) fn line_of(&self, offset: usize) -> usize {
         let end = offset.min(self.text.len());
         self.text.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() + 1
     }
-    fn error(&mut self, offset: usize, message: impl Into<String>) {
+    pub(super) fn error(&mut self, offset: usize, message: impl Into<String>) {
         let line = self.line_of(offset);
         self.errors.push(ScriptError {
             file: self.path.clone(),
@@ -177,7 +152,7 @@ impl Source<'_> {
             message: message.into(),
         });
     }
-    fn parse<T: DeserializeOwned>(&mut self) -> Option<T> {
+    pub(super) fn parse<T: DeserializeOwned>(&mut self) -> Option<T> {
         match toml::from_str::<T>(&self.text) {
             Ok(value) => Some(value),
             Err(e) => {
@@ -189,7 +164,7 @@ impl Source<'_> {
         }
     }
     /// Both translations present and non-empty, or an error naming what is missing.
-    fn text(&mut self, raw: &Spanned<RawText>, what: &str) -> Text {
+    pub(super) fn text(&mut self, raw: &Spanned<RawText>, what: &str) -> Text {
         let offset = raw.span().start;
         let get = |v: &Option<String>| v.as_deref().map(str::trim).unwrap_or("").to_owned();
         let (zh, en) = (get(&raw.get_ref().zh), get(&raw.get_ref().en));
@@ -202,7 +177,7 @@ impl Source<'_> {
     }
 }
 
-fn open<'a>(dir: &Path, name: &str, errors: &'a mut Vec<ScriptError>) -> Option<Source<'a>> {
+pub(super) fn open<'a>(dir: &Path, name: &str, errors: &'a mut Vec<ScriptError>) -> Option<Source<'a>> {
     let path = dir.join(name);
     match std::fs::read_to_string(&path) {
         Ok(text) => Some(Source { path, text, errors }),
@@ -222,7 +197,9 @@ pub fn load(dir: &Path) -> Result<Scripts, Vec<ScriptError>> {
     let mut errors = Vec::new();
     let settings = load_settings(dir, &mut errors);
     let forms = load_forms(dir, &mut errors);
-    let faq = load_faq(dir, &mut errors);
+    let faq = super::faq_check::load_faq(dir, &mut errors);
+    let matching = super::faq_check::load_matching(dir, &mut errors);
+    let out_of_scope = super::faq_check::load_out_of_scope(dir, &faq, &mut errors);
     let (suits, tips) = load_tips(dir, &mut errors);
     let templates = load_templates(dir, &mut errors);
     if errors.is_empty() {
@@ -230,6 +207,8 @@ pub fn load(dir: &Path) -> Result<Scripts, Vec<ScriptError>> {
             settings: settings.expect("no errors means settings loaded"),
             forms,
             faq,
+            out_of_scope,
+            matching,
             suits,
             tips,
             templates,
@@ -455,48 +434,6 @@ fn check_field(src: &mut Source<'_>, kind: ReportKind, raw: &RawField, seen: &mu
         prompt,
         options,
     })
-}
-
-fn load_faq(dir: &Path, errors: &mut Vec<ScriptError>) -> Vec<Faq> {
-    let Some(mut src) = open(dir, "faq.toml", errors) else {
-        return Vec::new();
-    };
-    let Some(raw) = src.parse::<RawFaqFile>() else {
-        return Vec::new();
-    };
-    let mut seen = HashSet::new();
-    let mut entries = Vec::new();
-    for rf in &raw.faq {
-        let id = rf.id.get_ref().clone();
-        if !seen.insert(id.clone()) {
-            src.error(rf.id.span().start, format!("duplicate id: faq `{id}`"));
-        }
-        let question = src.text(&rf.question, &format!("faq `{id}` question"));
-        let answer = src.text(&rf.answer, &format!("faq `{id}` answer"));
-        let kw = rf.keywords.get_ref();
-        for (list, code) in [(&kw.zh, "zh"), (&kw.en, "en")] {
-            if list.iter().all(|k| k.trim().is_empty()) {
-                src.error(
-                    rf.keywords.span().start,
-                    format!("missing translation: faq `{id}` has no `{code}` keywords"),
-                );
-            }
-        }
-        let clean = |v: &Vec<String>| {
-            v.iter()
-                .map(|k| k.trim().to_lowercase())
-                .filter(|k| !k.is_empty())
-                .collect()
-        };
-        entries.push(Faq {
-            id,
-            question,
-            answer,
-            keywords_zh: clean(&kw.zh),
-            keywords_en: clean(&kw.en),
-        });
-    }
-    entries
 }
 
 fn load_tips(dir: &Path, errors: &mut Vec<ScriptError>) -> (BTreeMap<String, Text>, Vec<Tip>) {

@@ -1,14 +1,16 @@
 //! bot-scripts: what a station changes without recompiling — report forms, FAQ entries, the
-//! tip library, message templates and settings — loaded from TOML and checked as a whole.
+//! tip library, message templates, FAQ matching and settings — loaded from TOML and checked as a whole.
 //! [`Scripts::load`] returns every problem with its file and line, so `beatbot scripts check`
 //! and start-up refuse invalid scripts with the same messages.
 
 mod check;
+mod faq_check;
 mod model;
 mod templates;
 
 pub use check::{ScriptError, load};
-pub use model::{Faq, Field, FieldOption, FieldType, Form, Scripts, Settings, Sla, Text, Tip};
+pub use faq_check::{STATION_FACTS, fact_placeholders};
+pub use model::{Faq, Field, FieldOption, FieldType, Form, Matching, OutOfScope, Scripts, Settings, Sla, Text, Tip};
 pub use templates::Templates;
 
 /// The template keys the code uses (the checker requires each in both languages).

@@ -149,6 +149,47 @@ pub struct Faq {
     pub answer: Text,
     pub keywords_zh: Vec<String>,
     pub keywords_en: Vec<String>,
+    /// Ways residents put the same need, matched like the question.
+    pub examples_zh: Vec<String>,
+    pub examples_en: Vec<String>,
+}
+
+/// A kind of question that is not police business (`out-of-scope.toml`): when it matches best,
+/// the bot answers nothing from the FAQ.
+#[derive(Debug, Clone)]
+pub struct OutOfScope {
+    pub id: String,
+    pub examples_zh: Vec<String>,
+    pub examples_en: Vec<String>,
+}
+
+/// `matching.toml` and `synonyms.toml`: how questions are matched to the FAQ, and when the bot
+/// answers, offers choices, or hands over (calibrated with `beatbot faq eval`).
+#[derive(Debug, Clone, Default)]
+pub struct Matching {
+    /// The share of the question (IDF-weighted) the best entry must explain to answer.
+    pub answer_coverage: f32,
+    /// How far ahead of the runner-up the best entry must be, as a share of its score.
+    pub margin: f32,
+    /// The least BM25 score an entry needs to be answered or offered.
+    pub min_score: f32,
+    /// The least BM25 score an entry needs to be offered as "Did you mean".
+    pub suggest_min_score: f32,
+    /// Below `answer_coverage` but at least this: close entries are offered as buttons.
+    pub suggest_coverage: f32,
+    /// Entries scoring at least this share of the best are offered beside it.
+    pub suggest_ratio: f32,
+    pub max_suggestions: usize,
+    /// How much a word the FAQ does not know weighs, as a share of the rarest known word.
+    pub unknown_weight: f32,
+    /// BM25's term-frequency saturation and length normalisation.
+    pub bm25_k1: f32,
+    pub bm25_b: f32,
+    pub stopwords: Vec<String>,
+    /// Groups of words and phrases that mean the same thing.
+    pub synonyms: Vec<Vec<String>>,
+    /// Danger happening now: answered with "call 110" and passed to the duty officers at once.
+    pub emergency: Vec<Regex>,
 }
 
 #[derive(Debug, Clone)]
@@ -164,6 +205,8 @@ pub struct Scripts {
     pub settings: Settings,
     pub forms: Vec<Form>,
     pub faq: Vec<Faq>,
+    pub out_of_scope: Vec<OutOfScope>,
+    pub matching: Matching,
     pub suits: BTreeMap<String, Text>,
     pub tips: Vec<Tip>,
     pub templates: Templates,

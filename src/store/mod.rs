@@ -20,6 +20,7 @@ pub mod platform_state;
 pub mod questions;
 pub mod retention;
 pub mod reviews;
+pub mod station_faq;
 pub mod stations;
 pub mod tickets;
 
@@ -68,6 +69,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0003_platform_state.sql"),
     ),
     (4, "casework", include_str!("../../migrations/sqlite/0004_casework.sql")),
+    (5, "faq", include_str!("../../migrations/sqlite/0005_faq.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -90,6 +92,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         "casework",
         include_str!("../../migrations/postgres/0004_casework.sql"),
     ),
+    (5, "faq", include_str!("../../migrations/postgres/0005_faq.sql")),
 ];
 
 fn install_drivers() {

@@ -13,6 +13,37 @@ pub struct Question {
     pub answered: bool,
     /// Set for feedback (its category), `None` for a question.
     pub category: Option<String>,
+    pub status: Status,
+    pub answer: Option<String>,
+}
+
+/// What became of a question.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Waiting for an officer.
+    Queued,
+    /// "Did you mean" offered; the asker has not chosen yet.
+    Suggested,
+    /// The asker chose an offered FAQ entry.
+    SelfServed,
+    /// Danger now: the asker was told to call 110, the duty officers were told.
+    Emergency,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Queued => "queued",
+            Status::Suggested => "suggested",
+            Status::SelfServed => "self_served",
+            Status::Emergency => "emergency",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Status> {
+        [Status::Queued, Status::Suggested, Status::SelfServed, Status::Emergency]
+            .into_iter()
+            .find(|st| st.as_str() == s)
+    }
 }
 
 /// Queues a question, or feedback when `category` (and its reply deadline `due_at`) is set.
@@ -25,8 +56,23 @@ pub async fn insert(
     due_at: Option<i64>,
     now: i64,
 ) -> Result<i64> {
+    insert_with_status(conn, station, asker, text, category, due_at, Status::Queued, now).await
+}
+
+/// Records a question in a given state (a "Did you mean" not yet chosen, an emergency).
+#[allow(clippy::too_many_arguments)]
+pub async fn insert_with_status(
+    conn: &mut Conn,
+    station: &str,
+    asker: i64,
+    text: &str,
+    category: Option<&str>,
+    due_at: Option<i64>,
+    status: Status,
+    now: i64,
+) -> Result<i64> {
     let row = sqlx::query(
-        "INSERT INTO questions (station_id, asker_id, text, asked_at, category, due_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        "INSERT INTO questions (station_id, asker_id, text, asked_at, category, due_at, status) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
     )
     .bind(station)
     .bind(asker)
@@ -34,18 +80,21 @@ pub async fn insert(
     .bind(now)
     .bind(category)
     .bind(due_at)
-        .fetch_one(conn)
+    .bind(status.as_str())
+    .fetch_one(conn)
         .await
         .context("queueing question")?;
     col(&row, "id")
 }
 
 pub async fn get(conn: &mut Conn, id: i64) -> Result<Option<Question>> {
-    let row = sqlx::query("SELECT id, station_id, asker_id, text, answered_at, category FROM questions WHERE id = $1")
-        .bind(id)
-        .fetch_optional(conn)
-        .await
-        .context("loading question")?;
+    let row = sqlx::query(
+        "SELECT id, station_id, asker_id, text, answer, answered_at, category, status FROM questions WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await
+    .context("loading question")?;
     row.map(|r| {
         Ok(Question {
             id: col(&r, "id")?,
@@ -54,6 +103,8 @@ pub async fn get(conn: &mut Conn, id: i64) -> Result<Option<Question>> {
             text: col(&r, "text")?,
             answered: col::<Option<i64>>(&r, "answered_at")?.is_some(),
             category: col(&r, "category")?,
+            status: Status::parse(&col::<String>(&r, "status")?).unwrap_or(Status::Queued),
+            answer: col(&r, "answer")?,
         })
     })
     .transpose()
@@ -71,5 +122,17 @@ pub async fn answer(conn: &mut Conn, id: i64, officer: i64, text: &str, now: i64
     .execute(conn)
     .await
     .context("answering question")?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Moves a question from one state to another; `false` if it was no longer in `from`.
+pub async fn set_status(conn: &mut Conn, id: i64, from: Status, to: Status) -> Result<bool> {
+    let done = sqlx::query("UPDATE questions SET status = $3 WHERE id = $1 AND status = $2")
+        .bind(id)
+        .bind(from.as_str())
+        .bind(to.as_str())
+        .execute(conn)
+        .await
+        .context("updating question status")?;
     Ok(done.rows_affected() == 1)
 }

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
-use beatbot::core::faq::FaqIndex;
+use beatbot::core::faq::FaqService;
 use beatbot::scripts::Scripts;
 use beatbot::store::Store;
 use sqlx::Connection;
@@ -28,12 +28,12 @@ pub fn transcript_files() -> Vec<PathBuf> {
 }
 
 /// The project's own bot-scripts, loaded once.
-pub fn scripts() -> (Arc<Scripts>, Arc<FaqIndex>) {
-    static SCRIPTS: OnceLock<(Arc<Scripts>, Arc<FaqIndex>)> = OnceLock::new();
+pub fn scripts() -> (Arc<Scripts>, Arc<FaqService>) {
+    static SCRIPTS: OnceLock<(Arc<Scripts>, Arc<FaqService>)> = OnceLock::new();
     SCRIPTS
         .get_or_init(|| {
             let scripts = beatbot::scripts::load(&root().join("bot-scripts")).expect("shipped bot-scripts are valid");
-            let faq = FaqIndex::new(&scripts.faq);
+            let faq = FaqService::new(&scripts);
             (Arc::new(scripts), faq)
         })
         .clone()

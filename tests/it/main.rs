@@ -6,6 +6,7 @@ mod authorization;
 mod casework;
 mod cli;
 mod delivery;
+mod faq;
 mod harness;
 mod matrix;
 mod matrix_transcripts;

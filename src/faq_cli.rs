@@ -1,0 +1,85 @@
+//! `beatbot faq query` and `beatbot faq eval`: what the bot would do with a question, and how the
+//! matching fares on a labelled set of questions.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+
+use crate::matching::{FaqIndex, Verdict, eval};
+
+/// The JSON line of `beatbot faq query --json`:
+/// `{"answered", "id", "score", "runner_up": {"id", "score"}, "suggestions", "emergency", "coverage"}`.
+pub fn query_json(verdict: &Verdict) -> String {
+    let runner_up = verdict
+        .runner_up
+        .as_ref()
+        .map(|r| serde_json::json!({ "id": r.id, "score": r.score }));
+    serde_json::json!({
+        "answered": verdict.answered,
+        "id": verdict.id,
+        "score": verdict.score,
+        "runner_up": runner_up,
+        "suggestions": verdict.suggestions,
+        "emergency": verdict.emergency,
+        "out_of_scope": verdict.out_of_scope,
+        "coverage": verdict.coverage,
+    })
+    .to_string()
+}
+
+/// The same in words.
+pub fn query_text(verdict: &Verdict) -> String {
+    let mut s = String::new();
+    if verdict.emergency {
+        let _ = writeln!(
+            s,
+            "danger now: answer \"call 110 now\" and tell the duty officers ({})",
+            crate::matching::EMERGENCY_ID
+        );
+        return s;
+    }
+    let score = |x: Option<f32>| x.map(|v| format!("{v:.2}")).unwrap_or_else(|| "-".into());
+    match (&verdict.id, verdict.answered) {
+        (Some(id), true) => {
+            let _ = writeln!(
+                s,
+                "answer with {id} (score {}, coverage {:.2})",
+                score(verdict.score),
+                verdict.coverage
+            );
+        }
+        _ if !verdict.suggestions.is_empty() => {
+            let _ = writeln!(s, "offer \"Did you mean\": {}", verdict.suggestions.join(", "));
+        }
+        _ => match &verdict.out_of_scope {
+            Some(topic) => {
+                let _ = writeln!(s, "hand over to an officer (not police business: {topic})");
+            }
+            None => {
+                let _ = writeln!(s, "hand over to an officer");
+            }
+        },
+    }
+    if !verdict.answered
+        && let Some(id) = &verdict.id
+    {
+        let _ = writeln!(
+            s,
+            "best: {id} (score {}, coverage {:.2})",
+            score(verdict.score),
+            verdict.coverage
+        );
+    }
+    if let Some(r) = &verdict.runner_up {
+        let _ = writeln!(s, "runner-up: {} (score {:.2})", r.id, r.score);
+    }
+    s
+}
+
+/// Runs an evaluation file; the report's `passes()` says whether the targets are met.
+pub fn eval_file(index: &FaqIndex, path: &Path) -> Result<eval::Report> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let cases = eval::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    Ok(eval::run(index, &cases))
+}
