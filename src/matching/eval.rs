@@ -72,6 +72,8 @@ pub struct Report {
     pub suggested_right: usize,
     pub off_topic: usize,
     pub off_topic_held: usize,
+    /// Off-topic questions met with "Did you mean" buttons (not an answer, but a nuisance).
+    pub off_topic_offered: usize,
     pub misses: Vec<(Case, Outcome)>,
 }
 
@@ -109,10 +111,11 @@ impl Report {
         );
         let _ = writeln!(
             s,
-            "off topic: {}  not answered: {} ({})",
+            "off topic: {}  not answered: {} ({}; {} of them offered \"Did you mean\")",
             self.off_topic,
             self.off_topic_held,
-            pct(self.held_ratio())
+            pct(self.held_ratio()),
+            self.off_topic_offered
         );
         let _ = writeln!(
             s,
@@ -159,7 +162,12 @@ pub fn run(index: &FaqIndex, cases: &[Case]) -> Report {
                     report.suggested_right += 1;
                 }
             }
-            (Outcome::OffTopicHeld, _) => report.off_topic_held += 1,
+            (Outcome::OffTopicHeld, _) => {
+                report.off_topic_held += 1;
+                if !v.suggestions.is_empty() {
+                    report.off_topic_offered += 1;
+                }
+            }
             _ => {}
         }
         if case.id.is_some() {

@@ -245,12 +245,6 @@ pub(super) fn load_matching(dir: &Path, errors: &mut Vec<ScriptError>) -> Matchi
             "`suggest_min_score` must be between 0 and `min_score`",
         );
     }
-    if raw.suggest_coverage.get_ref() > raw.answer_coverage.get_ref() {
-        src.error(
-            raw.suggest_coverage.span().start,
-            "`suggest_coverage` must not be above `answer_coverage`",
-        );
-    }
     if !(1..=5).contains(raw.max_suggestions.get_ref()) {
         src.error(raw.max_suggestions.span().start, "`max_suggestions` must be 1 to 5");
     }

@@ -47,8 +47,18 @@ async fn index_for(ctx: &mut Ctx<'_>, station: Option<&str>) -> Result<(Arc<FaqI
     Ok((index, facts))
 }
 
+/// The question without the mentions that addressed it (`@beatbot_bot`, `@beatbot:example.org`).
+fn without_mentions(text: &str) -> String {
+    static MENTION: std::sync::LazyLock<regex::Regex> =
+        std::sync::LazyLock::new(|| regex::Regex::new(r"@[A-Za-z0-9_.:\-]+").expect("valid regex"));
+    let cleaned = MENTION.replace_all(text, " ");
+    let cleaned = cleaned.split_whitespace().collect::<Vec<_>>().join(" ");
+    if cleaned.is_empty() { text.to_owned() } else { cleaned }
+}
+
 /// A question in DM, mentioning the bot, or after `/ask`.
 pub async fn ask(ctx: &mut Ctx<'_>, question: &str) -> Result<(), Dispatched> {
+    let question = &without_mentions(question);
     let station = ctx.station();
     let (index, facts) = index_for(ctx, station.as_deref()).await?;
     if index.is_emergency(question) {
