@@ -130,6 +130,28 @@ fn main() -> anyhow::Result<()> {
             sender_private_chat: None,
         })
         .await?;
+        // Residents of the station asking in its group, mentioning the bot: the station's facts
+        // and own-FAQ version are read as well, and paraphrases, an off-topic question and a
+        // "Did you mean" are among them.
+        let group_questions = [
+            "@beatbot 没有身份证怎么开房",
+            "@beatbot When should I call 110 instead of messaging here?",
+            "@beatbot 房子租出去要去派出所登记吗",
+            "@beatbot pasport renewal how long",
+            "@beatbot what time does the police station open",
+            "@beatbot id card",
+        ];
+        run(&app, "FAQ question (group, mentioning the bot)", n, |i| Inbound {
+            platform: Platform::Console,
+            event_id: format!("g{i}"),
+            chat_id: "residents".into(),
+            is_direct: false,
+            sender: format!("g{}", i % 500),
+            content: Content::Text(group_questions[i % group_questions.len()].into()),
+            addressed: true,
+            sender_private_chat: None,
+        })
+        .await?;
         run(&app, "one-line noid report (group)", n, |i| Inbound {
             platform: Platform::Console,
             event_id: format!("r{i}"),
