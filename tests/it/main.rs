@@ -7,6 +7,7 @@ mod casework;
 mod cli;
 mod delivery;
 mod faq;
+mod faq_cli;
 mod harness;
 mod matrix;
 mod matrix_transcripts;
