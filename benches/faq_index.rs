@@ -75,9 +75,20 @@ fn main() -> anyhow::Result<()> {
     let per_question = t.elapsed() / n as u32;
     println!("| step | entries | median of 5 |");
     println!("| --- | ---: | ---: |");
-    println!("| load and check bot-scripts (once) | {} | {:.1} ms |", shipped.len(), ms(load));
-    println!("| analyzer (jieba dictionary + synonyms) | - | {:.1} ms |", ms(median(analyzer_times)));
-    println!("| index of the shipped scripts | {} | {:.1} ms |", shipped.len(), ms(median(shipped_times)));
+    println!(
+        "| load and check bot-scripts (once) | {} | {:.1} ms |",
+        shipped.len(),
+        ms(load)
+    );
+    println!(
+        "| analyzer (jieba dictionary + synonyms) | - | {:.1} ms |",
+        ms(median(analyzer_times))
+    );
+    println!(
+        "| index of the shipped scripts | {} | {:.1} ms |",
+        shipped.len(),
+        ms(median(shipped_times))
+    );
     println!("| index of 500 entries | 500 | {:.1} ms |", ms(median(big_times)));
     println!(
         "| one question matched (mean of {n}; {answered} answered) | {} | {:.1} µs |",

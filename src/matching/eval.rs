@@ -228,7 +228,7 @@ pub fn sweep(index: &FaqIndex, cases: &[Case]) -> Vec<Trial> {
     let mut trials = Vec::new();
     for cov in (0..=19).map(|i| i as f32 * 0.05) {
         for margin in (0..=10).map(|i| i as f32 * 0.05) {
-            for min_score in [0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0] {
+            for min_score in (0..=12).map(|i| i as f32) {
                 let mut m = index.matching().clone();
                 m.answer_coverage = cov;
                 m.margin = margin;

@@ -29,7 +29,10 @@ fn faq_query_says_what_the_bot_would_do_as_json() {
     assert_eq!(v["answered"], true, "{v}");
     assert_eq!(v["id"], "no-id-hotel-stay", "{v}");
     assert_eq!(v["emergency"], false, "{v}");
-    assert!(v["score"].as_f64().unwrap() > v["runner_up"]["score"].as_f64().unwrap(), "{v}");
+    assert!(
+        v["score"].as_f64().unwrap() > v["runner_up"]["score"].as_f64().unwrap(),
+        "{v}"
+    );
     assert!(v["runner_up"]["id"].is_string(), "{v}");
 
     let v = query("someone is breaking into my neighbour's house right now");
@@ -43,8 +46,16 @@ fn faq_query_says_what_the_bot_would_do_as_json() {
 
     let v = query("id card");
     assert_eq!(v["answered"], false, "{v}");
-    let offered: Vec<&str> = v["suggestions"].as_array().unwrap().iter().filter_map(|s| s.as_str()).collect();
-    assert!(offered.contains(&"id-card-lost") && offered.contains(&"id-card-apply"), "{v}");
+    let offered: Vec<&str> = v["suggestions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s.as_str())
+        .collect();
+    assert!(
+        offered.contains(&"id-card-lost") && offered.contains(&"id-card-apply"),
+        "{v}"
+    );
 }
 
 #[test]
@@ -63,11 +74,18 @@ fn faq_eval_counts_and_exits_1_below_the_targets() {
     assert!(text.contains("off topic: 1  not answered: 1"), "{text}");
 
     let bad = dir.path().join("bad.tsv");
-    std::fs::write(&bad, "passport\t没有身份证怎么开房\n-\tWhen should I call 110 instead of messaging here?\n").unwrap();
+    std::fs::write(
+        &bad,
+        "passport\t没有身份证怎么开房\n-\tWhen should I call 110 instead of messaging here?\n",
+    )
+    .unwrap();
     let out = beatbot(dir.path()).args(["faq", "eval"]).arg(&bad).output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{text}");
-    assert!(text.contains("line 1: [passport] 没有身份证怎么开房  → wrong: answered no-id-hotel-stay"), "{text}");
+    assert!(
+        text.contains("line 1: [passport] 没有身份证怎么开房  → wrong: answered no-id-hotel-stay"),
+        "{text}"
+    );
     assert!(text.contains("line 2: [-] When should I call 110"), "{text}");
     assert!(text.contains("NOT MET"), "{text}");
 
@@ -83,11 +101,29 @@ fn station_set_stores_facts_and_refuses_an_unknown_station() {
     let dir = tempfile::tempdir().unwrap();
     let ok = |args: &[&str]| {
         let out = beatbot(dir.path()).args(args).output().unwrap();
-        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     };
     ok(&["station", "add", "xinhua", "Xinhua Road Station"]);
-    ok(&["station", "set", "xinhua", "--hours", "Mon-Fri 8:30-17:30", "--phone", "010-6512-3456"]);
-    ok(&["faq", "query", "--station", "xinhua", "what time does the police station open"]);
+    ok(&[
+        "station",
+        "set",
+        "xinhua",
+        "--hours",
+        "Mon-Fri 8:30-17:30",
+        "--phone",
+        "010-6512-3456",
+    ]);
+    ok(&[
+        "faq",
+        "query",
+        "--station",
+        "xinhua",
+        "what time does the police station open",
+    ]);
     let out = beatbot(dir.path())
         .args(["station", "set", "nowhere", "--hours", "9-5"])
         .output()
@@ -107,7 +143,11 @@ fn scripts_check_refuses_faq_synonym_and_placeholder_mistakes_with_file_and_line
     let faq = std::fs::read_to_string(scripts.join("faq.toml")).unwrap();
     let faq = faq
         .replacen("id = \"id-card-lost\"", "id = \"id-card-apply\"", 1)
-        .replacen("{station.household_hours}", "{station.fax}", 1);
+        .replacen(
+            "户籍窗口办公时间：{station.household_hours}",
+            "户籍窗口办公时间：{station.fax}",
+            1,
+        );
     // The passport entry loses its English examples.
     let start = faq.find("id = \"passport\"").unwrap();
     let examples = start + faq[start..].find("examples = {").unwrap();
@@ -122,12 +162,17 @@ fn scripts_check_refuses_faq_synonym_and_placeholder_mistakes_with_file_and_line
     )
     .unwrap();
 
-    let out = beatbot(dir.path()).args(["scripts", "check"]).arg(&scripts).output().unwrap();
+    let out = beatbot(dir.path())
+        .args(["scripts", "check"])
+        .arg(&scripts)
+        .output()
+        .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{text}");
     let has = |file: &str, what: &str| {
-        text.lines()
-            .any(|l| l.contains(file) && l.split(':').nth(1).is_some_and(|n| n.parse::<usize>().is_ok()) && l.contains(what))
+        text.lines().any(|l| {
+            l.contains(file) && l.split(':').nth(1).is_some_and(|n| n.parse::<usize>().is_ok()) && l.contains(what)
+        })
     };
     assert!(has("faq.toml", "duplicate id: faq `id-card-apply`"), "{text}");
     assert!(has("faq.toml", "unknown placeholder {station.fax}"), "{text}");
