@@ -77,9 +77,30 @@ pub fn query_text(verdict: &Verdict) -> String {
     s
 }
 
+fn cases(path: &Path) -> Result<Vec<eval::Case>> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    eval::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+}
+
 /// Runs an evaluation file; the report's `passes()` says whether the targets are met.
 pub fn eval_file(index: &FaqIndex, path: &Path) -> Result<eval::Report> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let cases = eval::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    Ok(eval::run(index, &cases))
+    Ok(eval::run(index, &cases(path)?))
+}
+
+/// `faq eval --sweep`: the 40 best threshold settings on an evaluation file, as a table.
+pub fn sweep_file(index: &FaqIndex, path: &Path) -> Result<String> {
+    let mut s = String::from("answer_coverage margin min_score   right   wrong  off-topic held\n");
+    for t in eval::sweep(index, &cases(path)?).iter().take(40) {
+        let _ = writeln!(
+            s,
+            "{:>15.2} {:>6.2} {:>9.1} {:>6.1}% {:>6.1}% {:>6.1}%",
+            t.answer_coverage,
+            t.margin,
+            t.min_score,
+            t.right * 100.0,
+            t.wrong * 100.0,
+            t.held * 100.0
+        );
+    }
+    Ok(s)
 }

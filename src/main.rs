@@ -124,7 +124,7 @@ enum FaqCommand {
     /// over, off-topic not answered, and every miss. Exits 1 below the targets.
     Eval {
         file: PathBuf,
-        /// Calibration: try thresholds on a grid and print the best (for matching.toml).
+        /// Calibration: try thresholds on a grid and print the best 40 (for matching.toml).
         #[arg(long)]
         sweep: bool,
         /// Match as at this station.
@@ -551,37 +551,29 @@ async fn faq(config: &Config, command: FaqCommand) -> Result<ExitCode> {
         Some(s) => app(config).await?.faq_index(Some(s)).await?.0,
         None => beatbot::matching::index(&load_scripts(&config.scripts_dir)?),
     };
+    // Written without `print!`, so that `beatbot faq eval … | head` ends quietly.
+    let out = |text: &str| {
+        use std::io::Write as _;
+        let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    };
     match command {
         FaqCommand::Query { question, json, .. } => {
             let verdict = index.verdict(&question);
             if json {
-                println!("{}", beatbot::faq_cli::query_json(&verdict));
+                out(&format!("{}\n", beatbot::faq_cli::query_json(&verdict)));
             } else {
-                print!("{}", beatbot::faq_cli::query_text(&verdict));
-                println!("words: {}", index.query_tokens(&question).join(" "));
+                out(&beatbot::faq_cli::query_text(&verdict));
+                out(&format!("words: {}\n", index.query_tokens(&question).join(" ")));
             }
             Ok(ExitCode::SUCCESS)
         }
         FaqCommand::Eval { file, sweep: true, .. } => {
-            let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
-            let cases = beatbot::matching::eval::parse(&text).map_err(|e| anyhow::anyhow!("{e}"))?;
-            println!("answer_coverage margin min_score   right   wrong  off-topic held");
-            for t in beatbot::matching::eval::sweep(&index, &cases).iter().take(usize::MAX) {
-                println!(
-                    "{:>15.2} {:>6.2} {:>9.1} {:>6.1}% {:>6.1}% {:>6.1}%",
-                    t.answer_coverage,
-                    t.margin,
-                    t.min_score,
-                    t.right * 100.0,
-                    t.wrong * 100.0,
-                    t.held * 100.0
-                );
-            }
+            out(&beatbot::faq_cli::sweep_file(&index, &file)?);
             Ok(ExitCode::SUCCESS)
         }
         FaqCommand::Eval { file, .. } => {
             let report = beatbot::faq_cli::eval_file(&index, &file)?;
-            print!("{}", report.render());
+            out(&report.render());
             Ok(if report.passes() {
                 ExitCode::SUCCESS
             } else {

@@ -28,23 +28,24 @@ pub async fn command(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
     match verb.to_lowercase().as_str() {
         "" | "list" | "列表" => list(ctx, &station).await,
         "add" | "添加" if text.is_empty() => add_from_question(ctx, number()?, None).await,
-        "edit" | "修改" if !text.is_empty() => {
+        verb @ ("edit" | "修改" | "example" | "例句") if !text.is_empty() => {
             let n = number()?;
             check_len(text)?;
-            if !station_faq::set_answer(ctx.tx, &station, n, text, ctx.now).await? {
+            let (done, key) = if matches!(verb, "edit" | "修改") {
+                (
+                    station_faq::set_answer(ctx.tx, &station, n, text, ctx.now).await?,
+                    "faq.edited",
+                )
+            } else {
+                (
+                    station_faq::add_example(ctx.tx, &station, n, text, ctx.now).await?,
+                    "faq.example_added",
+                )
+            };
+            if !done {
                 return Err(not_found(n));
             }
-            let reply = ctx.msg("faq.edited", &[("n", &n.to_string())]);
-            ctx.reply(reply);
-            Ok(())
-        }
-        "example" | "例句" if !text.is_empty() => {
-            let n = number()?;
-            check_len(text)?;
-            if !station_faq::add_example(ctx.tx, &station, n, text, ctx.now).await? {
-                return Err(not_found(n));
-            }
-            let reply = ctx.msg("faq.example_added", &[("n", &n.to_string())]);
+            let reply = ctx.msg(key, &[("n", &n.to_string())]);
             ctx.reply(reply);
             Ok(())
         }
