@@ -335,20 +335,13 @@ impl App {
         &self,
         station: Option<&str>,
     ) -> Result<(Arc<crate::matching::FaqIndex>, Option<crate::store::station_faq::Facts>)> {
-        let Some(station) = station else {
-            return Ok((self.faq.shared().clone(), None));
-        };
         let mut tx = self.store.begin().await?;
-        let Some(facts) = crate::store::station_faq::facts(&mut tx, station).await? else {
-            bail!("there is no station `{station}`");
-        };
-        let index = if facts.faq_version > 0 {
-            self.faq.for_station(&mut tx, station, facts.faq_version).await?
-        } else {
-            self.faq.shared().clone()
-        };
+        let found = self.faq.for_question(&mut tx, station).await?;
         tx.commit().await?;
-        Ok((index, Some(facts)))
+        if let (Some(station), None) = (station, &found.1) {
+            bail!("there is no station `{station}`");
+        }
+        Ok(found)
     }
 
     /// Makes a resident a member of a station (as being seen in its community group does).

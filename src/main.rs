@@ -326,10 +326,12 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             match scripts::load(&dir) {
                 Ok(s) => {
                     println!(
-                        "{}: ok ({} forms, {} FAQ entries, {} tips)",
+                        "{}: ok ({} forms, {} FAQ entries, {} not-police topics, {} synonym groups, {} tips)",
                         dir.display(),
                         s.forms.len(),
                         s.faq.len(),
+                        s.out_of_scope.len(),
+                        s.matching.synonyms.len(),
                         s.tips.len()
                     );
                     Ok(ExitCode::SUCCESS)

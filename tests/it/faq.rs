@@ -40,6 +40,11 @@ fn the_held_out_set_written_apart_holds_the_same_targets() {
 }
 
 #[test]
+fn the_second_held_out_set_of_first_time_questions_holds_the_same_targets() {
+    holds_the_targets("holdout2.tsv");
+}
+
+#[test]
 fn the_evaluation_set_is_large_and_covers_every_topic_in_both_languages() {
     let cases = cases("eval.tsv");
     let in_scope: Vec<_> = cases.iter().filter(|c| c.id.is_some()).collect();
@@ -77,7 +82,7 @@ fn no_evaluation_question_is_one_of_the_faq_examples() {
         })
         .map(|e| normalise(e))
         .collect();
-    for file in ["eval.tsv", "holdout.tsv"] {
+    for file in ["eval.tsv", "holdout.tsv", "holdout2.tsv"] {
         let copied: Vec<_> = cases(file)
             .into_iter()
             .filter(|c| examples.contains(&normalise(&c.question)))

@@ -17,7 +17,6 @@ pub use service::FaqService;
 
 use super::{Ctx, Dispatched, Outbound, UserError};
 use crate::domain::{Button, redact_numbers};
-use crate::matching::FaqIndex;
 use crate::store::people;
 use crate::store::questions::{self, Status};
 use crate::store::station_faq::{self, Facts};
@@ -33,20 +32,6 @@ pub async fn ask_command(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched
     ask(ctx, rest.trim()).await
 }
 
-/// The station's facts and the index that holds its own entries beside bot-scripts' FAQ.
-async fn index_for(ctx: &mut Ctx<'_>, station: Option<&str>) -> Result<(Arc<FaqIndex>, Option<Facts>)> {
-    let faq = Arc::clone(ctx.faq);
-    let Some(station) = station else {
-        return Ok((faq.shared().clone(), None));
-    };
-    let facts = station_faq::facts(ctx.tx, station).await?;
-    let index = match &facts {
-        Some(f) if f.faq_version > 0 => faq.for_station(ctx.tx, station, f.faq_version).await?,
-        _ => faq.shared().clone(),
-    };
-    Ok((index, facts))
-}
-
 /// The question without the mentions that addressed it (`@beatbot_bot`, `@beatbot:example.org`).
 fn without_mentions(text: &str) -> String {
     static MENTION: std::sync::LazyLock<regex::Regex> =
@@ -60,7 +45,8 @@ fn without_mentions(text: &str) -> String {
 pub async fn ask(ctx: &mut Ctx<'_>, question: &str) -> Result<(), Dispatched> {
     let question = &without_mentions(question);
     let station = ctx.station();
-    let (index, facts) = index_for(ctx, station.as_deref()).await?;
+    let faq = Arc::clone(ctx.faq);
+    let (index, facts) = faq.for_question(ctx.tx, station.as_deref()).await?;
     if index.is_emergency(question) {
         return emergency(ctx, station, question).await;
     }

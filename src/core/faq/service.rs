@@ -37,6 +37,25 @@ impl FaqService {
         &self.shared
     }
 
+    /// The index a question at `station` is matched against (its own entries beside the shared
+    /// FAQ, when it has any), and the station's facts; the shared index where there is no
+    /// station.
+    pub async fn for_question(
+        &self,
+        conn: &mut Conn,
+        station: Option<&str>,
+    ) -> Result<(Arc<FaqIndex>, Option<station_faq::Facts>)> {
+        let Some(station) = station else {
+            return Ok((self.shared.clone(), None));
+        };
+        let facts = station_faq::facts(&mut *conn, station).await?;
+        let index = match &facts {
+            Some(f) if f.faq_version > 0 => self.for_station(conn, station, f.faq_version).await?,
+            _ => self.shared.clone(),
+        };
+        Ok((index, facts))
+    }
+
     /// The index for `station` at `version` of its own entries.
     pub async fn for_station(&self, conn: &mut Conn, station: &str, version: i64) -> Result<Arc<FaqIndex>> {
         if let Some((v, index)) = self.lock().get(station)
