@@ -9,7 +9,8 @@ use anyhow::{Context, Result};
 use crate::matching::{FaqIndex, Verdict, eval};
 
 /// The JSON line of `beatbot faq query --json`:
-/// `{"answered", "id", "score", "runner_up": {"id", "score"}, "suggestions", "emergency", "coverage"}`.
+/// `{"answered", "id", "score", "runner_up": {"id", "score"}, "suggestions", "emergency",
+/// "best": {"id", "score"}, "coverage", "out_of_scope"}` — `id` only when something is answered.
 pub fn query_json(verdict: &Verdict) -> String {
     let runner_up = verdict
         .runner_up
@@ -20,6 +21,7 @@ pub fn query_json(verdict: &Verdict) -> String {
         "id": verdict.id,
         "score": verdict.score,
         "runner_up": runner_up,
+        "best": verdict.best.as_ref().map(|b| serde_json::json!({ "id": b.id, "score": b.score })),
         "suggestions": verdict.suggestions,
         "emergency": verdict.emergency,
         "out_of_scope": verdict.out_of_scope,

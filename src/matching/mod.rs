@@ -69,7 +69,10 @@ pub fn index(scripts: &Scripts) -> Arc<FaqIndex> {
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Verdict {
     pub answered: bool,
+    /// The entry answered with (`None` when nothing is answered).
     pub id: Option<String>,
+    /// The best entry and its score, answered or not.
+    pub best: Option<Scored>,
     pub score: Option<f32>,
     pub coverage: f32,
     pub runner_up: Option<Scored>,
@@ -91,6 +94,7 @@ impl FaqIndex {
             return Verdict {
                 answered: true,
                 id: Some(EMERGENCY_ID.to_owned()),
+                best: None,
                 score: None,
                 coverage: 1.0,
                 runner_up: None,
@@ -102,11 +106,9 @@ impl FaqIndex {
         let d = self.decide(question);
         Verdict {
             answered: d.answer.is_some(),
-            id: d
-                .answer
-                .clone()
-                .or_else(|| d.best.as_ref().filter(|b| !b.out_of_scope).map(|b| b.id.clone())),
+            id: d.answer.clone(),
             score: d.best.as_ref().map(|b| b.score),
+            best: d.best,
             coverage: d.coverage,
             runner_up: d.runner_up,
             suggestions: d.suggestions,
