@@ -115,6 +115,7 @@ pub const REQUIRED_KEYS: &[&str] = &[
     "faq.removed",
     "faq.not_found",
     "faq.not_answered",
+    "faq.already_added",
     "faq.too_long",
     "station.usage",
     "station.unknown_fact",

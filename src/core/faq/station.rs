@@ -5,6 +5,7 @@
 use anyhow::Result;
 
 use super::super::{Ctx, Dispatched, Outbound, UserError};
+use crate::domain::redact_numbers;
 use crate::store::questions::{self, Status};
 use crate::store::station_faq;
 
@@ -95,8 +96,8 @@ async fn list(ctx: &mut Ctx<'_>, station: &str) -> Result<(), Dispatched> {
     Ok(())
 }
 
-/// Question Q, answered by an officer of this station, becomes a station entry: the question its
-/// first phrasing, the officer's answer its answer. From the button, the button's message is
+/// Question Q, answered by an officer of this station, becomes a station entry: the question
+/// (long numbers masked) its first phrasing, the officer's answer its answer. From the button, the button's message is
 /// edited to say so.
 pub async fn add_from_question(ctx: &mut Ctx<'_>, q: i64, message: Option<i64>) -> Result<(), Dispatched> {
     let question = questions::get(ctx.tx, q)
@@ -108,15 +109,13 @@ pub async fn add_from_question(ctx: &mut Ctx<'_>, q: i64, message: Option<i64>) 
     let Some(answer) = question.answer.filter(|_| question.answered) else {
         return Err(UserError::new("faq.not_answered").arg("n", q.to_string()).into());
     };
-    let n = station_faq::insert(
-        ctx.tx,
-        &question.station_id,
-        &question.text,
-        &answer,
-        ctx.me.id,
-        ctx.now,
-    )
-    .await?;
+    // Other residents will see this phrasing: long numbers (a phone, an ID) are masked.
+    let phrasing = redact_numbers(&question.text);
+    let existing = station_faq::list(ctx.tx, &question.station_id).await?;
+    if let Some(same) = existing.iter().find(|e| e.question == phrasing) {
+        return Err(UserError::new("faq.already_added").arg("n", same.id.to_string()).into());
+    }
+    let n = station_faq::insert(ctx.tx, &question.station_id, &phrasing, &answer, ctx.me.id, ctx.now).await?;
     let text = ctx.msg("faq.added", &[("n", &n.to_string()), ("q", &q.to_string())]);
     match message {
         Some(_) => {
