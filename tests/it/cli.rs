@@ -5,7 +5,7 @@ use std::process::Command;
 
 use super::harness;
 
-fn beatbot(dir: &Path) -> Command {
+pub(crate) fn beatbot(dir: &Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_beatbot"));
     cmd.current_dir(dir)
         .env("BEATBOT_SCRIPTS_DIR", harness::root().join("bot-scripts"));
@@ -23,6 +23,21 @@ pub(crate) fn copy_dir(from: &Path, to: &Path) {
             std::fs::copy(&path, &target).unwrap();
         }
     }
+}
+
+/// `beatbot scripts check DIR`'s output, asserting that it failed with exit code 1.
+pub(crate) fn failing_check(dir: &Path, scripts: &Path) -> String {
+    let out = beatbot(dir).args(["scripts", "check"]).arg(scripts).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    text
+}
+
+/// A `file:line: message` line of the checker naming `file` and saying `what`.
+pub(crate) fn has_located_line(text: &str, file: &str, what: &str) -> bool {
+    text.lines().any(|l| {
+        l.contains(file) && l.split(':').nth(1).is_some_and(|n| n.parse::<usize>().is_ok()) && l.contains(what)
+    })
 }
 
 #[test]
@@ -69,18 +84,8 @@ fn scripts_check_reports_every_error_with_file_and_line() {
     )
     .unwrap();
 
-    let out = beatbot(dir.path())
-        .args(["scripts", "check"])
-        .arg(&scripts)
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(1), "{text}");
-    let has = |file: &str, what: &str| {
-        text.lines().any(|l| {
-            l.contains(file) && l.split(':').nth(1).is_some_and(|n| n.parse::<usize>().is_ok()) && l.contains(what)
-        })
-    };
+    let text = failing_check(dir.path(), &scripts);
+    let has = |file: &str, what: &str| has_located_line(&text, file, what);
     assert!(has("forms.toml", "unknown field type `roomz`"), "{text}");
     assert!(has("forms.toml", "bad regex"), "{text}");
     assert!(

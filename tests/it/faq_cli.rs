@@ -1,17 +1,8 @@
 //! The FAQ tools from the command line, as a station admin uses them: `faq query`, `faq eval`,
 //! `station set`, and the checker's FAQ, synonym and placeholder errors.
 
-use std::path::Path;
-use std::process::Command;
-
+use super::cli::beatbot;
 use super::harness;
-
-fn beatbot(dir: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_beatbot"));
-    cmd.current_dir(dir)
-        .env("BEATBOT_SCRIPTS_DIR", harness::root().join("bot-scripts"));
-    cmd
-}
 
 fn query(question: &str) -> serde_json::Value {
     let dir = tempfile::tempdir().unwrap();
@@ -162,18 +153,8 @@ fn scripts_check_refuses_faq_synonym_and_placeholder_mistakes_with_file_and_line
     )
     .unwrap();
 
-    let out = beatbot(dir.path())
-        .args(["scripts", "check"])
-        .arg(&scripts)
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(1), "{text}");
-    let has = |file: &str, what: &str| {
-        text.lines().any(|l| {
-            l.contains(file) && l.split(':').nth(1).is_some_and(|n| n.parse::<usize>().is_ok()) && l.contains(what)
-        })
-    };
+    let text = super::cli::failing_check(dir.path(), &scripts);
+    let has = |file: &str, what: &str| super::cli::has_located_line(&text, file, what);
     assert!(has("faq.toml", "duplicate id: faq `id-card-apply`"), "{text}");
     assert!(has("faq.toml", "unknown placeholder {station.fax}"), "{text}");
     assert!(has("faq.toml", "faq `passport` has no `en` examples"), "{text}");
