@@ -94,3 +94,35 @@ fn no_evaluation_question_is_one_of_the_faq_examples() {
         );
     }
 }
+
+#[test]
+fn danger_now_is_recognised_in_both_languages_and_questions_about_it_are_not() {
+    let (_, faq) = scripts();
+    let index = faq.shared();
+    for danger in [
+        "有人在撬我家门",
+        "救命 他在打我",
+        "楼下着火了 好多烟",
+        "小区门口有人拿着刀",
+        "我儿子刚刚在超市不见了",
+        "someone is breaking into my neighbour's flat right now",
+        "he is hitting me right now",
+        "a man with a knife outside the school",
+        "I'm being followed, someone is following me right now and I'm scared",
+    ] {
+        let v = index.verdict(danger);
+        assert!(v.emergency && v.answered, "not recognised as danger now: {danger}");
+        assert_eq!(v.id.as_deref(), Some("emergency-110"), "{danger}");
+    }
+    for calm in [
+        "什么情况应该打110",
+        "我的自行车上周被偷了怎么报案",
+        "老公以前打过我，怎么申请人身安全保护令",
+        "how do I report a burglary from last week",
+        "what are the common scams right now",
+        "my child lost his id card",
+        "the fire extinguisher in our building is expired",
+    ] {
+        assert!(!index.verdict(calm).emergency, "a false alarm: {calm}");
+    }
+}
