@@ -22,9 +22,6 @@ pub struct Entry {
     pub id: String,
     /// The texts that stand for it: question, examples, keywords.
     pub texts: Vec<String>,
-    /// The words that say the question is about this entry (bot-scripts' `keywords`); empty for
-    /// a station's own entries, which have only their phrasings.
-    pub keywords: Vec<String>,
     /// Not police business (`out-of-scope.toml`): matching it best means answering nothing.
     pub out_of_scope: bool,
 }
@@ -76,8 +73,6 @@ pub struct FaqIndex {
     scorer: Scorer<usize, u32>,
     /// Per entry: every token of its documents.
     vocab: Vec<HashSet<String>>,
-    /// Per entry: the tokens of its keywords.
-    keyword_tokens: Vec<HashSet<String>>,
     /// Token → how many documents hold it.
     df: HashMap<String, usize>,
     /// For typo repair: a vocabulary word with one letter deleted → the word.
@@ -122,27 +117,21 @@ impl FaqIndex {
         let mut df: HashMap<String, usize> = HashMap::new();
         for (n, (text, entry)) in docs.iter().enumerate() {
             scorer.upsert(&n, embedder.embed(text));
-            let unique: HashSet<&str> = text.split(' ').collect();
+            let unique: HashSet<&str> = text.split(' ').filter(|t| !t.is_empty()).collect();
             for t in unique {
                 *df.entry(t.to_owned()).or_default() += 1;
                 vocab[*entry].insert(t.to_owned());
             }
         }
-        let keyword_tokens = entries
-            .iter()
-            .map(|e| {
-                e.keywords
-                    .iter()
-                    .flat_map(|k| analyzer.words(k))
-                    .map(|w| w.token)
-                    .collect()
-            })
-            .collect();
-        let mut deletions = HashMap::new();
-        for word in df
+        // In sorted order, so that where two words share a deletion ("house", "horse" → "hose")
+        // every process repairs a typo the same way.
+        let mut words: Vec<&String> = df
             .keys()
             .filter(|w| w.len() >= 4 && w.chars().all(|c| c.is_ascii_alphabetic()))
-        {
+            .collect();
+        words.sort();
+        let mut deletions = HashMap::new();
+        for word in words {
             for d in deletions_of(word) {
                 deletions.entry(d).or_insert_with(|| word.clone());
             }
@@ -155,7 +144,6 @@ impl FaqIndex {
             embedder,
             scorer,
             vocab,
-            keyword_tokens,
             df,
             deletions,
         }
@@ -211,7 +199,7 @@ impl FaqIndex {
     }
 
     /// How much a word of the question tells: its IDF; a word the FAQ does not know at all
-    /// counts `unknown_weight` of the rarest known word's.
+    /// counts `unknown_weight` of the IDF a word in no entry would have.
     fn weight(&self, w: &Word) -> f32 {
         if self.df.contains_key(&w.token) {
             return self.idf(&w.token);
@@ -263,10 +251,7 @@ impl FaqIndex {
             .filter(|w| vocab.contains(&w.token) || w.parts.iter().any(|p| vocab.contains(p)))
             .map(|w| self.weight(w))
             .sum();
-        let keywords = &self.keyword_tokens[top];
-        let keyword_hit = keywords.is_empty() || tokens.iter().any(|t| keywords.contains(t));
         Scores {
-            keyword_hit,
             ranked: ranked
                 .into_iter()
                 .map(|(i, score)| Scored {
@@ -290,8 +275,6 @@ impl FaqIndex {
 pub struct Scores {
     pub ranked: Vec<Scored>,
     pub coverage: f32,
-    /// The question names one of the best entry's keywords (or the entry has none).
-    pub keyword_hit: bool,
 }
 
 /// The decision thresholds `m` make of `scores`: answer when the best entry explains enough of

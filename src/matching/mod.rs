@@ -32,14 +32,12 @@ pub fn script_entries(scripts: &Scripts) -> Vec<Entry> {
             Entry {
                 id: f.id.clone(),
                 texts,
-                keywords: f.keywords_zh.iter().chain(&f.keywords_en).cloned().collect(),
                 out_of_scope: false,
             }
         })
         .chain(scripts.out_of_scope.iter().map(|t| Entry {
             id: t.id.clone(),
             texts: t.examples_zh.iter().chain(&t.examples_en).cloned().collect(),
-            keywords: Vec::new(),
             out_of_scope: true,
         }))
         .collect()

@@ -161,23 +161,38 @@ pub async fn set_answer(conn: &mut Conn, station: &str, id: i64, answer: &str, n
     Ok(done.rows_affected() == 1)
 }
 
-/// Adds another phrasing; `Ok(false)` when the station has no such entry.
+/// Adds another phrasing, appended in one statement (two officers adding at once both keep
+/// theirs); `Ok(false)` when the station has no such entry.
 pub async fn add_example(conn: &mut Conn, station: &str, id: i64, example: &str, now: i64) -> Result<bool> {
-    let Some(e) = get(&mut *conn, station, id).await? else {
-        return Ok(false);
-    };
-    let mut examples = e.examples;
-    examples.push(example.replace('\n', " "));
-    sqlx::query("UPDATE station_faq SET examples = $3, updated_at = $4 WHERE id = $1 AND station_id = $2")
+    let done = sqlx::query(
+        "UPDATE station_faq SET examples = CASE WHEN examples = '' THEN $3 ELSE examples || $5 || $3 END, \
+         updated_at = $4 WHERE id = $1 AND station_id = $2",
+    )
+    .bind(id)
+    .bind(station)
+    .bind(example.replace('\n', " "))
+    .bind(now)
+    .bind("\n")
+    .execute(&mut *conn)
+    .await
+    .context("adding an example to a station FAQ entry")?;
+    bump(conn, station).await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Rewrites the phrasing residents' questions are matched against (and `/faq` lists);
+/// `Ok(false)` when the station has no such entry.
+pub async fn set_question(conn: &mut Conn, station: &str, id: i64, question: &str, now: i64) -> Result<bool> {
+    let done = sqlx::query("UPDATE station_faq SET question = $3, updated_at = $4 WHERE id = $1 AND station_id = $2")
         .bind(id)
         .bind(station)
-        .bind(examples.join("\n"))
+        .bind(question)
         .bind(now)
         .execute(&mut *conn)
         .await
-        .context("adding an example to a station FAQ entry")?;
+        .context("rewording a station FAQ entry")?;
     bump(conn, station).await?;
-    Ok(true)
+    Ok(done.rows_affected() == 1)
 }
 
 /// `Ok(false)` when the station has no such entry.

@@ -51,8 +51,9 @@ pub async fn ask(ctx: &mut Ctx<'_>, question: &str) -> Result<(), Dispatched> {
         return emergency(ctx, station, question).await;
     }
     let decision = index.decide(question);
-    if let Some(id) = decision.answer {
-        let text = answer_text(ctx, &id, station.as_deref(), facts.as_ref()).await?;
+    if let Some(id) = decision.answer
+        && let Some(text) = answer_text(ctx, &id, station.as_deref(), facts.as_ref()).await?
+    {
         ctx.reply(text);
         return Ok(());
     }
@@ -166,8 +167,18 @@ async fn suggest(ctx: &mut Ctx<'_>, station: &str, question: &str, ids: &[String
 /// The question an entry answers, in the asker's language (a station entry: as the officer kept it).
 async fn entry_question(ctx: &mut Ctx<'_>, id: &str, station: &str) -> Result<String> {
     if let Some(n) = service::station_entry_no(id) {
+        // A resident's wording is not shown to other residents: the officer's answer labels it.
         let entry = station_faq::get(ctx.tx, station, n).await?;
-        return Ok(entry.map(|e| e.question).unwrap_or_else(|| id.to_owned()));
+        return Ok(entry
+            .map(|e| {
+                let start: String = e.answer.chars().take(40).collect();
+                if e.answer.chars().count() > 40 {
+                    format!("{start}…")
+                } else {
+                    start
+                }
+            })
+            .unwrap_or_else(|| id.to_owned()));
     }
     let lang = ctx.lang;
     Ok(ctx
@@ -179,21 +190,31 @@ async fn entry_question(ctx: &mut Ctx<'_>, id: &str, station: &str) -> Result<St
         .unwrap_or_else(|| id.to_owned()))
 }
 
-/// The answer message for an entry, station facts filled in (unset ones' lines left out).
-async fn answer_text(ctx: &mut Ctx<'_>, id: &str, station: Option<&str>, facts: Option<&Facts>) -> Result<String> {
-    if let (Some(n), Some(station)) = (service::station_entry_no(id), station)
-        && let Some(e) = station_faq::get(ctx.tx, station, n).await?
-    {
-        return Ok(ctx.msg("ask.answer", &[("question", &e.question), ("answer", &e.answer)]));
+/// The answer message for an entry, station facts filled in (unset ones' lines left out); a
+/// station entry's answer under the station's name, without the wording of the resident whose
+/// question it came from. `None` for an entry that is gone (a station entry removed since).
+async fn answer_text(
+    ctx: &mut Ctx<'_>,
+    id: &str,
+    station: Option<&str>,
+    facts: Option<&Facts>,
+) -> Result<Option<String>> {
+    if let Some(n) = service::station_entry_no(id) {
+        let Some(station) = station else {
+            return Ok(None);
+        };
+        let entry = station_faq::get(ctx.tx, station, n).await?;
+        let name = facts.map(|f| f.name.clone()).unwrap_or_else(|| station.to_owned());
+        return Ok(entry.map(|e| ctx.msg("ask.station_answer", &[("station", &name), ("answer", &e.answer)])));
     }
     let Some(entry) = ctx.scripts.faq.iter().find(|f| f.id == id) else {
-        return Ok(ctx.msg("common.expired_button", &[]));
+        return Ok(None);
     };
     let answer = fill_facts(entry.answer.get(ctx.lang), facts);
-    Ok(ctx.msg(
+    Ok(Some(ctx.msg(
         "ask.answer",
         &[("question", entry.question.get(ctx.lang)), ("answer", &answer)],
-    ))
+    )))
 }
 
 /// A press on this module's buttons.
@@ -227,7 +248,10 @@ async fn own_suggestion(ctx: &mut Ctx<'_>, q: i64, to: Status) -> Result<questio
 async fn pick(ctx: &mut Ctx<'_>, q: i64, entry: &str, message: Option<i64>) -> Result<(), Dispatched> {
     let question = own_suggestion(ctx, q, Status::SelfServed).await?;
     let facts = station_faq::facts(ctx.tx, &question.station_id).await?;
-    let text = answer_text(ctx, entry, Some(&question.station_id), facts.as_ref()).await?;
+    // An entry removed since the buttons went out: nothing changes, the asker may choose again.
+    let text = answer_text(ctx, entry, Some(&question.station_id), facts.as_ref())
+        .await?
+        .ok_or_else(|| UserError::new("common.expired_button"))?;
     let mut out = Outbound::new(ctx.here(), text);
     out.edit_of = message;
     ctx.send(out);

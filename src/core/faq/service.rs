@@ -72,7 +72,6 @@ impl FaqService {
                 Entry {
                     id: format!("{STATION_PREFIX}{}", e.id),
                     texts,
-                    keywords: Vec::new(),
                     out_of_scope: false,
                 }
             })

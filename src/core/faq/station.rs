@@ -12,7 +12,8 @@ use crate::store::station_faq;
 /// Longest answer or phrasing kept (a chat message, not an essay).
 const MAX_TEXT: usize = 2000;
 
-/// `/faq`, `/faq add Q`, `/faq edit N ANSWER`, `/faq example N TEXT`, `/faq remove N`.
+/// `/faq`, `/faq add Q`, `/faq edit N ANSWER`, `/faq example N TEXT`, `/faq question N TEXT`,
+/// `/faq remove N`.
 pub async fn command(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
     let Some(station) = ctx.me.station_id.clone() else {
         return Err(UserError::new("common.no_station").into());
@@ -29,19 +30,22 @@ pub async fn command(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
     match verb.to_lowercase().as_str() {
         "" | "list" | "列表" => list(ctx, &station).await,
         "add" | "添加" if text.is_empty() => add_from_question(ctx, number()?, None).await,
-        verb @ ("edit" | "修改" | "example" | "例句") if !text.is_empty() => {
+        verb @ ("edit" | "修改" | "example" | "例句" | "question" | "问法") if !text.is_empty() => {
             let n = number()?;
             check_len(text)?;
-            let (done, key) = if matches!(verb, "edit" | "修改") {
-                (
+            let (done, key) = match verb {
+                "edit" | "修改" => (
                     station_faq::set_answer(ctx.tx, &station, n, text, ctx.now).await?,
                     "faq.edited",
-                )
-            } else {
-                (
+                ),
+                "example" | "例句" => (
                     station_faq::add_example(ctx.tx, &station, n, text, ctx.now).await?,
                     "faq.example_added",
-                )
+                ),
+                _ => (
+                    station_faq::set_question(ctx.tx, &station, n, text, ctx.now).await?,
+                    "faq.reworded",
+                ),
             };
             if !done {
                 return Err(not_found(n));
