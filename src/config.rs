@@ -145,7 +145,13 @@ impl Config {
             None if Path::new("beatbot.toml").exists() => figment = figment.merge(Toml::file("beatbot.toml")),
             None => {}
         }
-        figment = figment.merge(Env::prefixed("BEATBOT_").split("__"));
+        // BEATBOT_LOG (the log filter) and the test suite's BEATBOT_TRANSCRIPT and
+        // BEATBOT_TEST_POSTGRES_URL share the prefix but are not configuration keys.
+        figment = figment.merge(
+            Env::prefixed("BEATBOT_")
+                .ignore(&["log", "transcript", "test_postgres_url"])
+                .split("__"),
+        );
         let config: Config = figment.extract().map_err(|e| {
             let key = e.path.join(".");
             let shown = if key.is_empty() {

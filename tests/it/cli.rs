@@ -41,6 +41,19 @@ pub(crate) fn has_located_line(text: &str, file: &str, what: &str) -> bool {
 }
 
 #[test]
+fn the_variables_that_share_the_prefix_but_are_no_configuration_are_not_read_as_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = beatbot(dir.path())
+        .env("BEATBOT_LOG", "warn")
+        .env("BEATBOT_TRANSCRIPT", "faq_")
+        .env("BEATBOT_TEST_POSTGRES_URL", "postgres://nowhere/test")
+        .args(["faq", "query", "身份证丢了怎么补办"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
 fn scripts_check_accepts_the_shipped_scripts() {
     let dir = tempfile::tempdir().unwrap();
     let out = beatbot(dir.path())
