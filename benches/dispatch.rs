@@ -63,6 +63,20 @@ async fn world(app: &App) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A console text message: in a private chat (`chat` `dm:…`) or a group, addressing the bot or not.
+fn text(event_id: String, chat: String, sender: String, text: &str, addressed: bool) -> Inbound {
+    Inbound {
+        platform: Platform::Console,
+        event_id,
+        is_direct: chat.starts_with("dm:"),
+        chat_id: chat,
+        sender,
+        content: Content::Text(text.into()),
+        addressed,
+        sender_private_chat: None,
+    }
+}
+
 async fn run(app: &App, label: &str, n: usize, make: impl Fn(usize) -> Inbound) -> anyhow::Result<()> {
     let mut latencies = Vec::with_capacity(n);
     let start = Instant::now();
@@ -99,16 +113,13 @@ fn main() -> anyhow::Result<()> {
         world(&app).await?;
         // Warm up (statement cache, jieba dictionary).
         for i in 0..200 {
-            let e = Inbound {
-                platform: Platform::Console,
-                event_id: format!("w{i}"),
-                chat_id: "dm:warm".into(),
-                is_direct: true,
-                sender: "warm".into(),
-                content: Content::Text("/ask 身份证丢了怎么补办".into()),
-                addressed: false,
-                sender_private_chat: None,
-            };
+            let e = text(
+                format!("w{i}"),
+                "dm:warm".into(),
+                "warm".into(),
+                "/ask 身份证丢了怎么补办",
+                false,
+            );
             app.handle(&e).await?;
         }
         println!("| workload | messages | messages/s | p50 ms | p99 ms | max ms |");
@@ -119,20 +130,20 @@ fn main() -> anyhow::Result<()> {
             "居住证怎么办理",
             "what are the office hours of the station",
         ];
-        run(&app, "FAQ question (DM)", n, |i| Inbound {
-            platform: Platform::Console,
-            event_id: format!("q{i}"),
-            chat_id: format!("dm:r{}", i % 500),
-            is_direct: true,
-            sender: format!("r{}", i % 500),
-            content: Content::Text(questions[i % questions.len()].into()),
-            addressed: false,
-            sender_private_chat: None,
+        run(&app, "FAQ question (DM)", n, |i| {
+            let who = format!("r{}", i % 500);
+            text(
+                format!("q{i}"),
+                format!("dm:{who}"),
+                who,
+                questions[i % questions.len()],
+                false,
+            )
         })
         .await?;
         // Residents of the station asking in its group, mentioning the bot: the station's facts
-        // and own-FAQ version are read as well, and paraphrases, an off-topic question and a
-        // "Did you mean" are among them.
+        // and own-FAQ version are read as well; paraphrases, a typo and a "Did you mean" are
+        // among them.
         let group_questions = [
             "@beatbot 没有身份证怎么开房",
             "@beatbot When should I call 110 instead of messaging here?",
@@ -141,29 +152,20 @@ fn main() -> anyhow::Result<()> {
             "@beatbot what time does the police station open",
             "@beatbot id card",
         ];
-        run(&app, "FAQ question (group, mentioning the bot)", n, |i| Inbound {
-            platform: Platform::Console,
-            event_id: format!("g{i}"),
-            chat_id: "residents".into(),
-            is_direct: false,
-            sender: format!("g{}", i % 500),
-            content: Content::Text(group_questions[i % group_questions.len()].into()),
-            addressed: true,
-            sender_private_chat: None,
+        run(&app, "FAQ question (group, mentioning the bot)", n, |i| {
+            let question = group_questions[i % group_questions.len()];
+            text(
+                format!("g{i}"),
+                "residents".into(),
+                format!("g{}", i % 500),
+                question,
+                true,
+            )
         })
         .await?;
-        run(&app, "one-line noid report (group)", n, |i| Inbound {
-            platform: Platform::Console,
-            event_id: format!("r{i}"),
-            chat_id: "hotels".into(),
-            is_direct: false,
-            sender: "li".into(),
-            content: Content::Text(format!(
-                "/report noid room={} name=\"Zhao Liu\" action=waiting",
-                100 + i % 900
-            )),
-            addressed: false,
-            sender_private_chat: None,
+        run(&app, "one-line noid report (group)", n, |i| {
+            let report = format!("/report noid room={} name=\"Zhao Liu\" action=waiting", 100 + i % 900);
+            text(format!("r{i}"), "hotels".into(), "li".into(), &report, false)
         })
         .await?;
         Ok(())

@@ -329,19 +329,15 @@ impl App {
         Ok(())
     }
 
-    /// The FAQ index a question at `station` is matched against (its own entries included), and
-    /// the station's facts.
-    pub async fn faq_index(
-        &self,
-        station: Option<&str>,
-    ) -> Result<(Arc<crate::matching::FaqIndex>, Option<crate::store::station_faq::Facts>)> {
+    /// The FAQ index a question at `station` is matched against (its own entries included).
+    pub async fn faq_index(&self, station: &str) -> Result<Arc<crate::matching::FaqIndex>> {
         let mut tx = self.store.begin().await?;
-        let found = self.faq.for_question(&mut tx, station).await?;
+        let (index, facts) = self.faq.for_question(&mut tx, Some(station)).await?;
         tx.commit().await?;
-        if let (Some(station), None) = (station, &found.1) {
+        if facts.is_none() {
             bail!("there is no station `{station}`");
         }
-        Ok(found)
+        Ok(index)
     }
 
     /// Makes a resident a member of a station (as being seen in its community group does).

@@ -19,7 +19,7 @@ pub fn query_json(verdict: &Verdict) -> String {
     serde_json::json!({
         "answered": verdict.answered,
         "id": verdict.id,
-        "score": verdict.score,
+        "score": verdict.best.as_ref().map(|b| b.score),
         "runner_up": runner_up,
         "best": verdict.best.as_ref().map(|b| serde_json::json!({ "id": b.id, "score": b.score })),
         "suggestions": verdict.suggestions,
@@ -41,37 +41,26 @@ pub fn query_text(verdict: &Verdict) -> String {
         );
         return s;
     }
-    let score = |x: Option<f32>| x.map(|v| format!("{v:.2}")).unwrap_or_else(|| "-".into());
-    match (&verdict.id, verdict.answered) {
-        (Some(id), true) => {
-            let _ = writeln!(
-                s,
-                "answer with {id} (score {}, coverage {:.2})",
-                score(verdict.score),
-                verdict.coverage
-            );
+    let best = verdict
+        .best
+        .as_ref()
+        .map(|b| format!("{} (score {:.2}, coverage {:.2})", b.id, b.score, verdict.coverage));
+    match (&verdict.id, &best) {
+        (Some(_), Some(best)) => {
+            let _ = writeln!(s, "answer with {best}");
         }
-        _ if !verdict.suggestions.is_empty() => {
-            let _ = writeln!(s, "offer \"Did you mean\": {}", verdict.suggestions.join(", "));
-        }
-        _ => match &verdict.out_of_scope {
-            Some(topic) => {
+        _ => {
+            if !verdict.suggestions.is_empty() {
+                let _ = writeln!(s, "offer \"Did you mean\": {}", verdict.suggestions.join(", "));
+            } else if let Some(topic) = &verdict.out_of_scope {
                 let _ = writeln!(s, "hand over to an officer (not police business: {topic})");
-            }
-            None => {
+            } else {
                 let _ = writeln!(s, "hand over to an officer");
             }
-        },
-    }
-    if !verdict.answered
-        && let Some(id) = &verdict.id
-    {
-        let _ = writeln!(
-            s,
-            "best: {id} (score {}, coverage {:.2})",
-            score(verdict.score),
-            verdict.coverage
-        );
+            if let Some(best) = best.filter(|_| verdict.out_of_scope.is_none()) {
+                let _ = writeln!(s, "best: {best}");
+            }
+        }
     }
     if let Some(r) = &verdict.runner_up {
         let _ = writeln!(s, "runner-up: {} (score {:.2})", r.id, r.score);

@@ -550,7 +550,7 @@ async fn faq(config: &Config, command: FaqCommand) -> Result<ExitCode> {
         FaqCommand::Query { station, .. } | FaqCommand::Eval { station, .. } => station.clone(),
     };
     let index = match &station {
-        Some(s) => app(config).await?.faq_index(Some(s)).await?.0,
+        Some(s) => app(config).await?.faq_index(s).await?,
         None => beatbot::matching::index(&load_scripts(&config.scripts_dir)?),
     };
     // Written without `print!`, so that `beatbot faq eval … | head` ends quietly.

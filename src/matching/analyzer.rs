@@ -21,6 +21,15 @@ pub struct Word {
     pub parts: Vec<String>,
 }
 
+/// Words and their parts as one token list.
+pub fn flatten(words: &[Word]) -> Vec<String> {
+    words
+        .iter()
+        .flat_map(|w| std::iter::once(&w.token).chain(&w.parts))
+        .cloned()
+        .collect()
+}
+
 /// The longest synonym phrase, in tokens.
 const MAX_PHRASE: usize = 5;
 
@@ -113,10 +122,7 @@ impl Analyzer {
 
     /// The tokens the index compares: each word and its parts, flat.
     pub fn tokens(&self, text: &str) -> Vec<String> {
-        self.words(text)
-            .into_iter()
-            .flat_map(|w| std::iter::once(w.token).chain(w.parts))
-            .collect()
+        flatten(&self.words(text))
     }
 
     /// The words of a text, after synonyms and stop words.
@@ -170,8 +176,9 @@ impl Analyzer {
             .collect()
     }
 
-    /// The group token a word belongs to, if any (for the checker and tests).
-    pub fn group_of(&self, word: &str) -> Option<&str> {
+    /// The group token a word belongs to, if any.
+    #[cfg(test)]
+    fn group_of(&self, word: &str) -> Option<&str> {
         self.synonyms.get(&self.raw_tokens(word)).map(String::as_str)
     }
 }

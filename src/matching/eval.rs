@@ -62,6 +62,20 @@ pub enum Outcome {
     OffTopicAnswered(String),
 }
 
+impl Outcome {
+    /// What answering `answered` (or nothing) to `case` counts as; `offered` are the "Did you
+    /// mean" entries of a question not answered.
+    fn of(case: &Case, answered: Option<String>, offered: &[String]) -> Outcome {
+        match (&case.id, answered) {
+            (Some(expected), Some(id)) if is_right(expected, &id) => Outcome::Right,
+            (Some(_), Some(id)) => Outcome::Wrong(id),
+            (Some(_), None) => Outcome::HandedOver(offered.to_vec()),
+            (None, None) => Outcome::OffTopicHeld,
+            (None, Some(id)) => Outcome::OffTopicAnswered(id),
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct Report {
     pub in_scope: usize,
@@ -146,13 +160,7 @@ pub fn run(index: &FaqIndex, cases: &[Case]) -> Report {
     for case in cases {
         let v = index.verdict(&case.question);
         let answered = v.answered.then(|| v.id.clone().unwrap_or_default());
-        let outcome = match (&case.id, answered) {
-            (Some(expected), Some(id)) if is_right(expected, &id) => Outcome::Right,
-            (Some(_), Some(id)) => Outcome::Wrong(id),
-            (Some(_), None) => Outcome::HandedOver(v.suggestions.clone()),
-            (None, None) => Outcome::OffTopicHeld,
-            (None, Some(id)) => Outcome::OffTopicAnswered(id),
-        };
+        let outcome = Outcome::of(case, answered, &v.suggestions);
         match (&outcome, &case.id) {
             (Outcome::Right, _) => report.right += 1,
             (Outcome::Wrong(_), _) => report.wrong += 1,
@@ -240,11 +248,11 @@ pub fn sweep(index: &FaqIndex, cases: &[Case]) -> Vec<Trial> {
                     } else {
                         super::index::decide_with(&m, scores).answer
                     };
-                    match (&case.id, answered) {
-                        (Some(e), Some(a)) if is_right(e, &a) => right += 1,
-                        (Some(_), Some(_)) => wrong += 1,
-                        (None, None) => held += 1,
-                        _ => {}
+                    match Outcome::of(case, answered, &[]) {
+                        Outcome::Right => right += 1,
+                        Outcome::Wrong(_) => wrong += 1,
+                        Outcome::OffTopicHeld => held += 1,
+                        Outcome::HandedOver(_) | Outcome::OffTopicAnswered(_) => {}
                     }
                 }
                 trials.push(Trial {

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use bm25::{Embedder, EmbedderBuilder, Scorer, Tokenizer};
 
 use super::Analyzer;
-use super::analyzer::Word;
+use super::analyzer::{Word, flatten};
 use crate::scripts::Matching;
 
 /// One entry the index can answer with (bot-scripts' FAQ or a station's own).
@@ -27,7 +27,7 @@ pub struct Entry {
 }
 
 /// What the index would do with a question.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Decision {
     /// The entry to answer with, when one is clearly best.
     pub answer: Option<String>,
@@ -41,11 +41,10 @@ pub struct Decision {
     pub out_of_scope: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Scored {
     pub id: String,
     pub score: f32,
-    #[serde(skip)]
     pub out_of_scope: bool,
 }
 
@@ -67,11 +66,11 @@ pub struct FaqIndex {
     analyzer: Arc<Analyzer>,
     matching: Matching,
     entries: Vec<Entry>,
-    /// Each entry's document (tokens joined by spaces) and the entry.
-    docs: Vec<(String, usize)>,
+    /// Entry n's document (its tokens joined by spaces) is document n.
+    docs: Vec<String>,
     embedder: Embedder<u32, Pretokenized>,
     scorer: Scorer<usize, u32>,
-    /// Per entry: every token of its documents.
+    /// Per entry: every token of its document.
     vocab: Vec<HashSet<String>>,
     /// Token → how many documents hold it.
     df: HashMap<String, usize>,
@@ -81,47 +80,35 @@ pub struct FaqIndex {
 
 impl FaqIndex {
     pub fn build(analyzer: Arc<Analyzer>, matching: Matching, entries: Vec<Entry>) -> FaqIndex {
-        let docs: Vec<(String, usize)> = entries
-            .iter()
-            .enumerate()
-            .map(|(i, e)| (document(&analyzer, e), i))
-            .collect();
+        let docs = entries.iter().map(|e| document(&analyzer, e)).collect();
         FaqIndex::from_docs(analyzer, matching, entries, docs)
     }
 
     /// This index with more entries beside it (a station's own), reusing the analysed documents.
     pub fn extended(&self, extra: Vec<Entry>) -> FaqIndex {
-        let base = self.entries.len();
         let mut docs = self.docs.clone();
-        for (i, e) in extra.iter().enumerate() {
-            docs.push((document(&self.analyzer, e), base + i));
-        }
+        docs.extend(extra.iter().map(|e| document(&self.analyzer, e)));
         let mut entries = self.entries.clone();
         entries.extend(extra);
         FaqIndex::from_docs(self.analyzer.clone(), self.matching.clone(), entries, docs)
     }
 
-    fn from_docs(
-        analyzer: Arc<Analyzer>,
-        matching: Matching,
-        entries: Vec<Entry>,
-        docs: Vec<(String, usize)>,
-    ) -> FaqIndex {
-        let corpus: Vec<&str> = docs.iter().map(|(t, _)| t.as_str()).collect();
+    fn from_docs(analyzer: Arc<Analyzer>, matching: Matching, entries: Vec<Entry>, docs: Vec<String>) -> FaqIndex {
+        let corpus: Vec<&str> = docs.iter().map(String::as_str).collect();
         let embedder = EmbedderBuilder::<u32, Pretokenized>::with_tokenizer_and_fit_to_corpus(Pretokenized, &corpus)
             .k1(matching.bm25_k1)
             .b(matching.bm25_b)
             .build();
         let mut scorer = Scorer::new();
-        let mut vocab = vec![HashSet::new(); entries.len()];
         let mut df: HashMap<String, usize> = HashMap::new();
-        for (n, (text, entry)) in docs.iter().enumerate() {
+        let mut vocab = Vec::with_capacity(docs.len());
+        for (n, text) in docs.iter().enumerate() {
             scorer.upsert(&n, embedder.embed(text));
-            let unique: HashSet<&str> = text.split(' ').filter(|t| !t.is_empty()).collect();
-            for t in unique {
-                *df.entry(t.to_owned()).or_default() += 1;
-                vocab[*entry].insert(t.to_owned());
+            let unique: HashSet<String> = text.split(' ').filter(|t| !t.is_empty()).map(str::to_owned).collect();
+            for t in &unique {
+                *df.entry(t.clone()).or_default() += 1;
             }
+            vocab.push(unique);
         }
         // In sorted order, so that where two words share a deletion ("house", "horse" → "hose")
         // every process repairs a typo the same way.
@@ -192,10 +179,7 @@ impl FaqIndex {
 
     /// The question's tokens as the index reads them (words and their parts).
     pub fn query_tokens(&self, question: &str) -> Vec<String> {
-        self.query_words(question)
-            .into_iter()
-            .flat_map(|w| std::iter::once(w.token).chain(w.parts))
-            .collect()
+        flatten(&self.query_words(question))
     }
 
     /// How much a word of the question tells: its IDF; a word the FAQ does not know at all
@@ -223,21 +207,18 @@ impl FaqIndex {
     /// the best one explains.
     pub fn scores(&self, question: &str) -> Scores {
         let words = self.query_words(question);
-        let tokens: Vec<String> = words
-            .iter()
-            .flat_map(|w| std::iter::once(w.token.clone()).chain(w.parts.iter().cloned()))
-            .collect();
+        let tokens = flatten(&words);
         if tokens.is_empty() {
             return Scores::default();
         }
         let query = self.embedder.embed(&tokens.join(" "));
-        let mut best_per_entry: HashMap<usize, f32> = HashMap::new();
-        for m in self.scorer.matches(&query) {
-            let entry = self.docs[m.id].1;
-            let best = best_per_entry.entry(entry).or_insert(0.0);
-            *best = best.max(m.score);
-        }
-        let mut ranked: Vec<(usize, f32)> = best_per_entry.into_iter().collect();
+        let mut ranked: Vec<(usize, f32)> = self
+            .scorer
+            .matches(&query)
+            .into_iter()
+            .map(|m| (m.id, m.score))
+            .collect();
+        // Ties in entry order, so every process ranks alike.
         ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         let Some(&(top, _)) = ranked.first() else {
             return Scores::default();

@@ -64,14 +64,13 @@ pub fn index(scripts: &Scripts) -> Arc<FaqIndex> {
 }
 
 /// What the bot does with a question: danger first, then the FAQ.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Verdict {
     pub answered: bool,
     /// The entry answered with (`None` when nothing is answered).
     pub id: Option<String>,
     /// The best entry and its score, answered or not.
     pub best: Option<Scored>,
-    pub score: Option<f32>,
     pub coverage: f32,
     pub runner_up: Option<Scored>,
     pub suggestions: Vec<String>,
@@ -93,7 +92,6 @@ impl FaqIndex {
                 answered: true,
                 id: Some(EMERGENCY_ID.to_owned()),
                 best: None,
-                score: None,
                 coverage: 1.0,
                 runner_up: None,
                 suggestions: Vec::new(),
@@ -105,7 +103,6 @@ impl FaqIndex {
         Verdict {
             answered: d.answer.is_some(),
             id: d.answer.clone(),
-            score: d.best.as_ref().map(|b| b.score),
             best: d.best,
             coverage: d.coverage,
             runner_up: d.runner_up,

@@ -12,16 +12,10 @@ use toml::Spanned;
 
 use super::check::{RawText, ScriptError, open};
 use super::model::{Faq, Matching, OutOfScope};
+use super::templates::placeholders;
 
 /// The station facts an answer may name as `{station.KEY}`; an unset one's line is left out.
 pub const STATION_FACTS: &[&str] = &["name", "address", "phone", "hours", "household_hours"];
-
-/// `{station.KEY}` placeholders in a text (any KEY, so unknown ones can be refused).
-pub fn fact_placeholders(text: &str) -> Vec<String> {
-    static RE: std::sync::LazyLock<Regex> =
-        std::sync::LazyLock::new(|| Regex::new(r"\{([A-Za-z_][A-Za-z0-9_.]*)\}").expect("valid regex"));
-    RE.captures_iter(text).map(|c| c[1].to_owned()).collect()
-}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -119,10 +113,7 @@ pub(super) fn load_faq(dir: &Path, errors: &mut Vec<ScriptError>) -> Vec<Faq> {
         }
         let question = src.text(&rf.question, &format!("faq `{id}` question"));
         let answer = src.text(&rf.answer, &format!("faq `{id}` answer"));
-        for name in fact_placeholders(&answer.zh)
-            .iter()
-            .chain(&fact_placeholders(&answer.en))
-        {
+        for name in placeholders(&answer.zh).iter().chain(&placeholders(&answer.en)) {
             let known = name
                 .strip_prefix("station.")
                 .is_some_and(|k| STATION_FACTS.contains(&k));
@@ -274,8 +265,7 @@ pub(super) fn load_matching(dir: &Path, errors: &mut Vec<ScriptError>) -> Matchi
 
 /// A word as the matcher reads it: traditional Chinese as simplified, English words stemmed
 /// ("scammed" and "scam" are one word to it).
-fn matcher_key(word: &str) -> String {
-    let stemmer = rust_stemmers::Stemmer::create(rust_stemmers::Algorithm::English);
+fn matcher_key(stemmer: &rust_stemmers::Stemmer, word: &str) -> String {
     fast2s::convert(word)
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
@@ -297,6 +287,7 @@ fn load_synonyms(dir: &Path, errors: &mut Vec<ScriptError>) -> Vec<Vec<String>> 
     let Some(raw) = src.parse::<RawSynonyms>() else {
         return Vec::new();
     };
+    let stemmer = rust_stemmers::Stemmer::create(rust_stemmers::Algorithm::English);
     let mut group_of: HashMap<String, usize> = HashMap::new();
     let mut groups = Vec::new();
     for (n, group) in raw.synonyms.iter().enumerate() {
@@ -306,7 +297,8 @@ fn load_synonyms(dir: &Path, errors: &mut Vec<ScriptError>) -> Vec<Vec<String>> 
             src.error(at, "a synonym group needs at least two words");
         }
         for w in &words {
-            match group_of.get(&matcher_key(w)) {
+            let key = matcher_key(&stemmer, w);
+            match group_of.get(&key) {
                 Some(&other) if other != n => {
                     let line = src.line_of(raw.synonyms[other].words.span().start);
                     src.error(
@@ -317,7 +309,7 @@ fn load_synonyms(dir: &Path, errors: &mut Vec<ScriptError>) -> Vec<Vec<String>> 
                 // The same word again, or its traditional spelling: harmless.
                 Some(_) => {}
                 None => {
-                    group_of.insert(matcher_key(w), n);
+                    group_of.insert(key, n);
                 }
             }
         }

@@ -9,9 +9,10 @@ mod model;
 mod templates;
 
 pub use check::{ScriptError, load};
-pub use faq_check::{STATION_FACTS, fact_placeholders};
+pub use faq_check::STATION_FACTS;
 pub use model::{Faq, Field, FieldOption, FieldType, Form, Matching, OutOfScope, Scripts, Settings, Sla, Text, Tip};
 pub use templates::Templates;
+pub use templates::{placeholders, substitute};
 
 /// The template keys the code uses (the checker requires each in both languages).
 pub fn templates_required_keys() -> &'static [&'static str] {

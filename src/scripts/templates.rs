@@ -332,8 +332,12 @@ pub fn substitute(template: &str, args: &[(&str, &str)]) -> String {
     out
 }
 
+/// A placeholder name: letters, digits, `_`, and `.` between parts (`{station.hours}`).
 fn is_name(s: &str) -> bool {
-    !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    !s.is_empty()
+        && !s.starts_with('.')
+        && !s.ends_with('.')
+        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.')
 }
 
 /// The placeholder names a template uses.

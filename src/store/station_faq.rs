@@ -147,12 +147,25 @@ pub async fn insert(conn: &mut Conn, station: &str, question: &str, answer: &str
     col(&row, "id")
 }
 
-/// Replaces the answer; `Ok(false)` when the station has no such entry.
-pub async fn set_answer(conn: &mut Conn, station: &str, id: i64, answer: &str, now: i64) -> Result<bool> {
-    let done = sqlx::query("UPDATE station_faq SET answer = $3, updated_at = $4 WHERE id = $1 AND station_id = $2")
+/// Which text of an entry to replace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    /// What residents are told.
+    Answer,
+    /// The phrasing residents' questions are matched against (and `/faq` lists).
+    Question,
+}
+
+/// Replaces the answer or the phrasing; `Ok(false)` when the station has no such entry.
+pub async fn set_text(conn: &mut Conn, station: &str, id: i64, part: Part, text: &str, now: i64) -> Result<bool> {
+    let sql = match part {
+        Part::Answer => "UPDATE station_faq SET answer = $3, updated_at = $4 WHERE id = $1 AND station_id = $2",
+        Part::Question => "UPDATE station_faq SET question = $3, updated_at = $4 WHERE id = $1 AND station_id = $2",
+    };
+    let done = sqlx::query(sql)
         .bind(id)
         .bind(station)
-        .bind(answer)
+        .bind(text)
         .bind(now)
         .execute(&mut *conn)
         .await
@@ -176,21 +189,6 @@ pub async fn add_example(conn: &mut Conn, station: &str, id: i64, example: &str,
     .execute(&mut *conn)
     .await
     .context("adding an example to a station FAQ entry")?;
-    bump(conn, station).await?;
-    Ok(done.rows_affected() == 1)
-}
-
-/// Rewrites the phrasing residents' questions are matched against (and `/faq` lists);
-/// `Ok(false)` when the station has no such entry.
-pub async fn set_question(conn: &mut Conn, station: &str, id: i64, question: &str, now: i64) -> Result<bool> {
-    let done = sqlx::query("UPDATE station_faq SET question = $3, updated_at = $4 WHERE id = $1 AND station_id = $2")
-        .bind(id)
-        .bind(station)
-        .bind(question)
-        .bind(now)
-        .execute(&mut *conn)
-        .await
-        .context("rewording a station FAQ entry")?;
     bump(conn, station).await?;
     Ok(done.rows_affected() == 1)
 }

@@ -7,7 +7,7 @@ use anyhow::Result;
 
 use super::super::{Ctx, Dispatched, UserError};
 use crate::core::command::{Arg, arguments};
-use crate::scripts::fact_placeholders;
+use crate::scripts::{STATION_FACTS, placeholders, substitute};
 use crate::store::station_faq::{self, Facts};
 
 /// The facts a station admin may set, as `/station KEY=VALUE` names them.
@@ -15,21 +15,22 @@ pub const SETTABLE: &[&str] = &["address", "phone", "hours", "household_hours"];
 
 /// `text` with each `{station.KEY}` replaced; lines naming an unset fact dropped.
 pub fn fill_facts(text: &str, facts: Option<&Facts>) -> String {
-    let mut kept = Vec::new();
-    'line: for line in text.lines() {
-        let mut out = line.to_owned();
-        for name in fact_placeholders(line) {
-            let value = name
-                .strip_prefix("station.")
-                .and_then(|key| facts.and_then(|f| f.get(key)));
-            match value {
-                Some(v) => out = out.replace(&format!("{{{name}}}"), v),
-                None => continue 'line,
-            }
-        }
-        kept.push(out);
-    }
-    kept.join("\n").trim().to_owned()
+    let set: Vec<(String, &str)> = STATION_FACTS
+        .iter()
+        .filter_map(|key| Some((format!("station.{key}"), facts?.get(key)?)))
+        .collect();
+    let args: Vec<(&str, &str)> = set.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+    text.lines()
+        .filter(|line| {
+            placeholders(line)
+                .iter()
+                .all(|name| args.iter().any(|(k, _)| k == name))
+        })
+        .map(|line| substitute(line, &args))
+        .collect::<Vec<_>>()
+        .join("\n")
+        .trim()
+        .to_owned()
 }
 
 /// `/station` shows the station's facts; `/station hours="Mon-Fri 8:30-17:30" phone=-` sets

@@ -63,10 +63,15 @@ pub async fn ask(ctx: &mut Ctx<'_>, question: &str) -> Result<(), Dispatched> {
     if !decision.suggestions.is_empty() {
         return suggest(ctx, &station, question, &decision.suggestions).await;
     }
-    let id = questions::insert(ctx.tx, &station, ctx.me.id, question, None, None, ctx.now).await?;
+    let id = record(ctx, &station, question, Status::Queued).await?;
     let text = ctx.msg("ask.queued", &[("n", &id.to_string())]);
     ctx.reply(text);
     tell_officers(ctx, &station, id, question).await
+}
+
+/// Keeps the sender's question at `station` in the given state.
+async fn record(ctx: &mut Ctx<'_>, station: &str, question: &str, status: Status) -> Result<i64> {
+    questions::insert_with_status(ctx.tx, station, ctx.me.id, question, None, None, status, ctx.now).await
 }
 
 async fn tell_officers(ctx: &mut Ctx<'_>, station: &str, id: i64, question: &str) -> Result<(), Dispatched> {
@@ -96,17 +101,7 @@ async fn emergency(ctx: &mut Ctx<'_>, station: Option<String>, question: &str) -
         );
         return Ok(());
     };
-    let id = questions::insert_with_status(
-        ctx.tx,
-        &station,
-        ctx.me.id,
-        question,
-        None,
-        None,
-        Status::Emergency,
-        ctx.now,
-    )
-    .await?;
+    let id = record(ctx, &station, question, Status::Emergency).await?;
     let duty = people::staff(ctx.tx, &station, None, true).await?;
     let officers = people::or_station_staff(ctx.tx, &station, duty).await?;
     let n = id.to_string();
@@ -139,17 +134,7 @@ async fn emergency(ctx: &mut Ctx<'_>, station: Option<String>, question: &str) -
 
 /// Two or three close entries: offered as buttons; the question waits for the asker's choice.
 async fn suggest(ctx: &mut Ctx<'_>, station: &str, question: &str, ids: &[String]) -> Result<(), Dispatched> {
-    let q = questions::insert_with_status(
-        ctx.tx,
-        station,
-        ctx.me.id,
-        question,
-        None,
-        None,
-        Status::Suggested,
-        ctx.now,
-    )
-    .await?;
+    let q = record(ctx, station, question, Status::Suggested).await?;
     let mut rows = Vec::new();
     for id in ids {
         let label = entry_question(ctx, id, station).await?;

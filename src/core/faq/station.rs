@@ -7,7 +7,7 @@ use anyhow::Result;
 use super::super::{Ctx, Dispatched, Outbound, UserError};
 use crate::domain::redact_numbers;
 use crate::store::questions::{self, Status};
-use crate::store::station_faq;
+use crate::store::station_faq::{self, Part};
 
 /// Longest answer or phrasing kept (a chat message, not an essay).
 const MAX_TEXT: usize = 2000;
@@ -35,7 +35,7 @@ pub async fn command(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
             check_len(text)?;
             let (done, key) = match verb {
                 "edit" | "修改" => (
-                    station_faq::set_answer(ctx.tx, &station, n, text, ctx.now).await?,
+                    station_faq::set_text(ctx.tx, &station, n, Part::Answer, text, ctx.now).await?,
                     "faq.edited",
                 ),
                 "example" | "例句" => (
@@ -43,7 +43,7 @@ pub async fn command(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
                     "faq.example_added",
                 ),
                 _ => (
-                    station_faq::set_question(ctx.tx, &station, n, text, ctx.now).await?,
+                    station_faq::set_text(ctx.tx, &station, n, Part::Question, text, ctx.now).await?,
                     "faq.reworded",
                 ),
             };
