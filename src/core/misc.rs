@@ -4,6 +4,7 @@ use anyhow::Result;
 
 use super::{Ctx, Dispatched, UserError};
 use crate::domain::Lang;
+use crate::store::questions::Status;
 use crate::store::{misc, people, questions};
 
 /// Categories a resident can subscribe to by DM.
@@ -141,7 +142,17 @@ pub async fn feedback(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
         ),
     };
     let due = ctx.now + settings.feedback_reply_hours * 3_600_000;
-    let id = questions::insert(ctx.tx, &station, ctx.me.id, text, Some(&cat_key), Some(due), ctx.now).await?;
+    let id = questions::insert(
+        ctx.tx,
+        &station,
+        ctx.me.id,
+        text,
+        Some(&cat_key),
+        Some(due),
+        Status::Queued,
+        ctx.now,
+    )
+    .await?;
     let n = id.to_string();
     let hours = settings.feedback_reply_hours.to_string();
     let reply = ctx.msg(

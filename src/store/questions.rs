@@ -46,22 +46,10 @@ impl Status {
     }
 }
 
-/// Queues a question, or feedback when `category` (and its reply deadline `due_at`) is set.
-pub async fn insert(
-    conn: &mut Conn,
-    station: &str,
-    asker: i64,
-    text: &str,
-    category: Option<&str>,
-    due_at: Option<i64>,
-    now: i64,
-) -> Result<i64> {
-    insert_with_status(conn, station, asker, text, category, due_at, Status::Queued, now).await
-}
-
-/// Records a question in a given state (a "Did you mean" not yet chosen, an emergency).
+/// Records a question in a given state (queued for officers, a "Did you mean" not yet chosen,
+/// an emergency), or feedback when `category` (and its reply deadline `due_at`) is set.
 #[allow(clippy::too_many_arguments)]
-pub async fn insert_with_status(
+pub async fn insert(
     conn: &mut Conn,
     station: &str,
     asker: i64,

@@ -71,7 +71,7 @@ pub async fn ask(ctx: &mut Ctx<'_>, question: &str) -> Result<(), Dispatched> {
 
 /// Keeps the sender's question at `station` in the given state.
 async fn record(ctx: &mut Ctx<'_>, station: &str, question: &str, status: Status) -> Result<i64> {
-    questions::insert_with_status(ctx.tx, station, ctx.me.id, question, None, None, status, ctx.now).await
+    questions::insert(ctx.tx, station, ctx.me.id, question, None, None, status, ctx.now).await
 }
 
 async fn tell_officers(ctx: &mut Ctx<'_>, station: &str, id: i64, question: &str) -> Result<(), Dispatched> {
