@@ -11,30 +11,35 @@
 #[path = "../tests/it/support/fake_telegram.rs"]
 mod fake_telegram;
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use beatbot::app::App;
-use beatbot::clock::SystemClock;
+use beatbot::config::{self, Config};
 use beatbot::core::{Content, Inbound};
 use beatbot::domain::{GroupKind, Platform, Role};
-use beatbot::platforms::telegram::{self, Limits, TelegramDeliverer};
-use beatbot::store::Store;
+use beatbot::startup::{Bot, Running};
 use beatbot::store::outbox::{self, NewMessage, Target};
-use beatbot::workers::delivery;
 use fake_telegram::FakeTelegram;
 
 const OFFICER: i64 = 501;
 
-async fn setup(groups: usize) -> anyhow::Result<(App, tempfile::TempDir)> {
+/// The bot as `serve` assembles it, against `fake` with every limit `scale`× faster, on a
+/// fresh database with station xinhua, officer wang and `groups` community groups.
+async fn setup(fake: &FakeTelegram, scale: f64, groups: usize) -> anyhow::Result<(Bot, tempfile::TempDir)> {
     let dir = tempfile::tempdir()?;
-    let url = format!("sqlite://{}", dir.path().join("bench.db").display());
-    let scripts = beatbot::scripts::load(std::path::Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/bot-scripts"
-    )))
-    .map_err(|e| anyhow::anyhow!("bot-scripts invalid: {e:?}"))?;
-    let app = App::new(Store::open(&url).await?, scripts, Arc::new(SystemClock));
+    let telegram = config::Telegram {
+        poll_timeout: Duration::from_secs(1),
+        limits_speedup: scale,
+        ..config::Telegram::polling(&fake.token, &fake.url())?
+    };
+    let config = Config {
+        scripts_dir: concat!(env!("CARGO_MANIFEST_DIR"), "/bot-scripts").into(),
+        database_url: format!("sqlite://{}", dir.path().join("bench.db").display()),
+        telegram: Some(telegram),
+        ..Config::default()
+    };
+    let bot = Bot::assemble(&config).await?.without_scheduler();
+    let app = bot.app();
     app.add_station("xinhua", "Xinhua Road Station", Some(beatbot::domain::Lang::En))
         .await?;
     let ids = vec![(Platform::Telegram, OFFICER.to_string(), Some(OFFICER.to_string()))];
@@ -49,7 +54,12 @@ async fn setup(groups: usize) -> anyhow::Result<(App, tempfile::TempDir)> {
         )
         .await?;
     }
-    Ok((app, dir))
+    Ok((bot, dir))
+}
+
+async fn start(bot: Bot) -> anyhow::Result<(App, Running)> {
+    let app = bot.app().clone();
+    Ok((app, bot.start().await?))
 }
 
 fn dm(event: &str, content: Content) -> Inbound {
@@ -90,24 +100,17 @@ async fn fan_out(scale: f64) -> anyhow::Result<()> {
     const GROUPS: usize = 1000;
     let fake = FakeTelegram::start(scale).await;
     fake.start_chat(OFFICER);
-    let (app, _dir) = setup(GROUPS).await?;
-    let bot = telegram::bot(&fake.token, &fake.url())?;
-    let (stop, stopped) = tokio::sync::watch::channel(false);
-    send_alert(&app, 1, "warning").await?;
+    let (bot, _dir) = setup(&fake, scale, GROUPS).await?;
+    send_alert(bot.app(), 1, "warning").await?;
+    // The clock starts when the delivery worker does (after getMe and the command menus).
+    let (_, running) = start(bot).await?;
     let started = Instant::now();
-    let worker = tokio::spawn(delivery::run(
-        app.clone(),
-        Platform::Telegram,
-        TelegramDeliverer::with_limits(bot, Limits::scaled(scale)),
-        stopped,
-    ));
     let deadline = started + Duration::from_secs_f64(GROUPS as f64 / 30.0 / scale * 3.0 + 10.0);
     while group_messages(&fake).len() < GROUPS && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     let elapsed = started.elapsed();
-    let _ = stop.send(true);
-    let _ = worker.await;
+    running.stop().await;
     let delivered: std::collections::HashSet<i64> = group_messages(&fake).iter().map(|s| s.chat_id).collect();
     // Every message to the groups goes through the 30/s global budget; the minimum time is
     // the spacing between the first and the last of them.
@@ -127,7 +130,8 @@ async fn urgent_behind_tips(scale: f64) -> anyhow::Result<()> {
     const TIPS: usize = 5000;
     let fake = FakeTelegram::start(scale).await;
     fake.start_chat(OFFICER);
-    let (app, _dir) = setup(20).await?;
+    let (bot, _dir) = setup(&fake, scale, 20).await?;
+    let app = bot.app().clone();
     // 5,000 tips waiting for 5,000 subscribers' private chats (who have all started the bot).
     for i in 0..TIPS {
         fake.start_chat(10_000 + i as i64);
@@ -153,14 +157,7 @@ async fn urgent_behind_tips(scale: f64) -> anyhow::Result<()> {
     let mut tx = app.store.begin().await?;
     outbox::enqueue_many(&mut tx, &tips, app.now()).await?;
     tx.commit().await?;
-    let bot = telegram::bot(&fake.token, &fake.url())?;
-    let (stop, stopped) = tokio::sync::watch::channel(false);
-    let worker = tokio::spawn(delivery::run(
-        app.clone(),
-        Platform::Telegram,
-        TelegramDeliverer::with_limits(bot, Limits::scaled(scale)),
-        stopped,
-    ));
+    let (app, running) = start(bot).await?;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let tips_before = fake.sent().len();
     // The officer drafts and confirms; the clock starts at the confirmation.
@@ -186,8 +183,7 @@ async fn urgent_behind_tips(scale: f64) -> anyhow::Result<()> {
         }
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
-    let _ = stop.send(true);
-    let _ = worker.await;
+    running.stop().await;
     match first {
         Some(t) => println!(
             "| urgent alert behind {TIPS} tips (limits ×{scale}) | first group after {:.0} ms | {} tips sent before it |",

@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod audit;
+pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod core;
@@ -14,6 +15,7 @@ pub mod platforms;
 pub mod replay;
 pub mod retention;
 pub mod scripts;
+pub mod startup;
 pub mod store;
 pub mod web;
 pub mod workers;

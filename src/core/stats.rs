@@ -135,8 +135,13 @@ pub async fn command(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
 }
 
 /// A station's figures for tickets filed from `since`, and the station's language.
-pub async fn for_station(app: &crate::app::App, station: &str, since: i64, now: i64) -> anyhow::Result<(Stats, Lang)> {
-    let mut tx = app.store.begin().await?;
+pub async fn for_station(
+    store: &crate::store::Store,
+    station: &str,
+    since: i64,
+    now: i64,
+) -> anyhow::Result<(Stats, Lang)> {
+    let mut tx = store.begin().await?;
     let Some(st) = crate::store::stations::get(&mut tx, station).await? else {
         anyhow::bail!("there is no station `{station}`");
     };

@@ -2,7 +2,8 @@
 
 use std::fmt;
 
-/// The six report forms of DESIGN.md §8. Field lists live in bot-scripts.
+/// The six report forms (README.md, "What people type"). Their fields, prompts and labels
+/// live in `bot-scripts/forms.toml`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ReportKind {
     Noid,

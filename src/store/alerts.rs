@@ -13,7 +13,9 @@ pub struct Alert {
     pub level: AlertLevel,
     pub audience: AlertAudience,
     pub text: String,
-    /// `draft`, `sent` or `cancelled`.
+    /// `draft`; then `sent` (confirmed; an update keeps it so) or `cancelled` (the draft was
+    /// dropped, nothing sent); after it was sent, `withdrawn` (`/alert cancel`) or `cleared`
+    /// (`/alert allclear`). Only a `sent` alert can be followed up.
     pub status: String,
     pub targets: i64,
     pub summary_sent: bool,

@@ -70,6 +70,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
     (4, "casework", include_str!("../../migrations/sqlite/0004_casework.sql")),
     (5, "faq", include_str!("../../migrations/sqlite/0005_faq.sql")),
+    (6, "checks", include_str!("../../migrations/sqlite/0006_checks.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -93,6 +94,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../../migrations/postgres/0004_casework.sql"),
     ),
     (5, "faq", include_str!("../../migrations/postgres/0005_faq.sql")),
+    (6, "checks", include_str!("../../migrations/postgres/0006_checks.sql")),
 ];
 
 fn install_drivers() {

@@ -1,6 +1,7 @@
 //! The outbox: every bot message is a row written in the same transaction as its cause,
 //! unique on its idempotency key; delivery workers claim due rows with a lease, and mark them
-//! delivered, due again later, or dead.
+//! delivered, due again later, or dead. Row statuses: `pending`, `delivered`, `dead`, and
+//! `withdrawn` for the copies of a cancelled alert that had not gone out.
 
 use anyhow::{Context, Result};
 

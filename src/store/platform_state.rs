@@ -1,5 +1,5 @@
-//! Small values an adapter keeps in the database so they commit with the events they cover:
-//! the Matrix sync token.
+//! Small values kept in the database so they commit with what they cover: the Matrix sync
+//! token, and the time of the last retention purge (so it runs once a day across restarts).
 
 use anyhow::{Context, Result};
 

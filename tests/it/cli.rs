@@ -251,9 +251,9 @@ fn the_documented_example_configuration_loads_and_matches_the_defaults() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let documented: beatbot::config::Config =
+    let documented: beatbot::config::Settings =
         toml::from_str(&std::fs::read_to_string(harness::root().join("deploy/beatbot.toml")).unwrap()).unwrap();
-    let defaults = beatbot::config::Config::default();
+    let defaults = beatbot::config::Settings::default();
     assert_eq!(
         format!("{documented:?}"),
         format!("{defaults:?}"),
@@ -378,5 +378,51 @@ fn serve_without_telegram_or_matrix_serves_the_console_on_the_configured_databas
     assert!(
         !out.status.success(),
         "a Matrix homeserver that does not answer stops start-up, it is not ignored"
+    );
+}
+
+#[test]
+fn clap_lists_and_enforces_the_valid_languages_kinds_and_telegram_modes() {
+    let dir = tempfile::tempdir().unwrap();
+    let help = beatbot(dir.path()).args(["group", "link", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(help.contains("community") && help.contains("liaison"), "{help}");
+    let help = beatbot(dir.path()).args(["serve", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(help.contains("polling") && help.contains("webhook"), "{help}");
+
+    let refused = beatbot(dir.path())
+        .args([
+            "group",
+            "link",
+            "--station",
+            "xinhua",
+            "--kind",
+            "party",
+            "--console",
+            "g",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "clap refuses: {stderr}");
+    assert!(stderr.contains("party") && stderr.contains("community"), "{stderr}");
+    let refused = beatbot(dir.path())
+        .args(["station", "add", "xinhua", "Xinhua", "--lang", "fr"])
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        !dir.path().join("data/beatbot.db").exists(),
+        "a refused command opens no database"
+    );
+    let accepted = beatbot(dir.path())
+        .args(["station", "add", "xinhua", "Xinhua", "--lang", "中文"])
+        .output()
+        .unwrap();
+    assert!(
+        accepted.status.success(),
+        "{}",
+        String::from_utf8_lossy(&accepted.stderr)
     );
 }

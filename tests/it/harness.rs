@@ -51,16 +51,22 @@ pub fn postgres_url() -> String {
     std::env::var("BEATBOT_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
 }
 
-/// A fresh PostgreSQL database (dropped by `drop_postgres`), or `None` with one loud line
-/// when no server answers.
+/// A fresh PostgreSQL database (dropped by `drop_postgres`). When no server answers the test
+/// fails with one line saying what to do — unless `BEATBOT_TEST_POSTGRES=skip` opts out
+/// explicitly (then `None`, with one loud line). CI never opts out.
 pub async fn postgres() -> Option<(Store, String)> {
     let admin_url = postgres_url();
     let mut admin = match sqlx::postgres::PgConnection::connect(&admin_url).await {
         Ok(c) => c,
-        Err(e) => {
-            eprintln!("!!!!! SKIPPED POSTGRESQL: no server at {admin_url} ({e}); set BEATBOT_TEST_POSTGRES_URL !!!!!");
+        Err(e) if std::env::var("BEATBOT_TEST_POSTGRES").as_deref() == Ok("skip") => {
+            eprintln!("!!!!! SKIPPED POSTGRESQL (BEATBOT_TEST_POSTGRES=skip): no server at {admin_url} ({e}) !!!!!");
             return None;
         }
+        Err(e) => panic!(
+            "no PostgreSQL server at {admin_url} ({e}): start one (e.g. `docker run -p 5432:5432 -e \
+             POSTGRES_HOST_AUTH_METHOD=trust postgres`), point BEATBOT_TEST_POSTGRES_URL at one, or opt out \
+             explicitly with BEATBOT_TEST_POSTGRES=skip"
+        ),
     };
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

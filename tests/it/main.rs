@@ -13,6 +13,7 @@ mod matrix;
 mod matrix_transcripts;
 mod privacy;
 mod properties;
+mod schema;
 mod store_contract;
 mod telegram;
 mod telegram_transcripts;

@@ -6,10 +6,11 @@ use std::time::Duration;
 
 use beatbot::app::App;
 use beatbot::clock::SystemClock;
+use beatbot::config::{self, Config};
 use beatbot::domain::{GroupKind, Lang, Platform, Role};
-use beatbot::platforms::telegram::{self, TelegramDeliverer};
+use beatbot::platforms::telegram;
+use beatbot::startup::{self, Bot};
 use beatbot::store::Store;
-use beatbot::workers::delivery;
 
 use super::harness;
 use crate::support::fake_telegram::{FakeTelegram, Sent};
@@ -19,10 +20,42 @@ const WANG: i64 = 501;
 const LI: i64 = 601;
 
 struct Running {
-    app: App,
+    bot: startup::Running,
     fake: FakeTelegram,
-    stop: tokio::sync::watch::Sender<bool>,
     _dir: tempfile::TempDir,
+}
+
+impl Running {
+    fn app(&self) -> &App {
+        self.bot.app()
+    }
+
+    async fn stop(self) {
+        self.bot.stop().await;
+    }
+}
+
+/// The configuration of a bot polling `fake` (one-second long polls) whose worker keeps to
+/// `worker_scale`× Telegram's limits.
+pub fn telegram_config(fake: &FakeTelegram, worker_scale: f64) -> Config {
+    let telegram = config::Telegram {
+        poll_timeout: Duration::from_secs(1),
+        limits_speedup: worker_scale,
+        ..config::Telegram::polling(&fake.token, &fake.url()).unwrap()
+    };
+    Config {
+        telegram: Some(telegram),
+        ..Config::default()
+    }
+}
+
+/// The bot as production starts it, over `app`, without the minute-by-minute scheduler.
+pub async fn serve(config: &Config, app: App) -> startup::Running {
+    Bot::with_app(config, app)
+        .without_scheduler()
+        .start()
+        .await
+        .expect("the bot starts")
 }
 
 /// A fresh database with station xinhua, officer wang (beat east), front desk li of the
@@ -73,22 +106,8 @@ async fn start_with(server_scale: f64, worker_scale: f64) -> Running {
     // The officer and the front desk have started the bot before.
     fake.start_chat(WANG);
     fake.start_chat(LI);
-    let bot = telegram::bot(&fake.token, &fake.url()).unwrap();
-    let (stop, stopped) = tokio::sync::watch::channel(false);
-    tokio::spawn(telegram::poll(app.clone(), bot.clone(), 1, stopped.clone()));
-    tokio::spawn(delivery::run(
-        app.clone(),
-        Platform::Telegram,
-        TelegramDeliverer::with_limits(bot, telegram::Limits::scaled(worker_scale))
-            .with_username(crate::support::fake_telegram::BOT_USERNAME),
-        stopped,
-    ));
-    Running {
-        app,
-        fake,
-        stop,
-        _dir: dir,
-    }
+    let bot = serve(&telegram_config(&fake, worker_scale), app).await;
+    Running { bot, fake, _dir: dir }
 }
 
 async fn start(time_scale: f64) -> Running {
@@ -147,7 +166,7 @@ async fn a_report_in_a_telegram_group_becomes_a_ticket_the_officer_acknowledges_
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert_eq!(bot.fake.unconfirmed_updates(), 0, "handled updates are confirmed");
-    let _ = bot.stop.send(true);
+    bot.stop().await;
 }
 
 async fn three_tips_to(bot: &Running) -> std::time::Duration {
@@ -182,7 +201,7 @@ async fn the_worker_keeps_to_the_limits_without_being_told() {
         took >= Duration::from_millis(200),
         "three messages to one chat take two (scaled) seconds: {took:?}"
     );
-    let _ = bot.stop.send(true);
+    bot.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -191,7 +210,7 @@ async fn a_429_retry_after_is_honoured_and_nothing_is_lost() {
     let bot = start_with(1.0, 1000.0).await;
     three_tips_to(&bot).await;
     assert!(bot.fake.too_many_requests() >= 1, "the server refused some sends");
-    let _ = bot.stop.send(true);
+    bot.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -226,14 +245,14 @@ async fn a_group_upgraded_to_a_supergroup_keeps_getting_messages_and_a_removed_o
         s.chat_id == WANG && s.text.contains("Alert #2: delivered to 0/1 chats, 1 failed")
     })
     .await;
-    let mut tx = bot.app.store.begin().await.unwrap();
+    let mut tx = bot.app().store.begin().await.unwrap();
     let group = beatbot::store::groups::find(&mut tx, Platform::Telegram, &NEW.to_string())
         .await
         .unwrap()
         .unwrap();
     tx.commit().await.unwrap();
     assert!(!group.active, "the group is marked inactive");
-    let _ = bot.stop.send(true);
+    bot.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -266,36 +285,27 @@ async fn a_group_the_bot_is_added_to_explains_linking_and_an_officer_links_it() 
         .filter(|s| s.chat_id == NEW_GROUP && s.text.contains("🃏"))
         .count();
     assert_eq!(tips, 1, "before linking, only /help is answered");
-    let _ = bot.stop.send(true);
+    bot.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_webhook_needs_the_secret_and_handles_a_resent_update_once() {
-    use axum::body::Body;
-    use axum::http::{Request, StatusCode};
-    use beatbot::web::{TelegramWebhook, WebState, router};
-    use tower::ServiceExt;
-
     let fake = FakeTelegram::start(10.0).await;
     let (app, _dir) = world().await;
-    let bot = telegram::bot(&fake.token, &fake.url()).unwrap();
-
-    let username = telegram::register_webhook(&bot, "https://bot.example.org/telegram/webhook", "s3cret-Token_1")
-        .await
-        .unwrap();
+    let mut config = telegram_config(&fake, 10.0);
+    if let Some(t) = config.telegram.as_mut() {
+        t.mode = config::TelegramMode::Webhook {
+            url: "https://bot.example.org/telegram/webhook".parse().unwrap(),
+            secret: "s3cret-Token_1".into(),
+        };
+    }
+    config.web_bind = "127.0.0.1:0".parse().unwrap();
+    let bot = serve(&config, app).await;
     assert_eq!(
         fake.webhook().as_deref(),
         Some("https://bot.example.org/telegram/webhook")
     );
-    let hook = TelegramWebhook {
-        bot,
-        username,
-        secret: "s3cret-Token_1".into(),
-    };
-    let web = router(WebState {
-        app: app.clone(),
-        telegram: Some(hook),
-    });
+    let web = bot.web_addr().expect("the web server listens in webhook mode");
 
     let message = fake.message_json(
         GROUP,
@@ -304,71 +314,63 @@ async fn the_webhook_needs_the_secret_and_handles_a_resent_update_once() {
         serde_json::json!({ "text": "/report item location=lobby description=\"black bag\"" }),
     );
     let update = serde_json::json!({ "update_id": 9001, "message": message }).to_string();
-    let post = |secret: Option<&str>| {
-        let mut req = Request::post("/telegram/webhook").header("content-type", "application/json");
-        if let Some(s) = secret {
-            req = req.header("X-Telegram-Bot-Api-Secret-Token", s);
-        }
-        req.body(Body::from(update.clone())).unwrap()
+    let post = |secret: Option<&'static str>| {
+        let mut headers = vec![("Content-Type", "application/json")];
+        headers.extend(secret.map(|s| ("X-Telegram-Bot-Api-Secret-Token", s)));
+        http(web, "POST", "/telegram/webhook", headers, update.clone())
     };
-    let pending = || async {
-        let mut tx = app.store.begin().await.unwrap();
-        let n = beatbot::store::outbox::pending_count(&mut tx, Platform::Telegram)
-            .await
-            .unwrap();
-        tx.commit().await.unwrap();
-        n
-    };
+    let delivered = || fake.sent().len();
 
-    assert_eq!(
-        web.clone().oneshot(post(None)).await.unwrap().status(),
-        StatusCode::UNAUTHORIZED
-    );
-    assert_eq!(
-        web.clone().oneshot(post(Some("wrong"))).await.unwrap().status(),
-        StatusCode::UNAUTHORIZED
-    );
-    assert_eq!(pending().await, 0, "a refused request changes nothing");
+    assert_eq!(post(None).await, 401);
+    assert_eq!(post(Some("wrong")).await, 401);
+    assert!(bot.drained(Platform::Telegram, Duration::from_secs(10)).await.unwrap());
+    assert_eq!(delivered(), 0, "a refused request changes nothing");
 
+    assert_eq!(post(Some("s3cret-Token_1")).await, 200);
+    sent_where(&fake, |s| s.chat_id == GROUP && s.text.contains("Ticket #1")).await;
+    assert!(bot.drained(Platform::Telegram, Duration::from_secs(10)).await.unwrap());
+    let after_first = delivered();
+    assert_eq!(post(Some("s3cret-Token_1")).await, 200);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(bot.drained(Platform::Telegram, Duration::from_secs(10)).await.unwrap());
     assert_eq!(
-        web.clone()
-            .oneshot(post(Some("s3cret-Token_1")))
-            .await
-            .unwrap()
-            .status(),
-        StatusCode::OK
-    );
-    let after_first = pending().await;
-    assert!(
-        after_first >= 2,
-        "the group's receipt and the reporter's copy wait for delivery"
-    );
-    assert_eq!(
-        web.clone()
-            .oneshot(post(Some("s3cret-Token_1")))
-            .await
-            .unwrap()
-            .status(),
-        StatusCode::OK
-    );
-    assert_eq!(
-        pending().await,
+        delivered(),
         after_first,
         "Telegram resending an update has no second effect"
     );
 
-    let health = web
-        .oneshot(Request::get("/healthz").body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    assert_eq!(health.status(), StatusCode::OK);
+    assert_eq!(http(web, "GET", "/healthz", Vec::new(), String::new()).await, 200);
+    bot.stop().await;
+}
+
+/// One HTTP/1.1 request to the bot's web server; the status code of its answer.
+async fn http(addr: std::net::SocketAddr, method: &str, path: &str, headers: Vec<(&str, &str)>, body: String) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let mut request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: {}\r\nConnection: close\r\n",
+        body.len()
+    );
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    request.push_str(&body);
+    stream.write_all(request.as_bytes()).await.expect("write");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await.expect("read");
+    answer
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or_else(|| panic!("not an HTTP answer: {answer:?}"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn command_menus_are_set_per_scope_and_language() {
     let bot = start(10.0).await;
     let client = telegram::bot(&bot.fake.token, &bot.fake.url()).unwrap();
-    telegram::set_commands(&client, &bot.app).await.unwrap();
+    telegram::set_commands(&client, bot.app()).await.unwrap();
     let menus = bot.fake.commands();
     let names = |scope: &serde_json::Value, lang: &str| -> Vec<String> {
         menus
@@ -407,7 +409,7 @@ async fn command_menus_are_set_per_scope_and_language() {
             !d.is_empty() && d.chars().count() <= 256 && !d.starts_with('/')
         });
     assert!(described, "every command has a short description");
-    let _ = bot.stop.send(true);
+    bot.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -415,15 +417,11 @@ async fn a_dropped_connection_and_a_server_error_are_retried_until_delivered() {
     use crate::support::fake_telegram::Fault;
     let fake = FakeTelegram::start(10.0).await;
     let (app, _dir) = world().await;
-    let bot = telegram::bot_with_timeout(&fake.token, &fake.url(), Duration::from_secs(3)).unwrap();
-    let (stop, stopped) = tokio::sync::watch::channel(false);
-    tokio::spawn(telegram::poll(app.clone(), bot.clone(), 1, stopped.clone()));
-    tokio::spawn(delivery::run(
-        app.clone(),
-        Platform::Telegram,
-        TelegramDeliverer::with_limits(bot, telegram::Limits::scaled(10.0)),
-        stopped,
-    ));
+    let mut config = telegram_config(&fake, 10.0);
+    if let Some(t) = config.telegram.as_mut() {
+        t.request_timeout = Duration::from_secs(3);
+    }
+    let bot = serve(&config, app).await;
 
     fake.inject(Fault::Drop);
     fake.inject(Fault::Status(502));
@@ -443,7 +441,7 @@ async fn a_dropped_connection_and_a_server_error_are_retried_until_delivered() {
         1,
         "delivered once"
     );
-    let _ = stop.send(true);
+    bot.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -477,7 +475,7 @@ async fn a_report_continues_in_private_after_the_reporter_opens_the_chat_from_th
     bot.fake.text(LI, LI, "li_desk", "Zhao Liu");
     sent_where(&bot.fake, |s| s.chat_id == GROUP && s.text.contains("Ticket #1")).await;
     sent_where(&bot.fake, |s| s.chat_id == WANG && s.text.contains("Zhao Liu")).await;
-    let _ = bot.stop.send(true);
+    bot.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -512,7 +510,7 @@ async fn a_photo_sent_during_a_report_reaches_the_officer_with_the_details_as_ca
         "ack:1"
     );
     sent_where(&bot.fake, |s| s.chat_id == GROUP && s.text.contains("Ticket #1")).await;
-    let _ = bot.stop.send(true);
+    bot.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -554,7 +552,7 @@ async fn a_message_over_telegrams_limit_arrives_in_parts_that_each_fit() {
         60,
         "nothing is lost: {heads:?}"
     );
-    let _ = bot.stop.send(true);
+    bot.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -586,5 +584,5 @@ async fn a_front_desk_enrols_by_opening_the_officers_deep_link() {
     bot.fake.text(LI, LI, "li_desk", &format!("/start {payload}"));
     let refused = sent_where(&bot.fake, |s| s.chat_id == LI).await;
     assert!(refused.text.contains("already been used"), "{}", refused.text);
-    let _ = bot.stop.send(true);
+    bot.stop().await;
 }

@@ -10,9 +10,8 @@ use std::time::{Duration, Instant};
 use beatbot::app::App;
 use beatbot::clock::OffsetClock;
 use beatbot::domain::Platform;
-use beatbot::platforms::telegram::{self, Limits, TelegramDeliverer};
 use beatbot::replay::{Captures, Check, Naming, Pattern, Step, parse, set_up};
-use beatbot::workers::delivery;
+use beatbot::startup::Running;
 
 use super::harness;
 use crate::support::fake_telegram::{FakeTelegram, Sent};
@@ -29,7 +28,7 @@ struct TelegramReplay {
     members: HashMap<String, Vec<String>>,
     mark: usize,
     captures: Captures,
-    stop: tokio::sync::watch::Sender<bool>,
+    bot: Running,
     _dir: tempfile::TempDir,
 }
 
@@ -69,15 +68,7 @@ impl TelegramReplay {
         let clock = Arc::new(OffsetClock::new());
         clock.set(1_795_395_600_000);
         let app = App::from_parts(store, scripts, faq, clock.clone());
-        let bot = telegram::bot(&fake.token, &fake.url()).unwrap();
-        let (stop, stopped) = tokio::sync::watch::channel(false);
-        tokio::spawn(telegram::poll(app.clone(), bot.clone(), 1, stopped.clone()));
-        tokio::spawn(delivery::run(
-            app.clone(),
-            Platform::Telegram,
-            TelegramDeliverer::with_limits(bot, Limits::scaled(SPEED)),
-            stopped,
-        ));
+        let bot = super::telegram::serve(&super::telegram::telegram_config(&fake, SPEED), app.clone()).await;
         TelegramReplay {
             app,
             clock,
@@ -87,7 +78,7 @@ impl TelegramReplay {
             members: HashMap::new(),
             mark: 0,
             captures: Captures::default(),
-            stop,
+            bot,
             _dir: dir,
         }
     }
@@ -280,7 +271,7 @@ async fn every_transcript_passes_over_telegram() {
                 break;
             }
         }
-        let _ = replay.stop.send(true);
+        replay.bot.stop().await;
     }
     assert!(
         failures.is_empty(),

@@ -60,29 +60,32 @@ pub async fn connect(cfg: &config::Matrix, data_dir: &Path, store: &Store) -> Re
             .restore_session(session)
             .await
             .context("restoring the Matrix session")?;
-    } else if !cfg.password.is_empty() {
-        client
-            .matrix_auth()
-            .login_username(&cfg.user, &cfg.password)
-            .initial_device_display_name("beatbot")
-            .await
-            .context("logging in to Matrix (matrix.user / matrix.password)")?;
-        let session = client.matrix_auth().session().context("no session after login")?;
-        write_private(&saved, &serde_json::to_vec(&session)?)?;
-    } else if !cfg.access_token.is_empty() {
-        let (user_id, device_id) = whoami(&client, &cfg.access_token).await?;
-        client
-            .restore_session(MatrixSession {
-                meta: SessionMeta { user_id, device_id },
-                tokens: SessionTokens {
-                    access_token: cfg.access_token.clone(),
-                    refresh_token: None,
-                },
-            })
-            .await
-            .context("using matrix.access_token")?;
     } else {
-        bail!("bad configuration `matrix.password`: set matrix.password or matrix.access_token");
+        match &cfg.login {
+            config::MatrixLogin::Password(password) => {
+                client
+                    .matrix_auth()
+                    .login_username(&cfg.user, password)
+                    .initial_device_display_name("beatbot")
+                    .await
+                    .context("logging in to Matrix (matrix.user / matrix.password)")?;
+                let session = client.matrix_auth().session().context("no session after login")?;
+                write_private(&saved, &serde_json::to_vec(&session)?)?;
+            }
+            config::MatrixLogin::AccessToken(token) => {
+                let (user_id, device_id) = whoami(&client, token).await?;
+                client
+                    .restore_session(MatrixSession {
+                        meta: SessionMeta { user_id, device_id },
+                        tokens: SessionTokens {
+                            access_token: token.clone(),
+                            refresh_token: None,
+                        },
+                    })
+                    .await
+                    .context("using matrix.access_token")?;
+            }
+        }
     }
     Ok(client)
 }

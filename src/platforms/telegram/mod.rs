@@ -1,9 +1,10 @@
-//! The Telegram adapter (teloxide's Bot API client): long polling that confirms an update only
-//! after its transaction commits, conversion of updates into `core::Inbound`, and delivery of
-//! outbox rows as HTML messages with inline keyboards.
-//!
-//! Not built yet (see the notes of issue 3): webhook mode, the per-chat and global rate
-//! budgets in the delivery worker, the command menu, deep links and the DM hand-off on 403.
+//! The Telegram adapter (teloxide's Bot API client): updates arrive by long polling
+//! ([`poll`]) or by webhook ([`register_webhook`], served by `crate::web`), each confirmed only
+//! after its transaction commits; conversion of updates into `core::Inbound`; delivery of
+//! outbox rows as HTML messages with inline keyboards, spaced to Telegram's per-chat and
+//! global limits ([`Limits`]); the command menus ([`set_commands`]) and the `t.me` deep links
+//! of enrolment codes ([`start_link`]). A private chat Telegram refuses (403) is announced in
+//! the group where the person wrote, by the delivery worker.
 
 mod convert;
 mod deliver;

@@ -129,11 +129,10 @@ pub async fn bot_account() -> (String, OwnedUserId) {
     (name, id)
 }
 
-/// beatbot serving Matrix: its client, and the sync loop and delivery worker until `stop`.
+/// beatbot serving Matrix, started as production starts it (without the scheduler).
 pub struct RunningBot {
     pub client: Client,
-    pub stop: tokio::sync::watch::Sender<bool>,
-    tasks: Vec<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    bot: beatbot::startup::Running,
 }
 
 impl RunningBot {
@@ -146,41 +145,29 @@ impl RunningBot {
         allowed: Vec<String>,
         poll: Duration,
     ) -> RunningBot {
-        use beatbot::platforms::matrix;
-        let cfg = beatbot::config::Matrix {
+        let matrix = beatbot::config::Matrix {
             homeserver: synapse().url.clone(),
             user: name.to_owned(),
-            password: format!("pw-{name}"),
-            access_token: String::new(),
-            allowed_servers: allowed.clone(),
+            login: beatbot::config::MatrixLogin::Password(format!("pw-{name}")),
+            allowed_servers: allowed,
+            sync_timeout: poll,
         };
-        let client = matrix::connect(&cfg, data_dir, &app.store).await.expect("bot connects");
-        let (stop, stopped) = tokio::sync::watch::channel(false);
-        let sync = tokio::spawn(matrix::sync(
-            app.clone(),
-            client.clone(),
-            allowed,
-            poll,
-            stopped.clone(),
-        ));
-        let worker = tokio::spawn(beatbot::workers::delivery::run(
-            app.clone(),
-            beatbot::domain::Platform::Matrix,
-            matrix::MatrixDeliverer::new(client.clone(), app.clone()),
-            stopped,
-        ));
-        RunningBot {
-            client,
-            stop,
-            tasks: vec![sync, worker],
-        }
+        let config = beatbot::config::Config {
+            data_dir: data_dir.to_owned(),
+            matrix: Some(matrix),
+            ..beatbot::config::Config::default()
+        };
+        let bot = beatbot::startup::Bot::with_app(&config, app.clone())
+            .without_scheduler()
+            .start()
+            .await
+            .expect("bot connects");
+        let client = bot.matrix_client().expect("serving Matrix").clone();
+        RunningBot { client, bot }
     }
 
     pub async fn stop(self) {
-        let _ = self.stop.send(true);
-        for task in self.tasks {
-            let _ = task.await;
-        }
+        self.bot.stop().await;
     }
 }
 
