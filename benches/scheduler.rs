@@ -73,9 +73,10 @@ async fn measure(n: usize) -> anyhow::Result<()> {
     scheduler::tick(&app).await?;
     let burst = start.elapsed().as_secs_f64() * 1e3;
     let mut tx = app.store.begin().await?;
-    let escalated = beatbot::store::deadlines::unacknowledged(&mut tx, 2, START + 3_600_000)
-        .await?
-        .len();
+    let escalated =
+        beatbot::store::deadlines::unacknowledged(&mut tx, beatbot::domain::Escalation::Admin, START + 3_600_000)
+            .await?
+            .len();
     tx.commit().await?;
     println!(
         "| {n} | {idle:.2} | {burst:.0} | {:.0} | {escalated} |",

@@ -41,7 +41,10 @@ ALTER TABLE subscriptions ADD CONSTRAINT subscriptions_category_check CHECK (cat
 
 -- last_error is free text (`gone: …` included): not constrained.
 ALTER TABLE outbox ADD CONSTRAINT outbox_platform_check CHECK (platform IN ('console', 'telegram', 'matrix'));
-ALTER TABLE outbox ADD CONSTRAINT outbox_status_check CHECK (status IN ('pending', 'delivered', 'dead', 'withdrawn'));
+-- A row dead because its chat is closed to the bot, marked until now by `last_error LIKE
+-- 'gone:%'`, gets its own status `gone`.
+UPDATE outbox SET status = 'gone' WHERE status = 'dead' AND last_error LIKE 'gone:%';
+ALTER TABLE outbox ADD CONSTRAINT outbox_status_check CHECK (status IN ('pending', 'delivered', 'dead', 'gone', 'withdrawn'));
 
 -- Opened for ratings of 2 or less, but the column holds a rating of the 1–5 scale.
 ALTER TABLE reviews ADD CONSTRAINT reviews_rating_check CHECK (rating IN (1, 2, 3, 4, 5));

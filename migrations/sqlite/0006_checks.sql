@@ -235,8 +235,10 @@ CREATE TABLE subscriptions (
 INSERT INTO subscriptions (person_id, category) SELECT person_id, category FROM temp._old;
 DROP TABLE temp._old;
 
--- outbox (last_error is free text, `gone: …` included: not constrained)
+-- outbox (last_error is free text: not constrained). A row dead because its chat is closed to
+-- the bot, marked until now by `last_error LIKE 'gone:%'`, gets its own status `gone`.
 CREATE TEMP TABLE _old AS SELECT * FROM main.outbox;
+UPDATE temp._old SET status = 'gone' WHERE status = 'dead' AND last_error LIKE 'gone:%';
 DROP TABLE main.outbox;
 CREATE TABLE outbox (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -264,7 +266,7 @@ CREATE TABLE outbox (
     -- The platform id of the message this row answers (a Matrix event id).
     reply_to TEXT,
     CONSTRAINT outbox_platform_check CHECK (platform IN ('console', 'telegram', 'matrix')),
-    CONSTRAINT outbox_status_check CHECK (status IN ('pending', 'delivered', 'dead', 'withdrawn'))
+    CONSTRAINT outbox_status_check CHECK (status IN ('pending', 'delivered', 'dead', 'gone', 'withdrawn'))
 );
 INSERT INTO outbox (id, platform, chat_id, text, buttons, edit_of, priority, idem_key, alert_id, fallback_chat, photo,
         status, attempts, next_attempt_at, lease_until, platform_message_id, created_at, delivered_at, last_error, reply_to)

@@ -6,7 +6,7 @@
 use anyhow::Result;
 
 use super::{Ctx, Dispatched, Outbound, Recipient, UserError};
-use crate::domain::{AlertAudience, AlertLevel, Button, GroupKind, Lang};
+use crate::domain::{AlertAudience, AlertLevel, AlertStatus, Button, GroupKind, Lang, Press};
 use crate::scripts::Scripts;
 use crate::store::alerts::{self, Alert};
 use crate::store::{Tx, groups, outbox, people, stations};
@@ -72,8 +72,8 @@ pub async fn draft(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
         ],
     );
     let buttons = vec![vec![
-        Button::new(ctx.msg("alert.confirm_button", &[]), format!("alert:send:{id}")),
-        Button::new(ctx.msg("alert.cancel_button", &[]), format!("alert:cancel:{id}")),
+        Button::new(ctx.msg("alert.confirm_button", &[]), &Press::AlertSend { alert: id }),
+        Button::new(ctx.msg("alert.cancel_button", &[]), &Press::AlertCancel { alert: id }),
     ]];
     ctx.to_me(preview, buttons);
     Ok(())
@@ -117,7 +117,7 @@ async fn follow_up(ctx: &mut Ctx<'_>, action: FollowUp, body: &str) -> Result<()
         .await?
         .filter(|a| Some(a.station_id.as_str()) == ctx.me.station_id.as_deref())
         .ok_or_else(|| UserError::new("alert.not_found").arg("n", id.to_string()))?;
-    if alert.status != "sent" {
+    if alert.status != AlertStatus::Sent {
         return Err(UserError::new("alert.not_active").arg("n", id.to_string()).into());
     }
     let lang = stations::get(ctx.tx, &alert.station_id)
@@ -127,11 +127,11 @@ async fn follow_up(ctx: &mut Ctx<'_>, action: FollowUp, body: &str) -> Result<()
     let level = level_label(ctx.scripts, lang, alert.level);
     let n = id.to_string();
     let (key, status, new_text) = match action {
-        FollowUp::Update => ("alert.updated_message", "sent", text.to_owned()),
-        FollowUp::Cancel => ("alert.cancelled_message", "withdrawn", alert.text.clone()),
+        FollowUp::Update => ("alert.updated_message", AlertStatus::Sent, text.to_owned()),
+        FollowUp::Cancel => ("alert.cancelled_message", AlertStatus::Withdrawn, alert.text.clone()),
         FollowUp::AllClear => (
             "alert.allclear_message",
-            "cleared",
+            AlertStatus::Cleared,
             if text.is_empty() {
                 alert.text.clone()
             } else {
@@ -167,30 +167,26 @@ async fn follow_up(ctx: &mut Ctx<'_>, action: FollowUp, body: &str) -> Result<()
 }
 
 /// The confirmation buttons of a draft.
-pub async fn press(ctx: &mut Ctx<'_>, action: &str, raw_id: &str, message: Option<i64>) -> Result<(), Dispatched> {
-    let id: i64 = raw_id.parse().map_err(|_| UserError::new("common.expired_button"))?;
+pub async fn press(ctx: &mut Ctx<'_>, id: i64, send: bool, message: Option<i64>) -> Result<(), Dispatched> {
     let alert = alerts::get(ctx.tx, id)
         .await?
         .filter(|a| Some(a.station_id.as_str()) == ctx.me.station_id.as_deref());
-    let Some(alert) = alert.filter(|a| a.status == "draft") else {
-        return Err(UserError::new("alert.already_handled")
-            .arg("n", raw_id.chars().take(12).collect::<String>())
-            .into());
+    let Some(alert) = alert.filter(|a| a.status == AlertStatus::Draft) else {
+        return Err(UserError::new("alert.already_handled").arg("n", id.to_string()).into());
     };
     let n = id.to_string();
-    let text = match action {
-        "cancel" => {
-            alerts::finish_draft(ctx.tx, id, "cancelled", 0, ctx.now).await?;
-            ctx.msg("alert.cancelled", &[("n", &n)])
-        }
-        "send" => {
+    let text = if !send {
+        alerts::finish_draft(ctx.tx, id, AlertStatus::Cancelled, 0, ctx.now).await?;
+        ctx.msg("alert.cancelled", &[("n", &n)])
+    } else {
+        {
             let count = fan_out(ctx, &alert).await?;
             if count == 0 {
                 return Err(UserError::new("alert.no_targets").into());
             }
             // Claimed before anything is sent: a second confirmation running at the same time
             // finds the draft gone and sends nothing.
-            if !alerts::finish_draft(ctx.tx, id, "sent", count as i64, ctx.now).await? {
+            if !alerts::finish_draft(ctx.tx, id, AlertStatus::Sent, count as i64, ctx.now).await? {
                 return Err(UserError::new("alert.already_handled").arg("n", n).into());
             }
             if let Some(message) = message {
@@ -198,7 +194,6 @@ pub async fn press(ctx: &mut Ctx<'_>, action: &str, raw_id: &str, message: Optio
             }
             ctx.msg("alert.sending", &[("n", &n), ("count", &count.to_string())])
         }
-        _ => return Err(UserError::new("common.expired_button").into()),
     };
     let mut out = Outbound::new(ctx.here(), text);
     // The officer's confirmation goes out ahead of the copies (and of queued tips).

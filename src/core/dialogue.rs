@@ -9,7 +9,7 @@ use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
 use super::{Ctx, Dispatched, UserError, fields, reports};
-use crate::domain::{Button, ReportKind};
+use crate::domain::{Button, DialogueStep, Press, ReportKind};
 use crate::scripts::FieldType;
 use crate::store::{dialogues, misc};
 
@@ -33,7 +33,7 @@ pub async fn save(ctx: &mut Ctx<'_>, dialogue: &Dialogue) -> Result<()> {
 /// A report with some fields still missing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReportDraft {
-    pub kind: String,
+    pub kind: ReportKind,
     pub station: String,
     pub hotel_id: Option<i64>,
     pub origin_group: Option<i64>,
@@ -46,12 +46,6 @@ pub struct ReportDraft {
     /// Optional checklists the dialogue asked for and the reporter left empty.
     #[serde(default)]
     pub skipped: Vec<String>,
-}
-
-impl ReportDraft {
-    pub fn kind(&self) -> Result<ReportKind> {
-        ReportKind::parse(&self.kind).with_context(|| format!("unknown kind {} in dialogue", self.kind))
-    }
 }
 
 /// The sender's saved dialogue, if any.
@@ -91,7 +85,7 @@ async fn load(ctx: &mut Ctx<'_>) -> Result<Loaded> {
 
 /// Whether the draft still matches bot-scripts (its kind exists and asks a field it has).
 fn draft_fits(ctx: &Ctx<'_>, draft: &ReportDraft) -> bool {
-    let Ok(kind) = draft.kind() else { return false };
+    let kind = draft.kind;
     draft
         .asking
         .as_deref()
@@ -109,8 +103,12 @@ async fn drop_stale(ctx: &mut Ctx<'_>) -> Result<()> {
 /// Saves the draft under a fresh nonce and asks for its next field.
 pub async fn ask_next(ctx: &mut Ctx<'_>, mut draft: ReportDraft, field_key: &str) -> Result<()> {
     let nonce = misc::next_counter(ctx.tx, "dialogue").await? + 1;
+    let press = |step| Press::Dialogue {
+        nonce: nonce.to_string(),
+        step,
+    };
     draft.asking = Some(field_key.to_owned());
-    let kind = draft.kind()?;
+    let kind = draft.kind;
     let form = ctx.scripts.form(kind);
     let field = form.field(field_key).context("asking for a field the form lacks")?;
     let lang = ctx.lang;
@@ -118,7 +116,10 @@ pub async fn ask_next(ctx: &mut Ctx<'_>, mut draft: ReportDraft, field_key: &str
     let key = match field.field_type {
         FieldType::Choice => {
             for o in &field.options {
-                buttons.push(vec![Button::new(o.label.get(lang), format!("d:{nonce}:o:{}", o.key))]);
+                buttons.push(vec![Button::new(
+                    o.label.get(lang),
+                    &press(DialogueStep::Choose(o.key.clone())),
+                )]);
             }
             "report.ask_choice"
         }
@@ -127,12 +128,12 @@ pub async fn ask_next(ctx: &mut Ctx<'_>, mut draft: ReportDraft, field_key: &str
                 let mark = if draft.picked.contains(&o.key) { "☑ " } else { "☐ " };
                 buttons.push(vec![Button::new(
                     format!("{mark}{}", o.label.get(lang)),
-                    format!("d:{nonce}:t:{}", o.key),
+                    &press(DialogueStep::Toggle(o.key.clone())),
                 )]);
             }
             buttons.push(vec![Button::new(
                 ctx.msg("report.done_button", &[]),
-                format!("d:{nonce}:done"),
+                &press(DialogueStep::Done),
             )]);
             "report.ask_multichoice"
         }
@@ -140,7 +141,7 @@ pub async fn ask_next(ctx: &mut Ctx<'_>, mut draft: ReportDraft, field_key: &str
     };
     buttons.push(vec![Button::new(
         ctx.msg("report.cancel_button", &[]),
-        format!("d:{nonce}:cancel"),
+        &press(DialogueStep::Cancel),
     )]);
     let text = ctx.msg(
         key,
@@ -173,7 +174,7 @@ pub async fn answer_text(ctx: &mut Ctx<'_>, text: &str) -> Result<bool, Dispatch
     let Some(asking) = draft.asking.clone() else {
         return Ok(false);
     };
-    let form = ctx.scripts.form(draft.kind()?);
+    let form = ctx.scripts.form(draft.kind);
     let field = form.field(&asking).context("dialogue asks for an unknown field")?;
     let value = fields::validate(field, text, ctx.now, ctx.scripts.settings.timezone)?;
     draft.fields.insert(asking, value);
@@ -182,8 +183,8 @@ pub async fn answer_text(ctx: &mut Ctx<'_>, text: &str) -> Result<bool, Dispatch
     Ok(true)
 }
 
-/// A button of a dialogue: `o:KEY` choose, `t:KEY` toggle, `done`, `cancel`.
-pub async fn press(ctx: &mut Ctx<'_>, nonce: &str, action: &str, message: Option<i64>) -> Result<(), Dispatched> {
+/// A button of the dialogue's current question: choose, toggle, done, cancel.
+pub async fn press(ctx: &mut Ctx<'_>, nonce: &str, step: DialogueStep, message: Option<i64>) -> Result<(), Dispatched> {
     let Loaded::Open(saved_nonce, Dialogue::Report(mut draft)) = load(ctx).await? else {
         return Err(UserError::new("common.expired_button").into());
     };
@@ -193,32 +194,31 @@ pub async fn press(ctx: &mut Ctx<'_>, nonce: &str, action: &str, message: Option
     let Some(asking) = draft.asking.clone() else {
         return Err(UserError::new("common.expired_button").into());
     };
-    let form = ctx.scripts.form(draft.kind()?);
+    let form = ctx.scripts.form(draft.kind);
     let field = form.field(&asking).context("dialogue asks for an unknown field")?;
-    let (verb, arg) = action.split_once(':').unwrap_or((action, ""));
-    match verb {
-        "cancel" => {
+    match step {
+        DialogueStep::Cancel => {
             dialogues::delete(ctx.tx, ctx.me.id).await?;
             let text = ctx.msg("report.cancelled", &[]);
             ctx.to_me(text, Vec::new());
             Ok(())
         }
-        "o" if field.options.iter().any(|o| o.key == arg) => {
-            draft.fields.insert(asking, arg.to_owned());
+        DialogueStep::Choose(key) if field.options.iter().any(|o| o.key == key) => {
+            draft.fields.insert(asking, key);
             reports::continue_draft(ctx, draft).await?;
             Ok(())
         }
-        "t" if field.options.iter().any(|o| o.key == arg) => {
-            if let Some(i) = draft.picked.iter().position(|k| k == arg) {
+        DialogueStep::Toggle(key) if field.options.iter().any(|o| o.key == key) => {
+            if let Some(i) = draft.picked.iter().position(|k| *k == key) {
                 draft.picked.remove(i);
             } else {
-                draft.picked.push(arg.to_owned());
+                draft.picked.push(key);
             }
             let _ = (saved_nonce, message);
             ask_next(ctx, draft, &asking).await?;
             Ok(())
         }
-        "done" if field.field_type == FieldType::MultiChoice => {
+        DialogueStep::Done if field.field_type == FieldType::MultiChoice => {
             if draft.picked.is_empty() && field.required {
                 return Err(UserError::new("report.bad_choice")
                     .arg("field", asking)
@@ -277,7 +277,7 @@ async fn attach(ctx: &mut Ctx<'_>, wanted: FieldType, value: String) -> Result<(
     let Loaded::Open(_, Dialogue::Report(mut draft)) = load(ctx).await? else {
         return Err(UserError::new("report.usage").into());
     };
-    let form = ctx.scripts.form(draft.kind()?);
+    let form = ctx.scripts.form(draft.kind);
     let key = form
         .fields
         .iter()

@@ -6,8 +6,7 @@
 
 use rand::Rng;
 
-use super::command::{Arg, arguments};
-use super::reports::arg_error;
+use super::args::{Arg, arguments};
 use super::{Ctx, Dispatched, UserError};
 use crate::store::invites::{self, Unusable};
 use crate::store::{people, stations};
@@ -54,7 +53,7 @@ pub async fn invite(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
     };
     let mut words = Vec::new();
     let mut beat = None;
-    for arg in arguments(rest).map_err(arg_error)? {
+    for arg in arguments(rest).map_err(UserError::from)? {
         match arg {
             Arg::Word(w) => words.push(w),
             Arg::Pair(k, v) if k == "beat" => beat = Some(v),

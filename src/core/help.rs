@@ -1,7 +1,7 @@
 //! `/help`: only what the asker's role may do, in their language.
 
 use super::Ctx;
-use super::command::{Audience, COMMANDS, CommandName};
+use super::commands::{Audience, COMMANDS};
 use crate::domain::Role;
 
 pub fn help(ctx: &mut Ctx<'_>) -> Result<(), super::Dispatched> {
@@ -14,8 +14,8 @@ pub fn help(ctx: &mut Ctx<'_>) -> Result<(), super::Dispatched> {
     };
     let role_name = ctx.msg(role_key, &[]);
     let mut lines = vec![ctx.msg("help.header", &[("role", &role_name)])];
-    for (name, english, aliases, audience) in COMMANDS {
-        if *name == CommandName::Start || !audience.allows(role) {
+    for command in COMMANDS {
+        if !command.listed || !command.audience.allows(role) {
             continue;
         }
         let kinds: Vec<&str> = ctx
@@ -25,15 +25,15 @@ pub fn help(ctx: &mut Ctx<'_>) -> Result<(), super::Dispatched> {
             .filter(|f| f.allows(role))
             .map(|f| f.kind.as_str())
             .collect();
-        if *name == CommandName::Report && kinds.is_empty() {
+        if command.name == "report" && kinds.is_empty() {
             continue;
         }
-        let key = format!("help.{english}");
+        let key = command.help_key();
         let text = ctx
             .scripts
             .templates
             .render(ctx.lang, &key, &[("kinds", &kinds.join("|"))]);
-        let alias = aliases.first().map(|a| format!(" ({a})")).unwrap_or_default();
+        let alias = command.aliases.first().map(|a| format!(" ({a})")).unwrap_or_default();
         lines.push(format!("• {text}{alias}"));
     }
     lines.push(ctx.msg("help.footer", &[]));
@@ -61,32 +61,23 @@ pub enum MenuScope {
 /// The command menu of a scope, as `(name, short description)` in `lang`, for platforms that
 /// show one (Telegram's `setMyCommands`). Descriptions come from the help templates.
 pub fn menu(scripts: &crate::scripts::Scripts, lang: crate::domain::Lang, scope: MenuScope) -> Vec<(String, String)> {
-    const IN_GROUPS: &[CommandName] = &[
-        CommandName::Help,
-        CommandName::Report,
-        CommandName::Ask,
-        CommandName::Tip,
-        CommandName::Status,
-        CommandName::Link,
-    ];
     COMMANDS
         .iter()
-        .filter(|(name, _, _, audience)| match scope {
-            MenuScope::Private => *audience == Audience::Anyone && *name != CommandName::Start,
-            MenuScope::Group => IN_GROUPS.contains(name),
-            MenuScope::Officer => *name != CommandName::Start,
+        .filter(|c| c.listed)
+        .filter(|c| match scope {
+            MenuScope::Private => c.audience == Audience::Anyone,
+            MenuScope::Group => c.in_groups,
+            MenuScope::Officer => true,
         })
-        .map(|(_, english, _, _)| {
-            let text = scripts
-                .templates
-                .render(lang, &format!("help.{english}"), &[("kinds", "…")]);
+        .map(|c| {
+            let text = scripts.templates.render(lang, &c.help_key(), &[("kinds", "…")]);
             // "/lang zh|en — choose your language" → "choose your language".
             let description = text
                 .split_once(" — ")
                 .or_else(|| text.split_once(" —"))
                 .map(|(_, d)| d)
                 .unwrap_or(&text);
-            ((*english).to_owned(), description.trim().chars().take(256).collect())
+            (c.name.to_owned(), description.trim().chars().take(256).collect())
         })
         .collect()
 }

@@ -4,7 +4,8 @@
 //! outbox holds.
 
 pub mod alerts;
-pub mod command;
+pub mod args;
+pub mod commands;
 mod context;
 pub mod dialogue;
 pub mod enrolment;
@@ -23,8 +24,8 @@ use anyhow::Result;
 
 pub use context::{Ctx, Outbound, Recipient, UserError, language_of as context_language};
 
-use crate::domain::{InputProblem, Platform, check_input};
-use command::{CommandName, Parsed};
+use crate::domain::{InputProblem, Platform, Press, check_input};
+use commands::Parsed;
 
 /// An event from a chat, converted by an adapter.
 #[derive(Debug, Clone)]
@@ -73,9 +74,9 @@ pub async fn dispatch(ctx: &mut Ctx<'_>) -> Result<(), Dispatched> {
         // An unlinked group: /help explains how to link it, and an officer's /link links it.
         match &content {
             Content::Joined => help::unlinked(ctx),
-            Content::Text(text) => match command::parse(text) {
-                Parsed::Command(CommandName::Help | CommandName::Start, _) => help::unlinked(ctx),
-                Parsed::Command(CommandName::Link, rest) => return run_command(ctx, CommandName::Link, rest).await,
+            Content::Text(text) => match commands::parse(text) {
+                Parsed::Command(c, _) if matches!(c.name, "help" | "start") => help::unlinked(ctx),
+                Parsed::Command(c, rest) if c.name == "link" => return commands::run(ctx, c, rest).await,
                 _ => {}
             },
             _ => {}
@@ -103,8 +104,8 @@ pub async fn dispatch(ctx: &mut Ctx<'_>) -> Result<(), Dispatched> {
 }
 
 async fn text_message(ctx: &mut Ctx<'_>, text: &str) -> Result<(), Dispatched> {
-    match command::parse(text) {
-        Parsed::Command(name, rest) => run_command(ctx, name, rest).await,
+    match commands::parse(text) {
+        Parsed::Command(command, rest) => commands::run(ctx, command, rest).await,
         Parsed::Unknown(name) => Err(UserError::new("common.unknown_command").arg("name", name).into()),
         Parsed::Text if ctx.inbound.is_direct => {
             if dialogue::answer_text(ctx, text).await? {
@@ -114,49 +115,6 @@ async fn text_message(ctx: &mut Ctx<'_>, text: &str) -> Result<(), Dispatched> {
         }
         Parsed::Text if ctx.inbound.addressed => faq::ask(ctx, text).await,
         Parsed::Text => Ok(()),
-    }
-}
-
-async fn run_command(ctx: &mut Ctx<'_>, name: CommandName, rest: &str) -> Result<(), Dispatched> {
-    let audience = name.audience();
-    if !audience.allows(ctx.me.role) {
-        let key = match audience {
-            command::Audience::Admin => "common.admin_only",
-            _ => "common.staff_only",
-        };
-        return Err(UserError::new(key).arg("name", name.name()).into());
-    }
-    match name {
-        CommandName::Start => start(ctx, rest).await,
-        CommandName::Help => help::help(ctx),
-        CommandName::Lang => misc::lang(ctx, rest).await,
-        CommandName::Ask => faq::ask_command(ctx, rest).await,
-        CommandName::Tip => misc::tip(ctx, rest).await,
-        CommandName::Subscribe => misc::subscribe(ctx, rest).await,
-        CommandName::Unsubscribe => misc::unsubscribe(ctx, rest).await,
-        CommandName::Report => reports::report(ctx, rest).await,
-        CommandName::Feedback => misc::feedback(ctx, rest).await,
-        CommandName::Status => tickets::status(ctx, rest).await,
-        CommandName::Cancel => dialogue::cancel(ctx).await,
-        CommandName::Tickets => tickets::list(ctx).await,
-        CommandName::Ack => tickets::ack(ctx, rest).await,
-        CommandName::Note => tickets::note(ctx, rest).await,
-        CommandName::Resolve => tickets::resolve(ctx, rest).await,
-        CommandName::Assign => tickets::assign(ctx, rest).await,
-        CommandName::Answer => faq::answer(ctx, rest).await,
-        CommandName::Alert => alerts::draft(ctx, rest).await,
-        CommandName::Link => links::link(ctx, rest).await,
-        CommandName::Invite => enrolment::invite(ctx, rest).await,
-        CommandName::Join => enrolment::join(ctx, rest).await,
-        CommandName::Liaisons => enrolment::list(ctx).await,
-        CommandName::Revoke => enrolment::revoke(ctx, rest).await,
-        CommandName::Close => tickets::close(ctx, rest).await,
-        CommandName::History => reviews::history(ctx, rest).await,
-        CommandName::Stats => stats::command(ctx, rest).await,
-        CommandName::Reviews => reviews::list(ctx).await,
-        CommandName::Review => reviews::close(ctx, rest).await,
-        CommandName::Faq => faq::station::command(ctx, rest).await,
-        CommandName::Station => faq::station_command(ctx, rest).await,
     }
 }
 
@@ -173,18 +131,19 @@ async fn start(ctx: &mut Ctx<'_>, payload: &str) -> Result<(), Dispatched> {
     help::help(ctx)
 }
 
-/// Button data: `d:NONCE:…` dialogue, `ack:N`, `rate:N:K`, `alert:send|cancel:ID`,
-/// `faq:pick|none|add:Q…`.
+/// A button press: its data decoded into a [`Press`] (data that does not decode is an
+/// expired button), then the feature that made the button.
 async fn press(ctx: &mut Ctx<'_>, data: &str, message: Option<i64>) -> Result<(), Dispatched> {
-    let mut parts = data.splitn(3, ':');
-    match (parts.next(), parts.next(), parts.next()) {
-        (Some("d"), Some(nonce), rest) => dialogue::press(ctx, nonce, rest.unwrap_or(""), message).await,
-        (Some("ack"), Some(n), None) if ctx.me.role.is_staff() => tickets::ack(ctx, n).await,
-        (Some("rate"), Some(n), Some(k)) => rating::rate(ctx, n, k, message).await,
-        (Some("faq"), Some(action), Some(rest)) => faq::press(ctx, action, rest, message).await,
-        (Some("alert"), Some(action), Some(id)) if ctx.me.role.is_staff() => {
-            alerts::press(ctx, action, id, message).await
+    let staff = ctx.me.role.is_staff();
+    match Press::decode(data) {
+        Some(Press::Dialogue { nonce, step }) => dialogue::press(ctx, &nonce, step, message).await,
+        Some(Press::Ack { ticket }) if staff => tickets::ack(ctx, &ticket.to_string()).await,
+        Some(Press::Rate { ticket, stars }) => rating::rate(ctx, ticket, stars, message).await,
+        Some(p @ (Press::FaqPick { .. } | Press::FaqNone { .. } | Press::FaqAdd { .. })) => {
+            faq::press(ctx, p, message).await
         }
+        Some(Press::AlertSend { alert }) if staff => alerts::press(ctx, alert, true, message).await,
+        Some(Press::AlertCancel { alert }) if staff => alerts::press(ctx, alert, false, message).await,
         _ => Err(UserError::new("common.expired_button").into()),
     }
 }

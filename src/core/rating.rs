@@ -7,21 +7,15 @@ use anyhow::Result;
 use super::dialogue::{Dialogue, save};
 use super::tickets::entitled;
 use super::{Ctx, Dispatched, Outbound, UserError, reviews};
-use crate::domain::{TicketNo, TicketStatus};
+use crate::domain::TicketStatus;
 use crate::store::{people, reviews as review_store, stations, tickets};
 
 /// Ratings at or below this open a review.
 pub const REVIEW_AT_OR_BELOW: i64 = 2;
 
 /// A rating button `rate:N:K`: only the reporter, only once, 1 to 5.
-pub async fn rate(ctx: &mut Ctx<'_>, raw: &str, k: &str, message: Option<i64>) -> Result<(), Dispatched> {
-    let rating: i64 = k
-        .parse()
-        .ok()
-        .filter(|r| (1..=5).contains(r))
-        .ok_or_else(|| UserError::new("common.expired_button"))?;
-    let no = TicketNo::parse(raw).ok_or_else(|| UserError::new("common.expired_button"))?;
-    let t = tickets::get(ctx.tx, no.get())
+pub async fn rate(ctx: &mut Ctx<'_>, ticket: i64, rating: i64, message: Option<i64>) -> Result<(), Dispatched> {
+    let t = tickets::get(ctx.tx, ticket)
         .await?
         .ok_or_else(|| UserError::new("common.expired_button"))?;
     if t.reporter_id != ctx.me.id || !entitled(&ctx.me, &t) {

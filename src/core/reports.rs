@@ -5,21 +5,12 @@ use std::collections::BTreeMap;
 
 use anyhow::Result;
 
-use super::command::{Arg, ArgError, arguments};
+use super::args::{Arg, arguments};
 use super::dialogue::{ReportDraft, ask_next};
 use super::{Ctx, Dispatched, UserError, fields, tickets};
 use crate::domain::{GroupKind, Lang, ReportKind, Role};
 use crate::scripts::{Form, Scripts};
 use crate::store::dialogues;
-
-/// Maps a tokenizer error to the message the person sees.
-pub fn arg_error(e: ArgError) -> UserError {
-    match e {
-        ArgError::UnterminatedQuote => UserError::new("common.unterminated_quote"),
-        ArgError::EmptyValue(key) => UserError::new("common.empty_value").arg("key", key),
-        ArgError::BadPair(_) => UserError::new("common.bad_args"),
-    }
-}
 
 fn kinds_for(scripts: &Scripts, role: Role) -> String {
     scripts
@@ -32,7 +23,7 @@ fn kinds_for(scripts: &Scripts, role: Role) -> String {
 }
 
 pub async fn report(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
-    let args = arguments(rest).map_err(arg_error)?;
+    let args = arguments(rest).map_err(UserError::from)?;
     let usage = || UserError::new("report.usage").arg("kinds", kinds_for(ctx.scripts, ctx.me.role));
     let Some(Arg::Word(kind_word)) = args.first() else {
         return Err(usage().into());
@@ -78,7 +69,7 @@ pub async fn report(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
     };
     let fields = collect_fields(ctx, form, &args[1..])?;
     let draft = ReportDraft {
-        kind: kind.as_str().to_owned(),
+        kind,
         station,
         hotel_id,
         origin_group: ctx.group.as_ref().map(|g| g.id),
@@ -139,7 +130,7 @@ fn collect_fields(ctx: &Ctx<'_>, form: &Form, args: &[Arg]) -> Result<BTreeMap<S
 /// Asks for the next missing field (required, or optional but marked `ask` and not skipped),
 /// or files the ticket when none is missing.
 pub async fn continue_draft(ctx: &mut Ctx<'_>, draft: ReportDraft) -> Result<()> {
-    let form = ctx.scripts.form(draft.kind()?);
+    let form = ctx.scripts.form(draft.kind);
     let missing = form
         .fields
         .iter()
@@ -164,7 +155,7 @@ pub async fn continue_draft(ctx: &mut Ctx<'_>, draft: ReportDraft) -> Result<()>
 
 /// Creates the ticket, tells the group (no personal data), the reporter, and the officers.
 async fn file(ctx: &mut Ctx<'_>, draft: ReportDraft) -> Result<()> {
-    let kind = draft.kind()?;
+    let kind = draft.kind;
     let route = tickets::route(ctx, &draft.station, draft.hotel_id).await?;
     let ticket = crate::store::tickets::NewTicket {
         station_id: &draft.station,
@@ -200,7 +191,10 @@ async fn file(ctx: &mut Ctx<'_>, draft: ReportDraft) -> Result<()> {
         let unmasked = route.assignee == Some(officer.id);
         let body = details(ctx.scripts, form, &draft.fields, lang, unmasked);
         let button = ctx.scripts.templates.render(lang, "report.ack_button", &[]);
-        let buttons = vec![vec![crate::domain::Button::new(button, format!("ack:{id}"))]];
+        let buttons = vec![vec![crate::domain::Button::new(
+            button,
+            &crate::domain::Press::Ack { ticket: id },
+        )]];
         ctx.tell(
             officer,
             "report.officer_new",

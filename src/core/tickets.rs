@@ -4,8 +4,8 @@
 
 use anyhow::Result;
 
-use super::command::{Arg, arguments};
-use super::reports::{arg_error, details};
+use super::args::{Arg, arguments};
+use super::reports::details;
 use super::{Ctx, Dispatched, Outbound, Recipient, UserError};
 use crate::domain::{Button, ReportKind, TicketNo, TicketStatus};
 use crate::store::people::{self, Person};
@@ -254,7 +254,7 @@ pub async fn resolve(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
                         ctx.scripts
                             .templates
                             .render(lang, "rating.button", &[("k", &k.to_string())]),
-                        format!("rate:{}:{k}", t.id),
+                        &crate::domain::Press::Rate { ticket: t.id, stars: k },
                     )
                 })
                 .collect(),
@@ -288,7 +288,7 @@ pub async fn close(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
 
 /// `/assign N OFFICER`: moves a ticket to another officer of the station; both are told.
 pub async fn assign(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
-    let args = arguments(rest).map_err(arg_error)?;
+    let args = arguments(rest).map_err(UserError::from)?;
     let (Some(Arg::Word(raw)), Some(Arg::Word(handle)), None) = (args.first(), args.get(1), args.get(2)) else {
         return Err(UserError::new("ticket.usage_assign").into());
     };

@@ -66,3 +66,16 @@ impl AlertAudience {
         }
     }
 }
+
+super::text_enum! {
+    /// Where an alert is: drafted, then sent (confirmed; an update keeps it so) or cancelled
+    /// (the draft was dropped, nothing sent); after it was sent, withdrawn (`/alert cancel`) or
+    /// cleared (`/alert allclear`). Only a sent alert can be followed up.
+    pub enum AlertStatus {
+        Draft = "draft",
+        Sent = "sent",
+        Cancelled = "cancelled",
+        Withdrawn = "withdrawn",
+        Cleared = "cleared",
+    }
+}

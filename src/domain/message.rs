@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-/// A button under a message. `data` comes back in a press and is parsed by the core; on
+/// A button under a message. `data` (a [`super::Press`] encoded) comes back in a press; on
 /// platforms without buttons (Matrix) it is offered as a numbered option.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Button {
@@ -11,10 +11,11 @@ pub struct Button {
 }
 
 impl Button {
-    pub fn new(label: impl Into<String>, data: impl Into<String>) -> Button {
+    /// A button that does `press`.
+    pub fn new(label: impl Into<String>, press: &super::Press) -> Button {
         Button {
             label: label.into(),
-            data: data.into(),
+            data: press.encode(),
         }
     }
 }

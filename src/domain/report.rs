@@ -4,7 +4,8 @@ use std::fmt;
 
 /// The six report forms (README.md, "What people type"). Their fields, prompts and labels
 /// live in `bot-scripts/forms.toml`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum ReportKind {
     Noid,
     Item,
@@ -81,33 +82,17 @@ impl fmt::Display for TicketNo {
     }
 }
 
-/// `open → acknowledged → resolved`, or `closed` without action.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum TicketStatus {
-    Open,
-    Acknowledged,
-    Resolved,
-    Closed,
+super::text_enum! {
+    /// `open → acknowledged → resolved`, or `closed` without action.
+    pub enum TicketStatus {
+        Open = "open",
+        Acknowledged = "acknowledged",
+        Resolved = "resolved",
+        Closed = "closed",
+    }
 }
 
 impl TicketStatus {
-    pub fn parse(s: &str) -> Option<TicketStatus> {
-        match s {
-            "open" => Some(TicketStatus::Open),
-            "acknowledged" => Some(TicketStatus::Acknowledged),
-            "resolved" => Some(TicketStatus::Resolved),
-            "closed" => Some(TicketStatus::Closed),
-            _ => None,
-        }
-    }
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TicketStatus::Open => "open",
-            TicketStatus::Acknowledged => "acknowledged",
-            TicketStatus::Resolved => "resolved",
-            TicketStatus::Closed => "closed",
-        }
-    }
     pub fn is_finished(self) -> bool {
         matches!(self, TicketStatus::Resolved | TicketStatus::Closed)
     }
@@ -133,3 +118,47 @@ mod tests {
         assert_eq!(ReportKind::parse("x"), None);
     }
 }
+
+/// How far a missed acknowledgement has been escalated; stored as its level 0, 1, 2.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Escalation {
+    None,
+    /// The duty officers were told.
+    Duty,
+    /// The station admins were told.
+    Admin,
+}
+
+/// Which resolution-deadline notice a ticket has had; stored as its level 0, 1, 2.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ResolveNotice {
+    None,
+    /// The reminder before the deadline was sent.
+    Reminded,
+    /// The breach was reported.
+    Breached,
+}
+
+macro_rules! leveled {
+    ($name:ident: $($variant:ident = $level:literal),+) => {
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The stored level.
+            pub fn level(self) -> i64 {
+                match self {
+                    $($name::$variant => $level,)+
+                }
+            }
+
+            pub fn from_level(level: i64) -> Option<$name> {
+                match level {
+                    $($level => Some($name::$variant),)+
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+leveled!(Escalation: None = 0, Duty = 1, Admin = 2);
+leveled!(ResolveNotice: None = 0, Reminded = 1, Breached = 2);

@@ -3,7 +3,7 @@
 use anyhow::{Context, Result};
 
 use super::{Conn, col};
-use crate::domain::{AlertAudience, AlertLevel};
+use crate::domain::{AlertAudience, AlertLevel, AlertStatus};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Alert {
@@ -13,10 +13,7 @@ pub struct Alert {
     pub level: AlertLevel,
     pub audience: AlertAudience,
     pub text: String,
-    /// `draft`; then `sent` (confirmed; an update keeps it so) or `cancelled` (the draft was
-    /// dropped, nothing sent); after it was sent, `withdrawn` (`/alert cancel`) or `cleared`
-    /// (`/alert allclear`). Only a `sent` alert can be followed up.
-    pub status: String,
+    pub status: AlertStatus,
     pub targets: i64,
     pub summary_sent: bool,
     /// The officer's message edited in place with the delivery progress (an outbox id).
@@ -67,7 +64,7 @@ pub async fn get(conn: &mut Conn, id: i64) -> Result<Option<Alert>> {
             level: AlertLevel::parse(&level).with_context(|| format!("unknown level {level}"))?,
             audience: AlertAudience::parse(&audience).with_context(|| format!("unknown audience {audience}"))?,
             text: col(&r, "text")?,
-            status: col(&r, "status")?,
+            status: super::col_enum(&r, "status", AlertStatus::from_db)?,
             targets: col(&r, "targets")?,
             summary_sent: col::<i64>(&r, "summary_sent")? != 0,
             progress_message_id: col(&r, "progress_message_id")?,
@@ -78,11 +75,11 @@ pub async fn get(conn: &mut Conn, id: i64) -> Result<Option<Alert>> {
 
 /// Moves a draft on (`sent` with its target count, or `cancelled`); `false` if it was no
 /// longer a draft (a second press of the button).
-pub async fn finish_draft(conn: &mut Conn, id: i64, status: &str, targets: i64, now: i64) -> Result<bool> {
+pub async fn finish_draft(conn: &mut Conn, id: i64, status: AlertStatus, targets: i64, now: i64) -> Result<bool> {
     let done =
         sqlx::query("UPDATE alerts SET status = $2, targets = $3, sent_at = $4 WHERE id = $1 AND status = 'draft'")
             .bind(id)
-            .bind(status)
+            .bind(status.as_str())
             .bind(targets)
             .bind(now)
             .execute(conn)
@@ -125,10 +122,10 @@ pub async fn claim_summary(conn: &mut Conn, id: i64) -> Result<bool> {
 }
 
 /// After `/alert update|cancel|allclear`: the alert's new status, and its new text.
-pub async fn follow_up(conn: &mut Conn, id: i64, status: &str, text: &str) -> Result<()> {
+pub async fn follow_up(conn: &mut Conn, id: i64, status: AlertStatus, text: &str) -> Result<()> {
     sqlx::query("UPDATE alerts SET status = $2, text = $3 WHERE id = $1")
         .bind(id)
-        .bind(status)
+        .bind(status.as_str())
         .bind(text)
         .execute(conn)
         .await

@@ -6,11 +6,12 @@ use anyhow::{Context, Result};
 
 use super::Conn;
 use super::tickets::{COLUMNS, Ticket, from_row};
-use crate::domain::ReportKind;
+use crate::domain::{Escalation, ReportKind, ResolveNotice};
 
-/// Open tickets whose acknowledgement is overdue for escalation step `step` (1: duty officers,
-/// at the deadline; 2: station admins, one more acknowledgement window later).
-pub async fn unacknowledged(conn: &mut Conn, step: i64, now: i64) -> Result<Vec<Ticket>> {
+/// Open tickets whose acknowledgement is overdue for escalation step `step` (duty officers at
+/// the deadline; station admins one more acknowledgement window later).
+pub async fn unacknowledged(conn: &mut Conn, step: Escalation, now: i64) -> Result<Vec<Ticket>> {
+    let step = step.level();
     // Step k is due at created_at + k × (the ack window).
     let sql = format!(
         "SELECT {COLUMNS} FROM tickets WHERE status = 'open' AND escalation = $1 AND ack_due_at IS NOT NULL \
@@ -48,7 +49,8 @@ pub async fn resolution_due(conn: &mut Conn, remind_ms: &[(ReportKind, i64)], no
 }
 
 /// Moves a ticket to escalation step `step`; `false` if another run took the step first.
-pub async fn escalated(conn: &mut Conn, id: i64, step: i64) -> Result<bool> {
+pub async fn escalated(conn: &mut Conn, id: i64, step: Escalation) -> Result<bool> {
+    let step = step.level();
     let done = sqlx::query("UPDATE tickets SET escalation = $2 WHERE id = $1 AND escalation = $3")
         .bind(id)
         .bind(step)
@@ -59,8 +61,9 @@ pub async fn escalated(conn: &mut Conn, id: i64, step: i64) -> Result<bool> {
     Ok(done.rows_affected() == 1)
 }
 
-/// Records resolution notice `notice` (1 reminder, 2 breach); `false` if it was recorded already.
-pub async fn resolution_noticed(conn: &mut Conn, id: i64, notice: i64) -> Result<bool> {
+/// Records resolution notice `notice`; `false` if it (or a later one) was recorded already.
+pub async fn resolution_noticed(conn: &mut Conn, id: i64, notice: ResolveNotice) -> Result<bool> {
+    let notice = notice.level();
     let done = sqlx::query("UPDATE tickets SET resolve_notice = $2 WHERE id = $1 AND resolve_notice < $2")
         .bind(id)
         .bind(notice)

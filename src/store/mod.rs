@@ -252,3 +252,16 @@ where
     use sqlx::Row;
     row.try_get(name).with_context(|| format!("reading column {name}"))
 }
+
+/// Reads text column `name` as one of a [`crate::domain`] text enum's values; an unknown
+/// value (which the CHECK constraints keep out) is an error naming the column and value.
+pub(crate) fn col_enum<T>(row: &sqlx::any::AnyRow, name: &str, from_db: fn(&str) -> Option<T>) -> Result<T> {
+    let text: String = col(row, name)?;
+    from_db(&text).with_context(|| format!("column {name} holds unknown value `{text}`"))
+}
+
+/// Reads integer column `name` as a level enum ([`crate::domain::Escalation`] and the like).
+pub(crate) fn level<T>(row: &sqlx::any::AnyRow, name: &str, from_level: fn(i64) -> Option<T>) -> Result<T> {
+    let n: i64 = col(row, name)?;
+    from_level(n).with_context(|| format!("column {name} holds unknown level {n}"))
+}

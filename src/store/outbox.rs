@@ -1,12 +1,37 @@
 //! The outbox: every bot message is a row written in the same transaction as its cause,
 //! unique on its idempotency key; delivery workers claim due rows with a lease, and mark them
-//! delivered, due again later, or dead. Row statuses: `pending`, `delivered`, `dead`, and
-//! `withdrawn` for the copies of a cancelled alert that had not gone out.
+//! delivered, due again later, or dead: [`Status`].
 
 use anyhow::{Context, Result};
 
 use super::{Backend, Conn, Store, col};
 use crate::domain::{Button, Platform};
+
+crate::domain::text_enum! {
+    /// Where an outbox row is. Queries filter on these texts; the CHECK constraint
+    /// `outbox_status_check` holds the same list.
+    pub enum Status {
+        /// Waiting to be delivered (maybe after a retry's wait).
+        Pending = "pending",
+        Delivered = "delivered",
+        /// Refused for good (a permanent error, or too many retries).
+        Dead = "dead",
+        /// Refused because the chat is closed to the bot (blocked, kicked, never opened): due
+        /// again if the person opens the private chat within a day.
+        Gone = "gone",
+        /// A copy of a cancelled alert that had not gone out.
+        Withdrawn = "withdrawn",
+    }
+}
+
+/// Why a row failed for good.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// The platform refused it for good, or it was retried too often.
+    Dead,
+    /// The chat is closed to the bot.
+    Gone,
+}
 
 /// A message to write to the outbox.
 #[derive(Debug, Clone)]
@@ -250,10 +275,16 @@ pub async fn defer(conn: &mut Conn, id: i64, until: i64) -> Result<()> {
     Ok(())
 }
 
-pub async fn mark_dead(conn: &mut Conn, id: i64, error: &str) -> Result<()> {
-    sqlx::query("UPDATE outbox SET status = 'dead', last_error = $2 WHERE id = $1")
+/// Dead-letters a row, with the reason in `last_error`.
+pub async fn mark_dead(conn: &mut Conn, id: i64, failure: Failure, error: &str) -> Result<()> {
+    let status = match failure {
+        Failure::Dead => Status::Dead,
+        Failure::Gone => Status::Gone,
+    };
+    sqlx::query("UPDATE outbox SET status = $3, last_error = $2 WHERE id = $1")
         .bind(id)
         .bind(error)
+        .bind(status.as_str())
         .execute(conn)
         .await
         .context("dead-lettering message")?;
@@ -310,12 +341,12 @@ pub async fn move_chat(conn: &mut Conn, platform: Platform, old: &str, new: &str
     Ok(done.rows_affected())
 }
 
-/// Messages dead-lettered because a private chat refused them (`gone: …`) in the last day are
+/// Messages dead-lettered because a private chat refused them ([`Status::Gone`]) in the last day are
 /// due again: the person has now opened that chat.
 pub async fn revive_for_chat(conn: &mut Conn, platform: Platform, chat_id: &str, now: i64) -> Result<u64> {
     let done = sqlx::query(
         "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = $3, lease_until = 0 \
-         WHERE platform = $1 AND chat_id = $2 AND status = 'dead' AND last_error LIKE 'gone:%' AND created_at > $4",
+         WHERE platform = $1 AND chat_id = $2 AND status = 'gone' AND created_at > $4",
     )
     .bind(platform.as_str())
     .bind(chat_id)
@@ -331,7 +362,7 @@ pub async fn revive_for_chat(conn: &mut Conn, platform: Platform, chat_id: &str,
 pub async fn alert_progress(conn: &mut Conn, alert_id: i64) -> Result<(i64, i64, i64)> {
     let row = sqlx::query(
         "SELECT COALESCE(SUM(CASE WHEN status = 'delivered' THEN 1 ELSE 0 END), 0) AS delivered, \
-         COALESCE(SUM(CASE WHEN status = 'dead' THEN 1 ELSE 0 END), 0) AS dead, \
+         COALESCE(SUM(CASE WHEN status IN ('dead', 'gone') THEN 1 ELSE 0 END), 0) AS dead, \
          COALESCE(SUM(CASE WHEN status = 'pending' THEN 1 ELSE 0 END), 0) AS pending \
          FROM outbox WHERE alert_id = $1",
     )

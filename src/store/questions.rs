@@ -17,32 +17,17 @@ pub struct Question {
     pub answer: Option<String>,
 }
 
-/// What became of a question.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
-    /// Waiting for an officer.
-    Queued,
-    /// "Did you mean" offered; the asker has not chosen yet.
-    Suggested,
-    /// The asker chose an offered FAQ entry.
-    SelfServed,
-    /// Danger now: the asker was told to call 110, the duty officers were told.
-    Emergency,
-}
-
-impl Status {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Queued => "queued",
-            Status::Suggested => "suggested",
-            Status::SelfServed => "self_served",
-            Status::Emergency => "emergency",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Status> {
-        [Status::Queued, Status::Suggested, Status::SelfServed, Status::Emergency]
-            .into_iter()
-            .find(|st| st.as_str() == s)
+crate::domain::text_enum! {
+    /// What became of a question.
+    pub enum Status {
+        /// Waiting for an officer.
+        Queued = "queued",
+        /// "Did you mean" offered; the asker has not chosen yet.
+        Suggested = "suggested",
+        /// The asker chose an offered FAQ entry.
+        SelfServed = "self_served",
+        /// Danger now: the asker was told to call 110, the duty officers were told.
+        Emergency = "emergency",
     }
 }
 
@@ -91,7 +76,7 @@ pub async fn get(conn: &mut Conn, id: i64) -> Result<Option<Question>> {
             text: col(&r, "text")?,
             answered: col::<Option<i64>>(&r, "answered_at")?.is_some(),
             category: col(&r, "category")?,
-            status: Status::parse(&col::<String>(&r, "status")?).unwrap_or(Status::Queued),
+            status: super::col_enum(&r, "status", Status::from_db)?,
             answer: col(&r, "answer")?,
         })
     })

@@ -65,7 +65,7 @@ pub async fn shortest_retention_days(conn: &mut Conn) -> Result<Option<i64>> {
 /// Finished outbox rows created before `before` that still hold text. With `apply`, their
 /// text, buttons and photo are emptied (the platform message id stays, for later edits).
 pub async fn old_messages(conn: &mut Conn, before: i64, apply: bool) -> Result<u64> {
-    const WHERE: &str = "status IN ('delivered', 'dead', 'withdrawn') AND created_at < $1 AND text <> ''";
+    const WHERE: &str = "status IN ('delivered', 'dead', 'gone', 'withdrawn') AND created_at < $1 AND text <> ''";
     if apply {
         let sql = format!("UPDATE outbox SET text = '', buttons = NULL, photo = NULL WHERE {WHERE}");
         let done = sqlx::query(sqlx::AssertSqlSafe(sql))

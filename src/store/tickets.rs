@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 
 use anyhow::{Context, Result};
 
-use super::{Conn, col};
-use crate::domain::{ReportKind, TicketStatus};
+use super::{Conn, col, level};
+use crate::domain::{Escalation, ReportKind, ResolveNotice, TicketStatus};
 use crate::scripts::Sla;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -27,10 +27,8 @@ pub struct Ticket {
     pub rating: Option<i64>,
     pub ack_due_at: Option<i64>,
     pub resolve_due_at: Option<i64>,
-    /// 0 not escalated, 1 duty officers told, 2 station admins told.
-    pub escalation: i64,
-    /// 0 nothing sent, 1 resolution reminder sent, 2 breach reported.
-    pub resolve_notice: i64,
+    pub escalation: Escalation,
+    pub resolve_notice: ResolveNotice,
     pub closed_at: Option<i64>,
     pub close_reason: Option<String>,
     pub rating_comment: Option<String>,
@@ -79,7 +77,7 @@ pub(super) fn from_row(r: &sqlx::any::AnyRow) -> Result<Ticket> {
         hotel_id: col(r, "hotel_id")?,
         reporter_id: col(r, "reporter_id")?,
         assignee_id: col(r, "assignee_id")?,
-        status: TicketStatus::parse(&status).with_context(|| format!("unknown status {status}"))?,
+        status: TicketStatus::from_db(&status).with_context(|| format!("unknown status {status}"))?,
         fields: serde_json::from_str(&fields).context("decoding ticket fields")?,
         origin_group_id: col(r, "origin_group_id")?,
         created_at: col(r, "created_at")?,
@@ -89,8 +87,8 @@ pub(super) fn from_row(r: &sqlx::any::AnyRow) -> Result<Ticket> {
         rating: col(r, "rating")?,
         ack_due_at: col(r, "ack_due_at")?,
         resolve_due_at: col(r, "resolve_due_at")?,
-        escalation: col(r, "escalation")?,
-        resolve_notice: col(r, "resolve_notice")?,
+        escalation: level(r, "escalation", Escalation::from_level)?,
+        resolve_notice: level(r, "resolve_notice", ResolveNotice::from_level)?,
         closed_at: col(r, "closed_at")?,
         close_reason: col(r, "close_reason")?,
         rating_comment: col(r, "rating_comment")?,

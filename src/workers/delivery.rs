@@ -155,8 +155,8 @@ async fn settle_failure(
         }
         DeliveryError::Gone(reason) => {
             tracing::warn!(id = message.id, %reason, "chat gone; message dead-lettered");
-            // `gone:` marks it for revival should the person open their private chat after all.
-            outbox::mark_dead(tx, message.id, &format!("gone: {reason}")).await?;
+            // `Gone` marks it for revival should the person open their private chat after all.
+            outbox::mark_dead(tx, message.id, outbox::Failure::Gone, &reason).await?;
             if let Some(group_chat) = &message.fallback_chat
                 && let Some(group) = groups::find(tx, message.platform, group_chat).await?
             {
@@ -209,11 +209,11 @@ async fn settle_failure(
         }
         DeliveryError::Permanent(reason) => {
             tracing::warn!(id = message.id, %reason, "message dead-lettered");
-            outbox::mark_dead(tx, message.id, &reason).await
+            outbox::mark_dead(tx, message.id, outbox::Failure::Dead, &reason).await
         }
         DeliveryError::Retry { reason, .. } if message.attempts >= MAX_ATTEMPTS => {
             tracing::warn!(id = message.id, %reason, attempts = message.attempts, "message dead-lettered after retries");
-            outbox::mark_dead(tx, message.id, &reason).await
+            outbox::mark_dead(tx, message.id, outbox::Failure::Dead, &reason).await
         }
         DeliveryError::Retry { after_ms, reason } => {
             let wait = after_ms.unwrap_or_else(|| backoff_ms(message.attempts));

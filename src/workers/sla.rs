@@ -8,7 +8,7 @@ use anyhow::Result;
 
 use crate::app::{App, enqueue};
 use crate::core::{Outbound, Recipient, context_language, fields, reports};
-use crate::domain::{Button, ReportKind};
+use crate::domain::{Button, Escalation, ReportKind, ResolveNotice};
 use crate::store::people::{self, Person};
 use crate::store::tickets::{self, Ticket};
 use crate::store::{Tx, deadlines, stations};
@@ -19,11 +19,11 @@ const BY: &str = "scheduler";
 /// Runs every deadline step due at `now`; returns how many steps were taken.
 pub async fn run(app: &App, tx: &mut Tx, now: i64) -> Result<usize> {
     let mut taken = 0;
-    for t in deadlines::unacknowledged(tx, 1, now).await? {
-        taken += escalate(app, tx, &t, 1, now).await? as usize;
+    for t in deadlines::unacknowledged(tx, Escalation::Duty, now).await? {
+        taken += escalate(app, tx, &t, Escalation::Duty, now).await? as usize;
     }
-    for t in deadlines::unacknowledged(tx, 2, now).await? {
-        taken += escalate(app, tx, &t, 2, now).await? as usize;
+    for t in deadlines::unacknowledged(tx, Escalation::Admin, now).await? {
+        taken += escalate(app, tx, &t, Escalation::Admin, now).await? as usize;
     }
     let remind: Vec<(ReportKind, i64)> = app
         .scripts
@@ -96,14 +96,14 @@ fn message(app: &App, to: &Person, key: &str, t: &Ticket, hotel: &str, extra: &[
     let mut out = Outbound::new(Recipient::Person(to.id), text);
     if ack {
         let label = app.scripts.templates.render(lang, "report.ack_button", &[]);
-        out.buttons = vec![vec![Button::new(label, format!("ack:{}", t.id))]];
+        out.buttons = vec![vec![Button::new(label, &crate::domain::Press::Ack { ticket: t.id })]];
     }
     out
 }
 
 /// Escalation step 1 (duty officers; straight to admins when there are none) or 2 (admins).
-async fn escalate(app: &App, tx: &mut Tx, t: &Ticket, step: i64, now: i64) -> Result<bool> {
-    let duty = if step == 1 {
+async fn escalate(app: &App, tx: &mut Tx, t: &Ticket, step: Escalation, now: i64) -> Result<bool> {
+    let duty = if step == Escalation::Duty {
         people::staff(tx, &t.station_id, None, true).await?
     } else {
         Vec::new()
@@ -117,10 +117,10 @@ async fn escalate(app: &App, tx: &mut Tx, t: &Ticket, step: i64, now: i64) -> Re
         return Ok(false);
     }
     // Record the furthest step reached: straight to 2 when nobody is on duty.
-    if level == Level::Admin && step == 1 {
-        deadlines::escalated(tx, t.id, 2).await?;
+    if level == Level::Admin && step == Escalation::Duty {
+        deadlines::escalated(tx, t.id, Escalation::Admin).await?;
     }
-    if step == 1 {
+    if step == Escalation::Duty {
         tickets::log(tx, t.id, None, BY, "missed_ack", None, now).await?;
     }
     let handles: Vec<&str> = to.iter().map(|p| p.handle.as_str()).collect();
@@ -137,7 +137,7 @@ async fn escalate(app: &App, tx: &mut Tx, t: &Ticket, step: i64, now: i64) -> Re
         );
     }
     let window = t.ack_due_at.unwrap_or(t.created_at) - t.created_at;
-    let minutes = (window * step / 60_000).to_string();
+    let minutes = (window * step.level() / 60_000).to_string();
     let hotel = stations::hotel_name(tx, t.hotel_id).await?;
     let form = app.scripts.form(t.kind);
     let mut out = Vec::new();
@@ -147,7 +147,7 @@ async fn escalate(app: &App, tx: &mut Tx, t: &Ticket, step: i64, now: i64) -> Re
         let extra = [("minutes", minutes.as_str()), ("details", &details)];
         out.push(message(app, person, level.template(), t, &hotel, &extra, true));
     }
-    if step == 1 {
+    if step == Escalation::Duty {
         // The officer it was routed to hears that it has gone up.
         for person in responsible(tx, t).await? {
             if to.iter().any(|p| p.id == person.id) {
@@ -159,7 +159,7 @@ async fn escalate(app: &App, tx: &mut Tx, t: &Ticket, step: i64, now: i64) -> Re
             out.push(message(app, &person, "sla.overdue_officer", t, &hotel, &extra, true));
         }
     }
-    enqueue(tx, &out, &format!("sla:{}:ack{step}", t.id), now).await?;
+    enqueue(tx, &out, &format!("sla:{}:ack{}", t.id, step.level()), now).await?;
     Ok(true)
 }
 
@@ -170,9 +170,14 @@ async fn resolution_notice(app: &App, tx: &mut Tx, t: &Ticket, now: i64) -> Resu
     };
     let remind_at = due - app.scripts.form(t.kind).sla.remind_minutes * 60_000;
     let (notice, key, cause, action) = if now >= due {
-        (2, "sla.resolve_breach", "breach", "missed_resolve")
-    } else if now >= remind_at && t.resolve_notice == 0 {
-        (1, "sla.resolve_reminder", "remind", "reminded")
+        (
+            ResolveNotice::Breached,
+            "sla.resolve_breach",
+            "breach",
+            "missed_resolve",
+        )
+    } else if now >= remind_at && t.resolve_notice == ResolveNotice::None {
+        (ResolveNotice::Reminded, "sla.resolve_reminder", "remind", "reminded")
     } else {
         return Ok(false);
     };
@@ -181,7 +186,7 @@ async fn resolution_notice(app: &App, tx: &mut Tx, t: &Ticket, now: i64) -> Resu
     }
     tickets::log(tx, t.id, None, BY, action, None, now).await?;
     let mut to = responsible(tx, t).await?;
-    if notice == 2 {
+    if notice == ResolveNotice::Breached {
         for duty in people::staff(tx, &t.station_id, None, true).await? {
             if !to.iter().any(|p| p.id == duty.id) {
                 to.push(duty);

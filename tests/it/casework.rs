@@ -52,7 +52,11 @@ async fn a_deadline_set_before_a_restart_is_escalated_by_the_bot_started_after_i
     .await;
     let mut tx = store.begin().await.unwrap();
     let t = tickets::get(&mut tx, 1).await.unwrap().unwrap();
-    assert_eq!(t.escalation, 1, "the duty officer step is recorded");
+    assert_eq!(
+        t.escalation,
+        beatbot::domain::Escalation::Duty,
+        "the duty officer step is recorded"
+    );
     assert_eq!(
         tickets::history(&mut tx, 1).await.unwrap(),
         vec!["created", "missed_ack", "escalated_duty"]

@@ -5,6 +5,7 @@
 mod authorization;
 mod casework;
 mod cli;
+mod commands;
 mod delivery;
 mod faq;
 mod faq_cli;

@@ -2,7 +2,8 @@
 //! handled or refused with a message, never an internal error.
 
 use beatbot::core::Content;
-use beatbot::core::command::{arguments, parse};
+use beatbot::core::args::arguments;
+use beatbot::core::commands::parse;
 use beatbot::replay::{Replayer, parse as parse_transcript};
 use proptest::prelude::*;
 
@@ -18,7 +19,7 @@ proptest! {
     #[test]
     fn key_value_pairs_round_trip(key in "[a-z_]{1,10}", value in "[^\"“”\\s=]{1,20}") {
         let args = arguments(&format!("{key}={value}")).unwrap();
-        prop_assert_eq!(args, vec![beatbot::core::command::Arg::Pair(key, value)]);
+        prop_assert_eq!(args, vec![beatbot::core::args::Arg::Pair(key, value)]);
     }
 }
 

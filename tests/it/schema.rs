@@ -1,6 +1,7 @@
 //! The SQLite and PostgreSQL migrations build the same schema: the same tables, the same
 //! columns (name, loose type, nullability) and the same named CHECK constraints, each allowing
-//! the same values.
+//! the same values, and each state column's CHECK allows exactly the values of its enum in
+//! the code.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -248,11 +249,78 @@ async fn sqlite_and_postgres_schemas_match() {
             schema.checks
         );
     }
-    let diffs = differences(&sqlite, &postgres);
+    let diffs: Vec<String> = differences(&sqlite, &postgres)
+        .into_iter()
+        .chain(checks_against_the_code(&sqlite, "SQLite"))
+        .chain(checks_against_the_code(&postgres, "PostgreSQL"))
+        .collect();
     assert!(
         diffs.is_empty(),
         "the SQLite and PostgreSQL schemas differ ({} differences):\n  {}",
         diffs.len(),
         diffs.join("\n  ")
     );
+}
+
+/// The states the code knows, each the values of one CHECK constraint: the enum's `ALL`,
+/// encoded as the store writes it.
+fn states_in_the_code() -> Vec<(&'static str, &'static str, BTreeSet<String>)> {
+    use beatbot::domain::{AlertStatus, Escalation, ReportKind, ResolveNotice, TicketStatus};
+    use beatbot::store::{outbox, questions};
+    let texts = |all: Vec<&str>| all.into_iter().map(|t| format!("'{t}'")).collect::<BTreeSet<_>>();
+    let levels = |all: Vec<i64>| all.into_iter().map(|n| n.to_string()).collect::<BTreeSet<_>>();
+    vec![
+        (
+            "alerts",
+            "alerts_status_check",
+            texts(AlertStatus::ALL.iter().map(|s| s.as_str()).collect()),
+        ),
+        (
+            "outbox",
+            "outbox_status_check",
+            texts(outbox::Status::ALL.iter().map(|s| s.as_str()).collect()),
+        ),
+        (
+            "tickets",
+            "tickets_status_check",
+            texts(TicketStatus::ALL.iter().map(|s| s.as_str()).collect()),
+        ),
+        (
+            "tickets",
+            "tickets_kind_check",
+            texts(ReportKind::ALL.iter().map(|k| k.as_str()).collect()),
+        ),
+        (
+            "tickets",
+            "tickets_escalation_check",
+            levels(Escalation::ALL.iter().map(|e| e.level()).collect()),
+        ),
+        (
+            "tickets",
+            "tickets_resolve_notice_check",
+            levels(ResolveNotice::ALL.iter().map(|n| n.level()).collect()),
+        ),
+        (
+            "questions",
+            "questions_status_check",
+            texts(questions::Status::ALL.iter().map(|s| s.as_str()).collect()),
+        ),
+    ]
+}
+
+/// Where a CHECK constraint allows other values than the code's enum has.
+fn checks_against_the_code(schema: &Schema, backend: &str) -> Vec<String> {
+    states_in_the_code()
+        .into_iter()
+        .filter_map(|(table, check, code)| {
+            let db = schema.checks.get(table).and_then(|c| c.get(check));
+            (db != Some(&code)).then(|| {
+                format!(
+                    "{backend}: {table}.{check} allows [{}], the code's enum has [{}]",
+                    db.map(shown).unwrap_or_else(|| "no such constraint".into()),
+                    shown(&code)
+                )
+            })
+        })
+        .collect()
 }

@@ -214,7 +214,7 @@ async fn contract(store: &Store) {
     assert_eq!(people::subscribers(&mut tx, "xinhua", "alerts").await.unwrap().len(), 1);
 
     // Outbox: idempotent enqueue.
-    let buttons = vec![vec![Button::new("OK", "d:1:ok")]];
+    let buttons = vec![vec![Button::new("OK", &beatbot::domain::Press::Ack { ticket: 1 })]];
     let low = NewMessage {
         target: Target::Chat(Platform::Telegram, "-100"),
         text: "tip",
@@ -307,7 +307,9 @@ async fn contract(store: &Store) {
         1
     );
     let mut tx = store.begin().await.unwrap();
-    outbox::mark_dead(&mut tx, low_id, "gone").await.unwrap();
+    outbox::mark_dead(&mut tx, low_id, outbox::Failure::Gone, "chat closed")
+        .await
+        .unwrap();
     assert_eq!(outbox::pending_count(&mut tx, Platform::Telegram).await.unwrap(), 0);
     tx.commit().await.unwrap();
 

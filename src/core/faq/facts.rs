@@ -6,7 +6,7 @@
 use anyhow::Result;
 
 use super::super::{Ctx, Dispatched, UserError};
-use crate::core::command::{Arg, arguments};
+use crate::core::args::{Arg, arguments};
 use crate::scripts::{STATION_FACTS, placeholders, substitute};
 use crate::store::station_faq::{self, Facts};
 

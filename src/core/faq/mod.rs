@@ -16,13 +16,10 @@ pub use facts::{fill_facts, station_command};
 pub use service::FaqService;
 
 use super::{Ctx, Dispatched, Outbound, UserError};
-use crate::domain::{Button, redact_numbers};
+use crate::domain::{Button, Press, redact_numbers};
 use crate::store::people;
 use crate::store::questions::{self, Status};
 use crate::store::station_faq::{self, Facts};
-
-/// Button data prefix of this module's buttons: `faq:pick:Q:ENTRY`, `faq:none:Q`, `faq:add:Q`.
-const PRESS: &str = "faq";
 
 /// `/ask QUESTION`.
 pub async fn ask_command(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
@@ -138,11 +135,17 @@ async fn suggest(ctx: &mut Ctx<'_>, station: &str, question: &str, ids: &[String
     let mut rows = Vec::new();
     for id in ids {
         let label = entry_question(ctx, id, station).await?;
-        rows.push(vec![Button::new(label, format!("{PRESS}:pick:{q}:{id}"))]);
+        rows.push(vec![Button::new(
+            label,
+            &Press::FaqPick {
+                question: q,
+                entry: id.clone(),
+            },
+        )]);
     }
     rows.push(vec![Button::new(
         ctx.msg("ask.none_of_these", &[]),
-        format!("{PRESS}:none:{q}"),
+        &Press::FaqNone { question: q },
     )]);
     let text = ctx.msg("ask.did_you_mean", &[]);
     ctx.reply_with(text, rows);
@@ -203,16 +206,13 @@ async fn answer_text(
 }
 
 /// A press on this module's buttons.
-pub async fn press(ctx: &mut Ctx<'_>, action: &str, rest: &str, message: Option<i64>) -> Result<(), Dispatched> {
-    let (q, entry) = match rest.split_once(':') {
-        Some((q, e)) => (q, Some(e)),
-        None => (rest, None),
-    };
-    let q: i64 = q.parse().map_err(|_| UserError::new("common.expired_button"))?;
-    match (action, entry) {
-        ("pick", Some(entry)) => pick(ctx, q, entry, message).await,
-        ("none", None) => none_of_these(ctx, q, message).await,
-        ("add", None) if ctx.me.role.is_staff() => station::add_from_question(ctx, q, message).await,
+pub async fn press(ctx: &mut Ctx<'_>, press: Press, message: Option<i64>) -> Result<(), Dispatched> {
+    match press {
+        Press::FaqPick { question, entry } => pick(ctx, question, &entry, message).await,
+        Press::FaqNone { question } => none_of_these(ctx, question, message).await,
+        Press::FaqAdd { question } if ctx.me.role.is_staff() => {
+            station::add_from_question(ctx, question, message).await
+        }
         _ => Err(UserError::new("common.expired_button").into()),
     }
 }
@@ -286,7 +286,7 @@ pub async fn answer(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
     let buttons = if q.category.is_none() && q.status != Status::Emergency {
         vec![vec![Button::new(
             ctx.msg("answer.add_to_faq", &[]),
-            format!("{PRESS}:add:{n}"),
+            &Press::FaqAdd { question: q.id },
         )]]
     } else {
         Vec::new()

@@ -56,7 +56,10 @@ mod tests {
     use super::*;
 
     fn yes_no() -> Vec<Vec<Button>> {
-        vec![vec![Button::new("Confirm", "a:1"), Button::new("<Cancel>", "a:0")]]
+        vec![vec![
+            Button::new("Confirm", &crate::domain::Press::AlertSend { alert: 1 }),
+            Button::new("<Cancel>", &crate::domain::Press::AlertCancel { alert: 1 }),
+        ]]
     }
 
     #[test]
