@@ -13,7 +13,14 @@ use crate::domain::{GroupKind, Lang, Platform, Role};
 use crate::scripts::Scripts;
 use crate::store::outbox::{NewMessage, Target};
 use crate::store::people::NewPerson;
-use crate::store::{Store, Tx, groups, inbound, outbox, people, stations};
+use crate::store::{self, Store, Tx, groups, inbound, outbox, people, stations};
+
+/// The savepoint a command runs under, rolled back to when it is refused.
+const COMMAND_SAVEPOINT: &str = "command";
+
+/// Who sent an event: the person, the linked group it came from, and whether the identity
+/// they wrote from has a private chat with the bot.
+type Identity = (people::Person, Option<groups::Group>, bool);
 
 #[derive(Clone)]
 pub struct App {
@@ -79,12 +86,17 @@ impl App {
             tx.rollback().await.ok();
             return Ok(Handled::Duplicate);
         }
-        let mut ctx = self.context(&mut tx, event, now).await?;
+        let identity = self.identify(&mut tx, event, now).await?;
+        // What the command does is undone on its own if it is refused; the dedupe record and
+        // the sender's identification stay, with the refusal, in the same transaction.
+        store::savepoint(&mut tx, COMMAND_SAVEPOINT).await?;
+        let mut ctx = self.context(&mut tx, event, identity, now);
         match dispatch(&mut ctx).await {
             Ok(()) => {
                 let out = std::mem::take(&mut ctx.out);
                 let (me, lang) = (ctx.me.id, ctx.lang);
                 drop(ctx);
+                store::release_savepoint(&mut tx, COMMAND_SAVEPOINT).await?;
                 let fallback = (!event.is_direct).then_some(event.chat_id.as_str());
                 let unreachable = enqueue_from(&mut tx, &out, &event_key(event), fallback, now).await?;
                 if !event.is_direct && unreachable.contains(&me) {
@@ -107,7 +119,9 @@ impl App {
             Err(Dispatched::User(err)) => {
                 let lang = ctx.lang;
                 drop(ctx);
-                tx.rollback().await.context("rolling back a refused command")?;
+                store::rollback_to_savepoint(&mut tx, COMMAND_SAVEPOINT)
+                    .await
+                    .context("rolling back a refused command")?;
                 // Whatever a refusal echoes back never shows a long number in a group.
                 let args: Vec<(&str, String)> = err
                     .args
@@ -128,9 +142,6 @@ impl App {
                     err.key,
                     &args.iter().map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>(),
                 );
-                let mut tx = self.store.begin().await?;
-                inbound::record(&mut tx, event.platform, &event.event_id, now).await?;
-                self.identify(&mut tx, event, now).await?;
                 let to = Recipient::Chat {
                     platform: event.platform,
                     chat_id: event.chat_id.clone(),
@@ -149,10 +160,10 @@ impl App {
         Ok(Handled::Done)
     }
 
-    async fn context<'a>(&'a self, tx: &'a mut Tx, event: &'a Inbound, now: i64) -> Result<Ctx<'a>> {
-        let (me, group, private_chat_known) = self.identify(tx, event, now).await?;
+    fn context<'a>(&'a self, tx: &'a mut Tx, event: &'a Inbound, identity: Identity, now: i64) -> Ctx<'a> {
+        let (me, group, private_chat_known) = identity;
         let lang = crate::core::context_language(&self.scripts, &me);
-        Ok(Ctx {
+        Ctx {
             tx,
             scripts: &self.scripts,
             faq: &self.faq,
@@ -164,7 +175,7 @@ impl App {
             private_chat_known,
             start_link: self.start_links.get(event.platform),
             out: Vec::new(),
-        })
+        }
     }
 
     /// The sender (created as a resident on first contact), the linked group if any, and
@@ -174,7 +185,7 @@ impl App {
         tx: &mut Tx,
         event: &Inbound,
         now: i64,
-    ) -> Result<(people::Person, Option<groups::Group>, bool)> {
+    ) -> Result<Identity> {
         let group = if event.is_direct {
             None
         } else {

@@ -265,3 +265,31 @@ pub(crate) fn level<T>(row: &sqlx::any::AnyRow, name: &str, from_level: fn(i64) 
     let n: i64 = col(row, name)?;
     from_level(n).with_context(|| format!("column {name} holds unknown level {n}"))
 }
+
+/// Marks a savepoint `name` in the transaction (SQLite and PostgreSQL alike), so that part of
+/// the work can be undone with [`rollback_to_savepoint`] and the rest still committed.
+pub async fn savepoint(tx: &mut Tx, name: &'static str) -> Result<()> {
+    sqlx::query(sqlx::AssertSqlSafe(format!("SAVEPOINT {name}")))
+        .execute(&mut **tx)
+        .await
+        .with_context(|| format!("savepoint {name}"))?;
+    Ok(())
+}
+
+/// Keeps what was done since savepoint `name` and forgets the savepoint.
+pub async fn release_savepoint(tx: &mut Tx, name: &'static str) -> Result<()> {
+    sqlx::query(sqlx::AssertSqlSafe(format!("RELEASE SAVEPOINT {name}")))
+        .execute(&mut **tx)
+        .await
+        .with_context(|| format!("releasing savepoint {name}"))?;
+    Ok(())
+}
+
+/// Undoes what was done since savepoint `name`, and forgets the savepoint.
+pub async fn rollback_to_savepoint(tx: &mut Tx, name: &'static str) -> Result<()> {
+    sqlx::query(sqlx::AssertSqlSafe(format!("ROLLBACK TO SAVEPOINT {name}")))
+        .execute(&mut **tx)
+        .await
+        .with_context(|| format!("rolling back to savepoint {name}"))?;
+    release_savepoint(tx, name).await
+}
