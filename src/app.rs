@@ -180,12 +180,7 @@ impl App {
 
     /// The sender (created as a resident on first contact), the linked group if any, and
     /// whether the identity they wrote from has a private chat with the bot.
-    async fn identify(
-        &self,
-        tx: &mut Tx,
-        event: &Inbound,
-        now: i64,
-    ) -> Result<Identity> {
+    async fn identify(&self, tx: &mut Tx, event: &Inbound, now: i64) -> Result<Identity> {
         let group = if event.is_direct {
             None
         } else {

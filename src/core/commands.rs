@@ -6,7 +6,10 @@
 
 use futures::future::BoxFuture;
 
-use super::{Ctx, Dispatched, alerts, dialogue, enrolment, faq, help, links, misc, reports, reviews, stats, tickets};
+use super::{
+    Ctx, Dispatched, alerts, dialogue, enrolment, faq, feedback, help, language, links, reports, reviews, stats,
+    subscriptions, tickets, tips,
+};
 use crate::domain::Role;
 
 /// Who may use a command.
@@ -107,7 +110,7 @@ pub static COMMANDS: &[Command] = &[
         "lang",
         &["语言"],
         Anyone,
-        handler!(|ctx, rest| misc::lang(ctx, rest).await),
+        handler!(|ctx, rest| language::lang(ctx, rest).await),
     ),
     in_groups(command(
         "ask",
@@ -119,19 +122,19 @@ pub static COMMANDS: &[Command] = &[
         "tip",
         &["安全提示", "提示"],
         Anyone,
-        handler!(|ctx, rest| misc::tip(ctx, rest).await),
+        handler!(|ctx, rest| tips::tip(ctx, rest).await),
     )),
     command(
         "subscribe",
         &["订阅"],
         Anyone,
-        handler!(|ctx, rest| misc::subscribe(ctx, rest).await),
+        handler!(|ctx, rest| subscriptions::subscribe(ctx, rest).await),
     ),
     command(
         "unsubscribe",
         &["退订", "取消订阅"],
         Anyone,
-        handler!(|ctx, rest| misc::unsubscribe(ctx, rest).await),
+        handler!(|ctx, rest| subscriptions::unsubscribe(ctx, rest).await),
     ),
     in_groups(command(
         "report",
@@ -143,7 +146,7 @@ pub static COMMANDS: &[Command] = &[
         "feedback",
         &["反馈", "投诉", "建议"],
         Anyone,
-        handler!(|ctx, rest| misc::feedback(ctx, rest).await),
+        handler!(|ctx, rest| feedback::feedback(ctx, rest).await),
     ),
     in_groups(command(
         "status",

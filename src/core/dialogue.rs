@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::{Ctx, Dispatched, UserError, fields, reports};
 use crate::domain::{Button, DialogueStep, Press, ReportKind};
 use crate::scripts::FieldType;
-use crate::store::{dialogues, misc};
+use crate::store::{counters, dialogues};
 
 /// A saved conversation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -25,7 +25,7 @@ pub enum Dialogue {
 
 /// Saves a dialogue that asks no form field (a new nonce makes older buttons expire).
 pub async fn save(ctx: &mut Ctx<'_>, dialogue: &Dialogue) -> Result<()> {
-    let nonce = misc::next_counter(ctx.tx, "dialogue").await? + 1;
+    let nonce = counters::next_counter(ctx.tx, "dialogue").await? + 1;
     let state = serde_json::to_string(dialogue)?;
     dialogues::put(ctx.tx, ctx.me.id, nonce, &state, ctx.now).await
 }
@@ -102,7 +102,7 @@ async fn drop_stale(ctx: &mut Ctx<'_>) -> Result<()> {
 
 /// Saves the draft under a fresh nonce and asks for its next field.
 pub async fn ask_next(ctx: &mut Ctx<'_>, mut draft: ReportDraft, field_key: &str) -> Result<()> {
-    let nonce = misc::next_counter(ctx.tx, "dialogue").await? + 1;
+    let nonce = counters::next_counter(ctx.tx, "dialogue").await? + 1;
     let press = |step| Press::Dialogue {
         nonce: nonce.to_string(),
         step,

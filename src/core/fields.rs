@@ -8,7 +8,8 @@ use std::sync::LazyLock;
 
 use super::UserError;
 use crate::domain::{Lang, mask_tail};
-use crate::scripts::{Field, FieldType, Templates};
+use crate::scripts::{Field, FieldType, Form, Scripts, Templates};
+use std::collections::BTreeMap;
 
 const MAX_TEXT_CHARS: usize = 1000;
 
@@ -193,6 +194,28 @@ pub fn display(field: &Field, value: &str, lang: Lang, unmasked: bool, templates
         FieldType::Text | FieldType::Location if !unmasked => crate::domain::redact_numbers(value),
         _ => value.to_owned(),
     }
+}
+
+/// The fields of a report, one `label: value` line each, in `lang`.
+pub fn details(
+    scripts: &Scripts,
+    form: &Form,
+    values: &BTreeMap<String, String>,
+    lang: Lang,
+    unmasked: bool,
+) -> String {
+    form.fields
+        .iter()
+        .filter_map(|f| {
+            let v = values.get(&f.key)?;
+            Some(format!(
+                "{}: {}",
+                f.label.get(lang),
+                display(f, v, lang, unmasked, &scripts.templates)
+            ))
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 #[cfg(test)]

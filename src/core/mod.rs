@@ -3,6 +3,7 @@
 //! Telegram updates, Matrix events and console lines into `Inbound`, and deliver what the
 //! outbox holds.
 
+mod access;
 pub mod alerts;
 pub mod args;
 pub mod commands;
@@ -10,15 +11,18 @@ mod context;
 pub mod dialogue;
 pub mod enrolment;
 pub mod faq;
+mod feedback;
 pub mod fields;
 pub mod help;
+mod language;
 mod links;
-mod misc;
 pub mod rating;
 pub mod reports;
 pub mod reviews;
 pub mod stats;
+mod subscriptions;
 pub mod tickets;
+mod tips;
 
 use anyhow::Result;
 

@@ -4,8 +4,8 @@
 
 use anyhow::Result;
 
+use super::access::entitled;
 use super::dialogue::{Dialogue, save};
-use super::tickets::entitled;
 use super::{Ctx, Dispatched, Outbound, UserError, reviews};
 use crate::domain::TicketStatus;
 use crate::store::{people, reviews as review_store, stations, tickets};

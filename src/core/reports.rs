@@ -7,8 +7,9 @@ use anyhow::Result;
 
 use super::args::{Arg, arguments};
 use super::dialogue::{ReportDraft, ask_next};
+use super::fields::details;
 use super::{Ctx, Dispatched, UserError, fields, tickets};
-use crate::domain::{GroupKind, Lang, ReportKind, Role};
+use crate::domain::{GroupKind, ReportKind, Role};
 use crate::scripts::{Form, Scripts};
 use crate::store::dialogues;
 
@@ -213,26 +214,4 @@ async fn file(ctx: &mut Ctx<'_>, draft: ReportDraft) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// The fields of a report, one `label: value` line each, in `lang`.
-pub fn details(
-    scripts: &Scripts,
-    form: &Form,
-    values: &BTreeMap<String, String>,
-    lang: Lang,
-    unmasked: bool,
-) -> String {
-    form.fields
-        .iter()
-        .filter_map(|f| {
-            let v = values.get(&f.key)?;
-            Some(format!(
-                "{}: {}",
-                f.label.get(lang),
-                fields::display(f, v, lang, unmasked, &scripts.templates)
-            ))
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
 }

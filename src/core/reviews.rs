@@ -2,8 +2,8 @@
 //! `/reviews` lists the reviews opened by poor ratings, `/review R FINDING` closes one.
 //! Free text in the log is shown with long numbers masked (the viewer is not the assignee).
 
+use super::access::staff_ticket;
 use super::fields::local;
-use super::tickets::staff_ticket;
 use super::{Ctx, Dispatched, UserError};
 use crate::domain::{Lang, redact_numbers};
 use crate::store::reviews as review_store;

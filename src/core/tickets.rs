@@ -4,8 +4,9 @@
 
 use anyhow::Result;
 
+use super::access::{entitled, staff_ticket};
 use super::args::{Arg, arguments};
-use super::reports::details;
+use super::fields::details;
 use super::{Ctx, Dispatched, Outbound, Recipient, UserError};
 use crate::domain::{Button, ReportKind, TicketNo, TicketStatus};
 use crate::store::people::{self, Person};
@@ -62,26 +63,6 @@ pub async fn tell_group(ctx: &mut Ctx<'_>, group_id: i64, key: &str, id: i64, ki
         text,
     ));
     Ok(())
-}
-
-/// The ticket `raw` names, if the sender (an officer) may work it.
-pub(super) async fn staff_ticket(ctx: &mut Ctx<'_>, raw: &str) -> Result<Ticket, Dispatched> {
-    let no = TicketNo::parse(raw).ok_or_else(|| UserError::new("common.bad_ticket_no"))?;
-    match tickets::get(ctx.tx, no.get()).await? {
-        Some(t) if ctx.me.role.is_staff() && ctx.me.station_id.as_deref() == Some(t.station_id.as_str()) => Ok(t),
-        _ => Err(UserError::new("common.ticket_not_found")
-            .arg("n", no.to_string())
-            .into()),
-    }
-}
-
-/// A hotel's ticket belongs to the hotel's current front desks: a reporter whose enrolment
-/// was revoked hears nothing more of it and cannot see it.
-pub(super) fn entitled(person: &Person, t: &Ticket) -> bool {
-    match t.hotel_id {
-        Some(hotel) => person.role == crate::domain::Role::Liaison && person.hotel_id == Some(hotel),
-        None => true,
-    }
 }
 
 /// The reporter, if they may still hear of the ticket.

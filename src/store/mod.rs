@@ -8,12 +8,12 @@
 //! milliseconds and flags are integers, so rows decode the same on both backends.
 
 pub mod alerts;
+pub mod counters;
 pub mod deadlines;
 pub mod dialogues;
 pub mod groups;
 pub mod inbound;
 pub mod invites;
-pub mod misc;
 pub mod outbox;
 pub mod people;
 pub mod platform_state;
@@ -22,6 +22,7 @@ pub mod retention;
 pub mod reviews;
 pub mod station_faq;
 pub mod stations;
+pub mod subscriptions;
 pub mod tickets;
 
 use std::borrow::Cow;

@@ -7,7 +7,7 @@
 use anyhow::Result;
 
 use crate::app::{App, enqueue};
-use crate::core::{Outbound, Recipient, context_language, fields, reports};
+use crate::core::{Outbound, Recipient, context_language, fields};
 use crate::domain::{Button, Escalation, ReportKind, ResolveNotice};
 use crate::store::people::{self, Person};
 use crate::store::tickets::{self, Ticket};
@@ -143,7 +143,7 @@ async fn escalate(app: &App, tx: &mut Tx, t: &Ticket, step: Escalation, now: i64
     let mut out = Vec::new();
     for person in &to {
         let lang = context_language(&app.scripts, person);
-        let details = reports::details(&app.scripts, form, &t.fields, lang, false);
+        let details = fields::details(&app.scripts, form, &t.fields, lang, false);
         let extra = [("minutes", minutes.as_str()), ("details", &details)];
         out.push(message(app, person, level.template(), t, &hotel, &extra, true));
     }

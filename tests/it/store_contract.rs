@@ -7,7 +7,7 @@ use beatbot::store::invites::{self, Unusable};
 use beatbot::store::outbox::{NewMessage, Target};
 use beatbot::store::people::NewPerson;
 use beatbot::store::tickets::NewTicket;
-use beatbot::store::{Store, dialogues, groups, inbound, misc, outbox, people, stations, tickets};
+use beatbot::store::{Store, counters, dialogues, groups, inbound, outbox, people, stations, subscriptions, tickets};
 
 use super::harness;
 
@@ -206,11 +206,11 @@ async fn contract(store: &Store) {
     assert_eq!(dialogues::get(&mut tx, li).await.unwrap().unwrap().nonce, 8);
     assert_eq!(dialogues::expire(&mut tx, 150).await.unwrap(), 0);
     assert_eq!(dialogues::expire(&mut tx, 250).await.unwrap(), 1);
-    assert_eq!(misc::next_counter(&mut tx, "tip").await.unwrap(), 0);
-    assert_eq!(misc::next_counter(&mut tx, "tip").await.unwrap(), 1);
-    misc::subscribe(&mut tx, li, "alerts").await.unwrap();
-    misc::subscribe(&mut tx, li, "alerts").await.unwrap();
-    assert_eq!(misc::subscriptions(&mut tx, li).await.unwrap(), vec!["alerts"]);
+    assert_eq!(counters::next_counter(&mut tx, "tip").await.unwrap(), 0);
+    assert_eq!(counters::next_counter(&mut tx, "tip").await.unwrap(), 1);
+    subscriptions::subscribe(&mut tx, li, "alerts").await.unwrap();
+    subscriptions::subscribe(&mut tx, li, "alerts").await.unwrap();
+    assert_eq!(subscriptions::subscriptions(&mut tx, li).await.unwrap(), vec!["alerts"]);
     assert_eq!(people::subscribers(&mut tx, "xinhua", "alerts").await.unwrap().len(), 1);
 
     // Outbox: idempotent enqueue.

@@ -1,20 +1,8 @@
-//! Small tables: subscriptions and named counters (tip rotation).
+//! Who subscribed by private chat to which category (alerts, tips).
 
 use anyhow::{Context, Result};
 
 use super::{Conn, col};
-
-/// The next value of a named counter, starting at 0.
-pub async fn next_counter(conn: &mut Conn, name: &str) -> Result<i64> {
-    let row = sqlx::query(
-        "INSERT INTO counters (name, value) VALUES ($1, 0) ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING value",
-    )
-    .bind(name)
-    .fetch_one(conn)
-    .await
-    .context("advancing counter")?;
-    col(&row, "value")
-}
 
 pub async fn subscribe(conn: &mut Conn, person_id: i64, category: &str) -> Result<()> {
     sqlx::query("INSERT INTO subscriptions (person_id, category) VALUES ($1, $2) ON CONFLICT DO NOTHING")

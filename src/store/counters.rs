@@ -1,0 +1,17 @@
+//! Named counters (tip rotation, dialogue nonces): the next value, atomically.
+
+use anyhow::{Context, Result};
+
+use super::{Conn, col};
+
+/// The next value of a named counter, starting at 0.
+pub async fn next_counter(conn: &mut Conn, name: &str) -> Result<i64> {
+    let row = sqlx::query(
+        "INSERT INTO counters (name, value) VALUES ($1, 0) ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING value",
+    )
+    .bind(name)
+    .fetch_one(conn)
+    .await
+    .context("advancing counter")?;
+    col(&row, "value")
+}
