@@ -11,11 +11,14 @@ pub enum Arg {
 }
 
 /// What is wrong with an argument list.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ArgError {
+    #[error("a quote is not closed")]
     UnterminatedQuote,
+    #[error("`{0}=` has no value")]
     EmptyValue(String),
     /// `=value` with no key, or a key with characters other than letters, digits and `_`.
+    #[error("`{0}` is no key=value pair")]
     BadPair(String),
 }
 

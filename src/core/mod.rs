@@ -153,22 +153,18 @@ async fn press(ctx: &mut Ctx<'_>, data: &str, message: Option<i64>) -> Result<()
 }
 
 /// How a dispatch ended other than success.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum Dispatched {
     /// The person did something wrong: explain, change nothing.
+    #[error("refused: {}", .0.key)]
     User(UserError),
     /// Something broke inside: roll back, log, let the platform redeliver.
-    Internal(anyhow::Error),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
 }
 
 impl From<UserError> for Dispatched {
     fn from(e: UserError) -> Self {
         Dispatched::User(e)
-    }
-}
-
-impl From<anyhow::Error> for Dispatched {
-    fn from(e: anyhow::Error) -> Self {
-        Dispatched::Internal(e)
     }
 }

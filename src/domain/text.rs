@@ -4,9 +4,11 @@
 pub const MAX_MESSAGE_CHARS: usize = 4096;
 
 /// Why a message was refused before any command was looked at.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum InputProblem {
+    #[error("too long: {chars} characters")]
     TooLong { chars: usize },
+    #[error("invisible control characters")]
     ControlCharacters,
 }
 

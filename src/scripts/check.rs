@@ -1,7 +1,6 @@
 //! Loading bot-scripts from a directory, with every problem reported as `file:line: what`.
 
 use std::collections::{BTreeMap, HashSet};
-use std::fmt;
 use std::path::{Path, PathBuf};
 
 use regex::Regex;
@@ -14,17 +13,12 @@ use super::templates::{REQUIRED_KEYS, Templates, placeholders};
 use crate::domain::{Lang, ReportKind, Role};
 
 /// One problem in bot-scripts, located by file and line.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}:{line}: {message}", file.display())]
 pub struct ScriptError {
     pub file: PathBuf,
     pub line: usize,
     pub message: String,
-}
-
-impl fmt::Display for ScriptError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}: {}", self.file.display(), self.line, self.message)
-    }
 }
 
 #[derive(Deserialize)]

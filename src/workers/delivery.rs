@@ -21,18 +21,22 @@ const LEASE_MS: i64 = 60_000;
 /// Small batches, so an urgent message claimed next waits for at most a few sends.
 const BATCH: i64 = 10;
 
-/// Why a delivery attempt failed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Why a delivery attempt failed: the worker matches on it to decide what comes next.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DeliveryError {
     /// Worth trying again: after the platform's `retry_after`, or after our backoff.
+    #[error("will retry: {reason}")]
     Retry { after_ms: Option<i64>, reason: String },
     /// Will never work (a malformed message): dead-letter now.
+    #[error("refused for good: {0}")]
     Permanent(String),
     /// The chat has a new id (a group upgraded to a supergroup): move its waiting messages
     /// there and try again at once.
+    #[error("the chat moved to {0}")]
     ChatMoved(String),
     /// The bot was removed or blocked: dead-letter, mark a group inactive and tell its
     /// station's officers.
+    #[error("the chat is closed to the bot: {0}")]
     Gone(String),
 }
 
