@@ -6,14 +6,12 @@
 //! `App::handle`: dedupe record, person and group lookup, dispatch, ticket and outbox rows,
 //! commit (SQLite WAL, synchronous=NORMAL, on a file in a temporary directory).
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use beatbot::app::App;
-use beatbot::clock::SystemClock;
+use beatbot::config::Config;
 use beatbot::core::{Content, Inbound};
 use beatbot::domain::{GroupKind, Platform, Role};
-use beatbot::store::Store;
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
@@ -103,13 +101,8 @@ fn main() -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     runtime.block_on(async {
         let dir = tempfile::tempdir()?;
-        let url = format!("sqlite://{}", dir.path().join("bench.db").display());
-        let scripts = beatbot::scripts::load(std::path::Path::new(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/bot-scripts"
-        )))
-        .map_err(|e| anyhow::anyhow!("bot-scripts invalid: {e:?}"))?;
-        let app = App::new(Store::open(&url).await?, scripts, Arc::new(SystemClock));
+        let config = Config::local(concat!(env!("CARGO_MANIFEST_DIR"), "/bot-scripts"), dir.path());
+        let app = beatbot::startup::app(&config).await?;
         world(&app).await?;
         // Warm up (statement cache, jieba dictionary).
         for i in 0..200 {

@@ -10,14 +10,11 @@
 #[path = "../tests/it/support/synapse.rs"]
 mod synapse;
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use beatbot::app::App;
-use beatbot::clock::SystemClock;
 use beatbot::core::{Content, Inbound};
 use beatbot::domain::{GroupKind, Lang, Platform, Role};
-use beatbot::store::Store;
 use synapse::{Person, RunningBot, bot_account};
 
 fn officer(event: &str, content: Content) -> Inbound {
@@ -44,13 +41,8 @@ async fn count(app: &App, sql: &str) -> anyhow::Result<i64> {
 
 async fn run(rooms: usize) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    let url = format!("sqlite://{}", dir.path().join("bench.db").display());
-    let scripts = beatbot::scripts::load(std::path::Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/bot-scripts"
-    )))
-    .map_err(|e| anyhow::anyhow!("bot-scripts invalid: {e:?}"))?;
-    let app = App::new(Store::open(&url).await?, scripts, Arc::new(SystemClock));
+    let config = beatbot::config::Config::local(concat!(env!("CARGO_MANIFEST_DIR"), "/bot-scripts"), dir.path());
+    let app = beatbot::startup::app(&config).await?;
     app.add_station("xinhua", "Xinhua Road Station", Some(Lang::En)).await?;
     let ids = vec![(Platform::Console, "wang".to_owned(), Some("dm:wang".to_owned()))];
     app.add_person("wang", Role::Officer, Some("xinhua"), None, None, false, None, &ids)

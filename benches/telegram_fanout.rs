@@ -33,10 +33,8 @@ async fn setup(fake: &FakeTelegram, scale: f64, groups: usize) -> anyhow::Result
         ..config::Telegram::polling(&fake.token, &fake.url())?
     };
     let config = Config {
-        scripts_dir: concat!(env!("CARGO_MANIFEST_DIR"), "/bot-scripts").into(),
-        database_url: format!("sqlite://{}", dir.path().join("bench.db").display()),
         telegram: Some(telegram),
-        ..Config::default()
+        ..Config::local(concat!(env!("CARGO_MANIFEST_DIR"), "/bot-scripts"), dir.path())
     };
     let bot = Bot::assemble(&config).await?.without_scheduler();
     let app = bot.app();

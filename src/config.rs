@@ -405,6 +405,17 @@ impl Config {
         Settings::load(path)?.parse()
     }
 
+    /// The defaults with bot-scripts from `scripts_dir` and everything else — the SQLite
+    /// database `beatbot.db` included — under `data_dir` (tests and benchmarks).
+    pub fn local(scripts_dir: impl Into<PathBuf>, data_dir: &Path) -> Config {
+        Config {
+            scripts_dir: scripts_dir.into(),
+            data_dir: data_dir.to_owned(),
+            database_url: format!("sqlite://{}", data_dir.join("beatbot.db").display()),
+            ..Config::default()
+        }
+    }
+
     /// The platforms served, for the start-up line: `Telegram (polling) and Matrix (https://…)`.
     pub fn platforms_named(&self) -> String {
         let mut names = Vec::new();

@@ -121,12 +121,7 @@ fn demo_refuses_invalid_scripts() {
         .arg("demo")
         .output()
         .unwrap();
-    assert!(!out.status.success());
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("faq.toml:"),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    fails_saying(&out, "faq.toml:");
 }
 
 #[test]
@@ -172,12 +167,7 @@ fn a_bad_configuration_value_stops_start_up_naming_the_key() {
         .args(["scripts", "check"])
         .output()
         .unwrap();
-    assert!(!out.status.success());
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("telegram.mode"),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    fails_saying(&out, "telegram.mode");
 }
 
 #[test]
@@ -425,4 +415,11 @@ fn clap_lists_and_enforces_the_valid_languages_kinds_and_telegram_modes() {
         "{}",
         String::from_utf8_lossy(&accepted.stderr)
     );
+}
+
+/// The command failed, and its error output says `needle`.
+fn fails_saying(out: &std::process::Output, needle: &str) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "it succeeded: {stderr}");
+    assert!(stderr.contains(needle), "{stderr}");
 }

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use beatbot::app::{App, Handled};
 use beatbot::clock::FakeClock;
 use beatbot::core::{Content, Inbound};
-use beatbot::domain::{GroupKind, Platform, Role};
+use beatbot::domain::{GroupKind, Platform};
 use beatbot::store::outbox::Message;
 use beatbot::store::{Store, outbox};
 use beatbot::workers::delivery::{self, Deliverer, DeliveryError, MAX_ATTEMPTS};
@@ -39,36 +39,8 @@ impl Deliverer for Flaky {
 async fn app(store: Store, clock: Arc<FakeClock>) -> App {
     let (scripts, faq) = harness::scripts();
     let app = App::from_parts(store, scripts, faq, clock);
-    if app
-        .add_station("xinhua", "Xinhua Road Station", Some(beatbot::domain::Lang::En))
-        .await
-        .is_ok()
-    {
-        let dm = |n: &str| vec![(Platform::Console, n.to_owned(), Some(format!("dm:{n}")))];
-        app.add_person(
-            "wang",
-            Role::Officer,
-            Some("xinhua"),
-            Some("east"),
-            None,
-            false,
-            None,
-            &dm("wang"),
-        )
-        .await
-        .unwrap();
-        app.add_person(
-            "li",
-            Role::Liaison,
-            Some("xinhua"),
-            Some("east"),
-            Some("Jinjiang Inn"),
-            false,
-            None,
-            &dm("li"),
-        )
-        .await
-        .unwrap();
+    let dm = |n: &str| vec![(Platform::Console, n.to_owned(), Some(format!("dm:{n}")))];
+    if harness::xinhua(&app, dm).await {
         app.link_group(Platform::Console, "hotels", GroupKind::Liaison, "xinhua")
             .await
             .unwrap();

@@ -97,3 +97,40 @@ pub async fn drop_postgres(store: Store, name: &str) {
         .ok();
     }
 }
+
+/// A person's identities, as `add_person` takes them.
+pub type Identities = Vec<(beatbot::domain::Platform, String, Option<String>)>;
+
+/// Station xinhua (in English), officer wang (beat east) and li, the front desk of the Jinjiang
+/// Inn (beat east): the world most adapter tests start from, each reached through `ids(handle)`.
+/// `false` (and nothing added) when the database has the station already.
+#[must_use]
+pub async fn xinhua(app: &beatbot::app::App, ids: impl Fn(&str) -> Identities) -> bool {
+    use beatbot::domain::{Lang, Role};
+    if app
+        .add_station("xinhua", "Xinhua Road Station", Some(Lang::En))
+        .await
+        .is_err()
+    {
+        return false;
+    }
+    let people = [
+        ("wang", Role::Officer, None),
+        ("li", Role::Liaison, Some("Jinjiang Inn")),
+    ];
+    for (handle, role, hotel) in people {
+        app.add_person(
+            handle,
+            role,
+            Some("xinhua"),
+            Some("east"),
+            hotel,
+            false,
+            None,
+            &ids(handle),
+        )
+        .await
+        .unwrap();
+    }
+    true
+}

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use beatbot::app::App;
 use beatbot::clock::SystemClock;
-use beatbot::domain::{Lang, Platform, Role};
+use beatbot::domain::Platform;
 use beatbot::platforms::matrix;
 use matrix_sdk::Client;
 
@@ -61,34 +61,8 @@ async fn world(wang: &Person, li: &Person) -> (App, tempfile::TempDir) {
     let (store, dir) = harness::sqlite().await;
     let (scripts, faq) = harness::scripts();
     let app = App::from_parts(store, scripts, faq, Arc::new(SystemClock));
-    app.add_station("xinhua", "Xinhua Road Station", Some(Lang::En))
-        .await
-        .unwrap();
     let mx = |p: &Person| vec![(Platform::Matrix, p.user_id.to_string(), Some(p.user_id.to_string()))];
-    app.add_person(
-        "wang",
-        Role::Officer,
-        Some("xinhua"),
-        Some("east"),
-        None,
-        false,
-        None,
-        &mx(wang),
-    )
-    .await
-    .unwrap();
-    app.add_person(
-        "li",
-        Role::Liaison,
-        Some("xinhua"),
-        Some("east"),
-        Some("Jinjiang Inn"),
-        false,
-        None,
-        &mx(li),
-    )
-    .await
-    .unwrap();
+    assert!(harness::xinhua(&app, |handle| mx(if handle == "wang" { wang } else { li })).await);
     (app, dir)
 }
 

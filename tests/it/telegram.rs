@@ -7,7 +7,7 @@ use std::time::Duration;
 use beatbot::app::App;
 use beatbot::clock::SystemClock;
 use beatbot::config::{self, Config};
-use beatbot::domain::{GroupKind, Lang, Platform, Role};
+use beatbot::domain::{GroupKind, Platform};
 use beatbot::platforms::telegram;
 use beatbot::startup::{self, Bot};
 use beatbot::store::Store;
@@ -64,34 +64,8 @@ async fn world() -> (App, tempfile::TempDir) {
     let (store, dir): (Store, _) = harness::sqlite().await;
     let (scripts, faq) = harness::scripts();
     let app = App::from_parts(store, scripts, faq, Arc::new(SystemClock));
-    app.add_station("xinhua", "Xinhua Road Station", Some(Lang::En))
-        .await
-        .unwrap();
     let tg = |id: i64| vec![(Platform::Telegram, id.to_string(), Some(id.to_string()))];
-    app.add_person(
-        "wang",
-        Role::Officer,
-        Some("xinhua"),
-        Some("east"),
-        None,
-        false,
-        None,
-        &tg(WANG),
-    )
-    .await
-    .unwrap();
-    app.add_person(
-        "li",
-        Role::Liaison,
-        Some("xinhua"),
-        Some("east"),
-        Some("Jinjiang Inn"),
-        false,
-        None,
-        &tg(LI),
-    )
-    .await
-    .unwrap();
+    assert!(harness::xinhua(&app, |handle| tg(if handle == "wang" { WANG } else { LI })).await);
     app.link_group(Platform::Telegram, &GROUP.to_string(), GroupKind::Liaison, "xinhua")
         .await
         .unwrap();
