@@ -81,22 +81,21 @@ impl App {
     #[tracing::instrument(skip_all, fields(platform = %event.platform, event = %event.event_id))]
     pub async fn handle(&self, event: &Inbound) -> Result<Handled> {
         let now = self.now();
-        let mut tx = self.store.begin().await?;
+        // A refused command is undone back to this savepoint (taken with the BEGIN, in the same
+        // round trip); the dedupe record, the sender's identification and the refusal are then
+        // written again in the same transaction.
+        let mut tx = self.store.begin_at_savepoint(COMMAND_SAVEPOINT).await?;
         if !inbound::record(&mut tx, event.platform, &event.event_id, now).await? {
             tx.rollback().await.ok();
             return Ok(Handled::Duplicate);
         }
         let identity = self.identify(&mut tx, event, now).await?;
-        // What the command does is undone on its own if it is refused; the dedupe record and
-        // the sender's identification stay, with the refusal, in the same transaction.
-        store::savepoint(&mut tx, COMMAND_SAVEPOINT).await?;
         let mut ctx = self.context(&mut tx, event, identity, now);
         match dispatch(&mut ctx).await {
             Ok(()) => {
                 let out = std::mem::take(&mut ctx.out);
                 let (me, lang) = (ctx.me.id, ctx.lang);
                 drop(ctx);
-                store::release_savepoint(&mut tx, COMMAND_SAVEPOINT).await?;
                 let fallback = (!event.is_direct).then_some(event.chat_id.as_str());
                 let unreachable = enqueue_from(&mut tx, &out, &event_key(event), fallback, now).await?;
                 if !event.is_direct && unreachable.contains(&me) {
@@ -122,6 +121,8 @@ impl App {
                 store::rollback_to_savepoint(&mut tx, COMMAND_SAVEPOINT)
                     .await
                     .context("rolling back a refused command")?;
+                inbound::record(&mut tx, event.platform, &event.event_id, now).await?;
+                self.identify(&mut tx, event, now).await?;
                 // Whatever a refusal echoes back never shows a long number in a group.
                 let args: Vec<(&str, String)> = err
                     .args

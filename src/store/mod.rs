@@ -144,7 +144,7 @@ impl Store {
                             conn.execute(
                                 "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; \
                                  PRAGMA busy_timeout=5000; PRAGMA foreign_keys=ON; \
-                                 PRAGMA wal_autocheckpoint=20000;",
+                                 PRAGMA wal_autocheckpoint=20000; PRAGMA temp_store=MEMORY;",
                             )
                             .await?;
                             Ok(())
@@ -216,6 +216,19 @@ impl Store {
         tx.context("starting a transaction")
     }
 
+    /// [`Store::begin`] with savepoint `name` taken at once, in the same round trip, so that
+    /// the work can be undone with [`rollback_to_savepoint`] and the transaction still used.
+    pub async fn begin_at_savepoint(&self, name: &'static str) -> Result<Tx> {
+        let begin = match self.backend {
+            Backend::Sqlite => "BEGIN IMMEDIATE",
+            Backend::Postgres => "BEGIN",
+        };
+        self.pool
+            .begin_with(sqlx::AssertSqlSafe(format!("{begin}; SAVEPOINT {name}")))
+            .await
+            .context("starting a transaction")
+    }
+
     pub async fn close(&self) {
         self.pool.close().await;
     }
@@ -267,30 +280,11 @@ pub(crate) fn level<T>(row: &sqlx::any::AnyRow, name: &str, from_level: fn(i64) 
     from_level(n).with_context(|| format!("column {name} holds unknown level {n}"))
 }
 
-/// Marks a savepoint `name` in the transaction (SQLite and PostgreSQL alike), so that part of
-/// the work can be undone with [`rollback_to_savepoint`] and the rest still committed.
-pub async fn savepoint(tx: &mut Tx, name: &'static str) -> Result<()> {
-    sqlx::query(sqlx::AssertSqlSafe(format!("SAVEPOINT {name}")))
-        .execute(&mut **tx)
-        .await
-        .with_context(|| format!("savepoint {name}"))?;
-    Ok(())
-}
-
-/// Keeps what was done since savepoint `name` and forgets the savepoint.
-pub async fn release_savepoint(tx: &mut Tx, name: &'static str) -> Result<()> {
-    sqlx::query(sqlx::AssertSqlSafe(format!("RELEASE SAVEPOINT {name}")))
-        .execute(&mut **tx)
-        .await
-        .with_context(|| format!("releasing savepoint {name}"))?;
-    Ok(())
-}
-
-/// Undoes what was done since savepoint `name`, and forgets the savepoint.
+/// Undoes what was done since savepoint `name` (which stays, and is released by the commit).
 pub async fn rollback_to_savepoint(tx: &mut Tx, name: &'static str) -> Result<()> {
     sqlx::query(sqlx::AssertSqlSafe(format!("ROLLBACK TO SAVEPOINT {name}")))
         .execute(&mut **tx)
         .await
         .with_context(|| format!("rolling back to savepoint {name}"))?;
-    release_savepoint(tx, name).await
+    Ok(())
 }
