@@ -200,12 +200,13 @@ impl Running {
                 .clone()
                 .unwrap_or_default()
         };
+        // Links into the bot's private chat (`/start` deep links) need its username.
+        self.app
+            .start_links
+            .set(Platform::Telegram, telegram::start_link(&username));
         let source: Task = match &cfg.mode {
             TelegramMode::Webhook { url, secret } => {
-                telegram::register_webhook(&bot, url.as_str(), secret).await?;
-                self.app
-                    .start_links
-                    .set(Platform::Telegram, telegram::start_link(&username));
+                telegram::register_webhook(&bot, url, secret).await?;
                 let hook = crate::web::TelegramWebhook {
                     bot: bot.clone(),
                     username: username.clone(),
@@ -231,7 +232,13 @@ impl Running {
             }
             TelegramMode::Polling => {
                 let wait = cfg.poll_timeout.as_secs().try_into().unwrap_or(u32::MAX);
-                tokio::spawn(telegram::poll(self.app.clone(), bot.clone(), wait, stopped.clone()))
+                tokio::spawn(telegram::poll(
+                    self.app.clone(),
+                    bot.clone(),
+                    username.clone(),
+                    wait,
+                    stopped.clone(),
+                ))
             }
         };
         let deliverer = telegram::TelegramDeliverer::with_limits(bot, telegram::Limits::scaled(cfg.limits_speedup))

@@ -166,7 +166,7 @@ async fn follow_up(ctx: &mut Ctx<'_>, action: FollowUp, body: &str) -> Result<()
     Ok(())
 }
 
-/// The confirmation buttons of a draft.
+/// The confirmation buttons of a draft: send it (`send`) or drop it.
 pub async fn press(ctx: &mut Ctx<'_>, id: i64, send: bool, message: Option<i64>) -> Result<(), Dispatched> {
     let alert = alerts::get(ctx.tx, id)
         .await?
@@ -175,25 +175,23 @@ pub async fn press(ctx: &mut Ctx<'_>, id: i64, send: bool, message: Option<i64>)
         return Err(UserError::new("alert.already_handled").arg("n", id.to_string()).into());
     };
     let n = id.to_string();
-    let text = if !send {
+    let text = if send {
+        let count = fan_out(ctx, &alert).await?;
+        if count == 0 {
+            return Err(UserError::new("alert.no_targets").into());
+        }
+        // Claimed before anything is sent: a second confirmation running at the same time
+        // finds the draft gone and sends nothing.
+        if !alerts::finish_draft(ctx.tx, id, AlertStatus::Sent, count as i64, ctx.now).await? {
+            return Err(UserError::new("alert.already_handled").arg("n", n).into());
+        }
+        if let Some(message) = message {
+            alerts::set_progress_message(ctx.tx, id, message).await?;
+        }
+        ctx.msg("alert.sending", &[("n", &n), ("count", &count.to_string())])
+    } else {
         alerts::finish_draft(ctx.tx, id, AlertStatus::Cancelled, 0, ctx.now).await?;
         ctx.msg("alert.cancelled", &[("n", &n)])
-    } else {
-        {
-            let count = fan_out(ctx, &alert).await?;
-            if count == 0 {
-                return Err(UserError::new("alert.no_targets").into());
-            }
-            // Claimed before anything is sent: a second confirmation running at the same time
-            // finds the draft gone and sends nothing.
-            if !alerts::finish_draft(ctx.tx, id, AlertStatus::Sent, count as i64, ctx.now).await? {
-                return Err(UserError::new("alert.already_handled").arg("n", n).into());
-            }
-            if let Some(message) = message {
-                alerts::set_progress_message(ctx.tx, id, message).await?;
-            }
-            ctx.msg("alert.sending", &[("n", &n), ("count", &count.to_string())])
-        }
     };
     let mut out = Outbound::new(ctx.here(), text);
     // The officer's confirmation goes out ahead of the copies (and of queued tips).

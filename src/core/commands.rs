@@ -285,11 +285,6 @@ pub static COMMANDS: &[Command] = &[
     },
 ];
 
-/// The command called `name` (English, without `/`).
-pub fn named(name: &str) -> Option<&'static Command> {
-    COMMANDS.iter().find(|c| c.name == name)
-}
-
 /// The first word of a message, recognised.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Parsed<'a> {
@@ -344,6 +339,10 @@ pub async fn run(ctx: &mut Ctx<'_>, command: &'static Command, rest: &str) -> Re
 mod tests {
     use super::*;
     use crate::scripts::templates_required_keys;
+
+    fn named(name: &str) -> Option<&'static Command> {
+        COMMANDS.iter().find(|c| c.name == name)
+    }
 
     #[test]
     fn slash_commands_and_chinese_aliases_are_recognised() {

@@ -70,10 +70,6 @@ impl TelegramDeliverer {
         self
     }
 
-    pub fn new(bot: Bot) -> TelegramDeliverer {
-        TelegramDeliverer::with_limits(bot, Limits::telegram())
-    }
-
     pub fn with_limits(bot: Bot, limits: Limits) -> TelegramDeliverer {
         let quota =
             |d: Duration| governor::Quota::with_period(d.max(Duration::from_micros(1))).expect("a positive period");

@@ -20,15 +20,15 @@ pub use polling::poll;
 use anyhow::{Context, Result};
 use teloxide::Bot;
 
-/// Registers `url` as the webhook, with `secret` for Telegram to send back in every request;
-/// returns the bot's username.
-pub async fn register_webhook(bot: &Bot, url: &str, secret: &str) -> Result<String> {
+/// Registers `url` as the webhook, with `secret` for Telegram to send back in every request.
+pub async fn register_webhook(bot: &Bot, url: &url::Url, secret: &str) -> Result<()> {
     use teloxide::payloads::SetWebhookSetters as _;
     use teloxide::prelude::Requester;
-    let me = bot.get_me().await.context("getMe")?;
-    let url = url::Url::parse(url).with_context(|| format!("telegram.webhook_url `{url}` is not a URL"))?;
-    bot.set_webhook(url).secret_token(secret).await.context("setWebhook")?;
-    Ok(me.username.clone().unwrap_or_default())
+    bot.set_webhook(url.clone())
+        .secret_token(secret)
+        .await
+        .context("setWebhook")?;
+    Ok(())
 }
 
 /// The beginning of a link that opens a private chat with the bot and sends `/start PAYLOAD`.

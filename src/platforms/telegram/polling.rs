@@ -10,18 +10,20 @@ use teloxide::prelude::*;
 use teloxide::types::AllowedUpdate;
 
 use super::ingress::{answer_press, handle_update};
-use super::start_link;
 use crate::app::App;
-use crate::domain::Platform;
 
 /// Attempts at one update before it is skipped (logged) so later updates are not held up.
 const MAX_TRIES_PER_UPDATE: u32 = 5;
 
-/// Polls until `shutdown` fires. `timeout` is the long-poll wait in seconds.
-pub async fn poll(app: App, bot: Bot, timeout: u32, mut shutdown: tokio::sync::watch::Receiver<bool>) -> Result<()> {
-    let me = bot.get_me().await?;
-    let username = me.username.clone().unwrap_or_default();
-    app.start_links.set(Platform::Telegram, start_link(&username));
+/// Polls until `shutdown` fires, as the bot `username` (from `getMe`). `timeout` is the
+/// long-poll wait in seconds.
+pub async fn poll(
+    app: App,
+    bot: Bot,
+    username: String,
+    timeout: u32,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+) -> Result<()> {
     bot.delete_webhook().await?;
     let mut offset: i32 = 0;
     let mut failures: u32 = 0;
