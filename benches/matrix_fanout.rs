@@ -32,9 +32,7 @@ fn officer(event: &str, content: Content) -> Inbound {
 
 async fn count(app: &App, sql: &str) -> anyhow::Result<i64> {
     let mut tx = app.store.begin().await?;
-    let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
-        .fetch_one(&mut *tx)
-        .await?;
+    let n: i64 = beatbot::store::query(sql.to_owned()).fetch_one(&mut tx).await?.at(0)?;
     tx.commit().await?;
     Ok(n)
 }

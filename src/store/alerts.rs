@@ -2,7 +2,7 @@
 
 use anyhow::{Context, Result};
 
-use super::{Conn, col};
+use super::{Conn, col, query};
 use crate::domain::{AlertAudience, AlertLevel, AlertStatus};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,7 +29,7 @@ pub async fn insert_draft(
     text: &str,
     now: i64,
 ) -> Result<i64> {
-    let row = sqlx::query(
+    let row = query(
         "INSERT INTO alerts (station_id, officer_id, level, audience, text, status, created_at) \
          VALUES ($1, $2, $3, $4, $5, 'draft', $6) RETURNING id",
     )
@@ -46,7 +46,7 @@ pub async fn insert_draft(
 }
 
 pub async fn get(conn: &mut Conn, id: i64) -> Result<Option<Alert>> {
-    let row = sqlx::query(
+    let row = query(
         "SELECT id, station_id, officer_id, level, audience, text, status, targets, summary_sent, progress_message_id \
          FROM alerts WHERE id = $1",
     )
@@ -76,15 +76,14 @@ pub async fn get(conn: &mut Conn, id: i64) -> Result<Option<Alert>> {
 /// Moves a draft on (`sent` with its target count, or `cancelled`); `false` if it was no
 /// longer a draft (a second press of the button).
 pub async fn finish_draft(conn: &mut Conn, id: i64, status: AlertStatus, targets: i64, now: i64) -> Result<bool> {
-    let done =
-        sqlx::query("UPDATE alerts SET status = $2, targets = $3, sent_at = $4 WHERE id = $1 AND status = 'draft'")
-            .bind(id)
-            .bind(status.as_str())
-            .bind(targets)
-            .bind(now)
-            .execute(conn)
-            .await
-            .context("finishing alert draft")?;
+    let done = query("UPDATE alerts SET status = $2, targets = $3, sent_at = $4 WHERE id = $1 AND status = 'draft'")
+        .bind(id)
+        .bind(status.as_str())
+        .bind(targets)
+        .bind(now)
+        .execute(conn)
+        .await
+        .context("finishing alert draft")?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -92,7 +91,7 @@ pub async fn finish_draft(conn: &mut Conn, id: i64, status: AlertStatus, targets
 /// copies at the same time count its progress one after the other (a no-op update locks the
 /// row on both backends).
 pub async fn lock(conn: &mut Conn, id: i64) -> Result<()> {
-    sqlx::query("UPDATE alerts SET summary_sent = summary_sent WHERE id = $1")
+    query("UPDATE alerts SET summary_sent = summary_sent WHERE id = $1")
         .bind(id)
         .execute(conn)
         .await
@@ -102,7 +101,7 @@ pub async fn lock(conn: &mut Conn, id: i64) -> Result<()> {
 
 /// Remembers which message shows the officer the delivery progress.
 pub async fn set_progress_message(conn: &mut Conn, id: i64, outbox_id: i64) -> Result<()> {
-    sqlx::query("UPDATE alerts SET progress_message_id = $2 WHERE id = $1")
+    query("UPDATE alerts SET progress_message_id = $2 WHERE id = $1")
         .bind(id)
         .bind(outbox_id)
         .execute(conn)
@@ -113,7 +112,7 @@ pub async fn set_progress_message(conn: &mut Conn, id: i64, outbox_id: i64) -> R
 
 /// Marks the summary as sent; `false` if it already was.
 pub async fn claim_summary(conn: &mut Conn, id: i64) -> Result<bool> {
-    let done = sqlx::query("UPDATE alerts SET summary_sent = 1 WHERE id = $1 AND summary_sent = 0")
+    let done = query("UPDATE alerts SET summary_sent = 1 WHERE id = $1 AND summary_sent = 0")
         .bind(id)
         .execute(conn)
         .await
@@ -123,7 +122,7 @@ pub async fn claim_summary(conn: &mut Conn, id: i64) -> Result<bool> {
 
 /// After `/alert update|cancel|allclear`: the alert's new status, and its new text.
 pub async fn follow_up(conn: &mut Conn, id: i64, status: AlertStatus, text: &str) -> Result<()> {
-    sqlx::query("UPDATE alerts SET status = $2, text = $3 WHERE id = $1")
+    query("UPDATE alerts SET status = $2, text = $3 WHERE id = $1")
         .bind(id)
         .bind(status.as_str())
         .bind(text)

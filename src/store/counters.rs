@@ -2,11 +2,11 @@
 
 use anyhow::{Context, Result};
 
-use super::{Conn, col};
+use super::{Conn, col, query};
 
 /// The next value of a named counter, starting at 0.
 pub async fn next_counter(conn: &mut Conn, name: &str) -> Result<i64> {
-    let row = sqlx::query(
+    let row = query(
         "INSERT INTO counters (name, value) VALUES ($1, 0) ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING value",
     )
     .bind(name)

@@ -4,8 +4,8 @@
 
 use anyhow::{Context, Result};
 
-use super::Conn;
 use super::tickets::{COLUMNS, Ticket, from_row};
+use super::{Conn, query};
 use crate::domain::{Escalation, ReportKind, ResolveNotice};
 
 /// Open tickets whose acknowledgement is overdue for escalation step `step` (duty officers at
@@ -17,7 +17,7 @@ pub async fn unacknowledged(conn: &mut Conn, step: Escalation, now: i64) -> Resu
         "SELECT {COLUMNS} FROM tickets WHERE status = 'open' AND escalation = $1 AND ack_due_at IS NOT NULL \
          AND created_at + $2 * (ack_due_at - created_at) <= $3 ORDER BY id"
     );
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+    let rows = query(sql)
         .bind(step - 1)
         .bind(step)
         .bind(now)
@@ -40,7 +40,7 @@ pub async fn resolution_due(conn: &mut Conn, remind_ms: &[(ReportKind, i64)], no
          AND ((resolve_notice < 2 AND resolve_due_at <= $1) \
            OR (resolve_notice = 0 AND resolve_due_at - (CASE kind{arms} ELSE 0 END) <= $1)) ORDER BY id"
     );
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+    let rows = query(sql)
         .bind(now)
         .fetch_all(conn)
         .await
@@ -51,7 +51,7 @@ pub async fn resolution_due(conn: &mut Conn, remind_ms: &[(ReportKind, i64)], no
 /// Moves a ticket to escalation step `step`; `false` if another run took the step first.
 pub async fn escalated(conn: &mut Conn, id: i64, step: Escalation) -> Result<bool> {
     let step = step.level();
-    let done = sqlx::query("UPDATE tickets SET escalation = $2 WHERE id = $1 AND escalation = $3")
+    let done = query("UPDATE tickets SET escalation = $2 WHERE id = $1 AND escalation = $3")
         .bind(id)
         .bind(step)
         .bind(step - 1)
@@ -64,7 +64,7 @@ pub async fn escalated(conn: &mut Conn, id: i64, step: Escalation) -> Result<boo
 /// Records resolution notice `notice`; `false` if it (or a later one) was recorded already.
 pub async fn resolution_noticed(conn: &mut Conn, id: i64, notice: ResolveNotice) -> Result<bool> {
     let notice = notice.level();
-    let done = sqlx::query("UPDATE tickets SET resolve_notice = $2 WHERE id = $1 AND resolve_notice < $2")
+    let done = query("UPDATE tickets SET resolve_notice = $2 WHERE id = $1 AND resolve_notice < $2")
         .bind(id)
         .bind(notice)
         .execute(conn)

@@ -3,7 +3,7 @@
 
 use anyhow::{Context, Result};
 
-use super::{Conn, col};
+use super::{Conn, col, query};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredDialogue {
@@ -13,7 +13,7 @@ pub struct StoredDialogue {
 }
 
 pub async fn get(conn: &mut Conn, person_id: i64) -> Result<Option<StoredDialogue>> {
-    let row = sqlx::query("SELECT nonce, state, updated_at FROM dialogues WHERE person_id = $1")
+    let row = query("SELECT nonce, state, updated_at FROM dialogues WHERE person_id = $1")
         .bind(person_id)
         .fetch_optional(conn)
         .await
@@ -29,7 +29,7 @@ pub async fn get(conn: &mut Conn, person_id: i64) -> Result<Option<StoredDialogu
 }
 
 pub async fn put(conn: &mut Conn, person_id: i64, nonce: i64, state: &str, now: i64) -> Result<()> {
-    sqlx::query(
+    query(
         "INSERT INTO dialogues (person_id, nonce, state, updated_at) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (person_id) DO UPDATE SET nonce = excluded.nonce, state = excluded.state, updated_at = excluded.updated_at",
     )
@@ -44,7 +44,7 @@ pub async fn put(conn: &mut Conn, person_id: i64, nonce: i64, state: &str, now: 
 }
 
 pub async fn delete(conn: &mut Conn, person_id: i64) -> Result<()> {
-    sqlx::query("DELETE FROM dialogues WHERE person_id = $1")
+    query("DELETE FROM dialogues WHERE person_id = $1")
         .bind(person_id)
         .execute(conn)
         .await
@@ -54,7 +54,7 @@ pub async fn delete(conn: &mut Conn, person_id: i64) -> Result<()> {
 
 /// Drops dialogues untouched since `before`; returns how many.
 pub async fn expire(conn: &mut Conn, before: i64) -> Result<u64> {
-    let done = sqlx::query("DELETE FROM dialogues WHERE updated_at < $1")
+    let done = query("DELETE FROM dialogues WHERE updated_at < $1")
         .bind(before)
         .execute(conn)
         .await

@@ -2,7 +2,7 @@
 
 use anyhow::{Context, Result};
 
-use super::{Conn, col};
+use super::{Conn, Row, col, query};
 use crate::domain::{GroupKind, Lang, Platform};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,7 +17,7 @@ pub struct Group {
     pub lang: Lang,
 }
 
-fn from_row(r: &sqlx::any::AnyRow) -> Result<Group> {
+fn from_row(r: &Row) -> Result<Group> {
     let platform: String = col(r, "platform")?;
     let kind: String = col(r, "kind")?;
     Ok(Group {
@@ -40,7 +40,7 @@ pub async fn link(
     station: &str,
     now: i64,
 ) -> Result<i64> {
-    let row = sqlx::query(
+    let row = query(
         "INSERT INTO groups (platform, chat_id, kind, station_id, active, created_at) VALUES ($1, $2, $3, $4, 1, $5) \
          ON CONFLICT (platform, chat_id) DO UPDATE SET kind = excluded.kind, station_id = excluded.station_id, active = 1 \
          RETURNING id",
@@ -57,7 +57,7 @@ pub async fn link(
 }
 
 pub async fn find(conn: &mut Conn, platform: Platform, chat_id: &str) -> Result<Option<Group>> {
-    let row = sqlx::query(
+    let row = query(
         "SELECT g.id, g.platform, g.chat_id, g.kind, g.station_id, g.active, s.lang FROM groups g \
          JOIN stations s ON s.id = g.station_id WHERE g.platform = $1 AND g.chat_id = $2",
     )
@@ -71,7 +71,7 @@ pub async fn find(conn: &mut Conn, platform: Platform, chat_id: &str) -> Result<
 
 /// Active groups of a station, optionally of one kind.
 pub async fn of_station(conn: &mut Conn, station: &str, kind: Option<GroupKind>) -> Result<Vec<Group>> {
-    let rows = sqlx::query(
+    let rows = query(
         "SELECT g.id, g.platform, g.chat_id, g.kind, g.station_id, g.active, s.lang FROM groups g \
          JOIN stations s ON s.id = g.station_id \
          WHERE g.station_id = $1 AND g.active = 1 AND ($2 IS NULL OR g.kind = $2) ORDER BY g.id",
@@ -86,7 +86,7 @@ pub async fn of_station(conn: &mut Conn, station: &str, kind: Option<GroupKind>)
 
 /// A chat got a new id on its platform (a Telegram group upgraded to a supergroup).
 pub async fn move_chat(conn: &mut Conn, platform: Platform, old: &str, new: &str) -> Result<Option<Group>> {
-    sqlx::query("UPDATE groups SET chat_id = $3 WHERE platform = $1 AND chat_id = $2")
+    query("UPDATE groups SET chat_id = $3 WHERE platform = $1 AND chat_id = $2")
         .bind(platform.as_str())
         .bind(old)
         .bind(new)
@@ -98,7 +98,7 @@ pub async fn move_chat(conn: &mut Conn, platform: Platform, old: &str, new: &str
 
 /// The bot was removed from the chat: it stays linked but gets nothing more.
 pub async fn deactivate(conn: &mut Conn, platform: Platform, chat_id: &str) -> Result<Option<Group>> {
-    let done = sqlx::query("UPDATE groups SET active = 0 WHERE platform = $1 AND chat_id = $2 AND active = 1")
+    let done = query("UPDATE groups SET active = 0 WHERE platform = $1 AND chat_id = $2 AND active = 1")
         .bind(platform.as_str())
         .bind(chat_id)
         .execute(&mut *conn)
@@ -111,7 +111,7 @@ pub async fn deactivate(conn: &mut Conn, platform: Platform, chat_id: &str) -> R
 }
 
 pub async fn by_id(conn: &mut Conn, id: i64) -> Result<Option<Group>> {
-    let row = sqlx::query(
+    let row = query(
         "SELECT g.id, g.platform, g.chat_id, g.kind, g.station_id, g.active, s.lang FROM groups g \
          JOIN stations s ON s.id = g.station_id WHERE g.id = $1",
     )

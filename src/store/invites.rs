@@ -4,7 +4,7 @@
 
 use anyhow::{Context, Result};
 
-use super::{Conn, col};
+use super::{Conn, Row, col, query};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Invite {
@@ -16,7 +16,7 @@ pub struct Invite {
     pub expires_at: i64,
 }
 
-fn invite_from_row(r: &sqlx::any::AnyRow) -> Result<Invite> {
+fn invite_from_row(r: &Row) -> Result<Invite> {
     Ok(Invite {
         code: col(r, "code")?,
         station_id: col(r, "station_id")?,
@@ -36,7 +36,7 @@ pub async fn create(
     now: i64,
     expires_at: i64,
 ) -> Result<()> {
-    sqlx::query(
+    query(
         "INSERT INTO invites (code, station_id, hotel_id, created_by, created_at, expires_at) \
          VALUES ($1, $2, $3, $4, $5, $6)",
     )
@@ -64,7 +64,7 @@ pub enum Unusable {
 /// Uses the code up for `person`: the invite it was, or why it cannot be used. Only one of two
 /// people racing for the same code gets it (the update is conditional).
 pub async fn redeem(conn: &mut Conn, code: &str, person: i64, now: i64) -> Result<Result<Invite, Unusable>> {
-    let row = sqlx::query(
+    let row = query(
         "SELECT i.code, i.station_id, i.hotel_id, h.name AS hotel_name, i.created_by, i.expires_at, \
          i.used_at, i.revoked_at FROM invites i JOIN hotels h ON h.id = i.hotel_id WHERE i.code = $1",
     )
@@ -85,7 +85,7 @@ pub async fn redeem(conn: &mut Conn, code: &str, person: i64, now: i64) -> Resul
     if invite.expires_at <= now {
         return Ok(Err(Unusable::Expired));
     }
-    let done = sqlx::query(
+    let done = query(
         "UPDATE invites SET used_by = $2, used_at = $3 WHERE code = $1 AND used_at IS NULL AND revoked_at IS NULL",
     )
     .bind(code)
@@ -102,7 +102,7 @@ pub async fn redeem(conn: &mut Conn, code: &str, person: i64, now: i64) -> Resul
 
 /// Withdraws an unused code of the station; `false` when there is none.
 pub async fn revoke(conn: &mut Conn, station: &str, code: &str, now: i64) -> Result<bool> {
-    let done = sqlx::query(
+    let done = query(
         "UPDATE invites SET revoked_at = $3 WHERE code = $1 AND station_id = $2 \
          AND used_at IS NULL AND revoked_at IS NULL",
     )
@@ -117,7 +117,7 @@ pub async fn revoke(conn: &mut Conn, station: &str, code: &str, now: i64) -> Res
 
 /// The station's codes still waiting to be used, soonest to expire first.
 pub async fn pending(conn: &mut Conn, station: &str, now: i64) -> Result<Vec<Invite>> {
-    let rows = sqlx::query(
+    let rows = query(
         "SELECT i.code, i.station_id, i.hotel_id, h.name AS hotel_name, i.created_by, i.expires_at \
          FROM invites i JOIN hotels h ON h.id = i.hotel_id \
          WHERE i.station_id = $1 AND i.used_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > $2 \
@@ -142,7 +142,7 @@ pub struct Liaison {
 
 /// The station's liaisons, by hotel.
 pub async fn liaisons(conn: &mut Conn, station: &str) -> Result<Vec<Liaison>> {
-    let rows = sqlx::query(
+    let rows = query(
         "SELECT p.id, p.handle, h.name AS hotel_name, \
          COALESCE((SELECT MAX(i.last_seen_at) FROM identities i WHERE i.person_id = p.id), 0) AS last_seen_at \
          FROM people p JOIN hotels h ON h.id = p.hotel_id \
@@ -166,7 +166,7 @@ pub async fn liaisons(conn: &mut Conn, station: &str) -> Result<Vec<Liaison>> {
 
 /// Makes the person a liaison of the hotel (and its station).
 pub async fn enrol(conn: &mut Conn, person: i64, station: &str, hotel_id: i64) -> Result<()> {
-    sqlx::query("UPDATE people SET role = 'liaison', station_id = $2, hotel_id = $3, beat = NULL WHERE id = $1")
+    query("UPDATE people SET role = 'liaison', station_id = $2, hotel_id = $3, beat = NULL WHERE id = $1")
         .bind(person)
         .bind(station)
         .bind(hotel_id)
@@ -178,7 +178,7 @@ pub async fn enrol(conn: &mut Conn, person: i64, station: &str, hotel_id: i64) -
 
 /// Takes a liaison's hotel away: they are a resident again and see none of its tickets.
 pub async fn unenrol(conn: &mut Conn, person: i64) -> Result<()> {
-    sqlx::query("UPDATE people SET role = 'resident', hotel_id = NULL WHERE id = $1 AND role = 'liaison'")
+    query("UPDATE people SET role = 'resident', hotel_id = NULL WHERE id = $1 AND role = 'liaison'")
         .bind(person)
         .execute(conn)
         .await

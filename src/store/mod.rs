@@ -1,5 +1,5 @@
-//! The store: one sqlx `Any` pool over SQLite (the embedded default) or PostgreSQL, the
-//! migrations of both, and transactions that cannot fail half-way with `SQLITE_BUSY`
+//! The store: one SQLite connection (the embedded default, used in the calling thread; see
+//! [`sql`]) or a sqlx pool of PostgreSQL connections, the migrations of both, and transactions that cannot fail half-way with `SQLITE_BUSY`
 //! (SQLite write transactions start with `BEGIN IMMEDIATE`, so the write lock is taken up
 //! front, waiting on `busy_timeout`, before anything is read).
 //!
@@ -25,20 +25,21 @@ pub mod stations;
 pub mod subscriptions;
 pub mod tickets;
 
-use std::borrow::Cow;
+pub mod migrate;
+pub mod sql;
+
 use std::path::Path;
 use std::str::FromStr;
-use std::sync::Once;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
+use std::time::Duration;
 
-use anyhow::{Context, Result};
-use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::migrate::{Migration, MigrationType, Migrator};
-use sqlx::{Any, AnyConnection, AnyPool, ConnectOptions, Executor, Transaction};
+use anyhow::{Context, Result, bail};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{ConnectOptions, PgPool};
 
-/// A transaction of the store; every core step runs inside one.
-pub type Tx = Transaction<'static, Any>;
-/// What store functions run their SQL on (a transaction derefs to it).
-pub type Conn = AnyConnection;
+use sql::Inner;
+pub use sql::{Conn, Row, query};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -49,11 +50,23 @@ pub enum Backend {
 /// The shared database handle.
 #[derive(Clone)]
 pub struct Store {
-    pool: AnyPool,
-    backend: Backend,
+    db: Db,
 }
 
-const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
+#[derive(Clone)]
+enum Db {
+    Sqlite(Arc<Sqlite>),
+    Postgres(PgPool),
+}
+
+/// The one SQLite connection of the process (`None` once closed), and a count of commits the
+/// checkpointer watches.
+struct Sqlite {
+    conn: Arc<tokio::sync::Mutex<Option<rusqlite::Connection>>>,
+    commits: AtomicU64,
+}
+
+const SQLITE_MIGRATIONS: migrate::Migrations = &[
     (
         1,
         "foundation",
@@ -73,7 +86,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (5, "faq", include_str!("../../migrations/sqlite/0005_faq.sql")),
     (6, "checks", include_str!("../../migrations/sqlite/0006_checks.sql")),
 ];
-const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
+const POSTGRES_MIGRATIONS: migrate::Migrations = &[
     (
         1,
         "foundation",
@@ -98,78 +111,59 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (6, "checks", include_str!("../../migrations/postgres/0006_checks.sql")),
 ];
 
-fn install_drivers() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(sqlx::any::install_default_drivers);
-}
-
 impl Store {
     /// Connects to `url` (`sqlite://path`, `sqlite::memory:`, `postgres://…`), creating a
     /// SQLite file and its directory on first run. Does not migrate.
     pub async fn connect(url: &str) -> Result<Store> {
-        install_drivers();
-        let backend = if url.starts_with("sqlite:") {
-            Backend::Sqlite
+        if url.starts_with("sqlite:") {
+            Store::open_sqlite(url)
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Backend::Postgres
+            let options = PgConnectOptions::from_str(url)
+                .context("parsing database.url")?
+                .disable_statement_logging();
+            let pool = PgPoolOptions::new()
+                .max_connections(8)
+                .connect_with(options)
+                .await
+                .context("connecting to PostgreSQL")?;
+            Ok(Store { db: Db::Postgres(pool) })
         } else {
-            anyhow::bail!("database.url must start with sqlite: or postgres://, got `{url}`");
-        };
-        let pool = match backend {
-            Backend::Sqlite => {
-                let memory = url.contains(":memory:");
-                let mut url = url.to_owned();
-                if !memory {
-                    let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
-                    let path = path.split('?').next().unwrap_or(path);
-                    if let Some(dir) = Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
-                        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-                    }
-                    if !url.contains('?') {
-                        url.push_str("?mode=rwc");
-                    }
-                }
-                let options = AnyConnectOptions::from_str(&url)
-                    .with_context(|| "parsing database.url")?
-                    .disable_statement_logging();
-                // One connection: writes in one process are serialised here instead of
-                // contending for SQLite's lock; other processes wait on busy_timeout.
-                // Checkpoints run on a background connection (see `checkpointer`), so a commit
-                // never pays for copying the WAL back and fsyncing; the large automatic
-                // threshold only bounds the WAL should that task not run.
-                let pool = AnyPoolOptions::new()
-                    .max_connections(1)
-                    .after_connect(|conn, _| {
-                        Box::pin(async move {
-                            conn.execute(
-                                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; \
-                                 PRAGMA busy_timeout=5000; PRAGMA foreign_keys=ON; \
-                                 PRAGMA wal_autocheckpoint=20000; PRAGMA temp_store=MEMORY;",
-                            )
-                            .await?;
-                            Ok(())
-                        })
-                    })
-                    .connect_with(options)
-                    .await
-                    .with_context(|| "opening the SQLite database")?;
-                if !memory {
-                    checkpointer(&url, pool.clone()).await?;
-                }
-                pool
+            bail!("database.url must start with sqlite: or postgres://, got `{url}`")
+        }
+    }
+
+    fn open_sqlite(url: &str) -> Result<Store> {
+        let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+        let path = path.split('?').next().unwrap_or(path);
+        let memory = path.is_empty() || path.contains(":memory:");
+        let conn = if memory {
+            rusqlite::Connection::open_in_memory()
+        } else {
+            if let Some(dir) = Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
             }
-            Backend::Postgres => {
-                let options = AnyConnectOptions::from_str(url)
-                    .with_context(|| "parsing database.url")?
-                    .disable_statement_logging();
-                AnyPoolOptions::new()
-                    .max_connections(8)
-                    .connect_with(options)
-                    .await
-                    .with_context(|| "connecting to PostgreSQL")?
-            }
-        };
-        Ok(Store { pool, backend })
+            rusqlite::Connection::open(path)
+        }
+        .context("opening the SQLite database")?;
+        // One connection: writes in one process are serialised on its lock instead of
+        // contending for SQLite's; other processes wait on busy_timeout. Checkpoints run on a
+        // connection of their own (see `checkpointer`), so a commit never pays for copying the
+        // WAL back and fsyncing; the large automatic threshold only bounds the WAL should that
+        // thread not run.
+        conn.execute_batch(
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000; \
+             PRAGMA foreign_keys=ON; PRAGMA wal_autocheckpoint=20000; PRAGMA temp_store=MEMORY;",
+        )
+        .context("setting up the SQLite connection")?;
+        conn.set_prepared_statement_cache_capacity(256);
+        let sqlite = Arc::new(Sqlite {
+            conn: Arc::new(tokio::sync::Mutex::new(Some(conn))),
+            commits: AtomicU64::new(0),
+        });
+        if !memory {
+            checkpointer(path, Arc::downgrade(&sqlite))?;
+        }
+        Ok(Store { db: Db::Sqlite(sqlite) })
     }
 
     /// Connects and applies pending migrations.
@@ -180,110 +174,191 @@ impl Store {
     }
 
     pub fn backend(&self) -> Backend {
-        self.backend
+        match self.db {
+            Db::Sqlite(_) => Backend::Sqlite,
+            Db::Postgres(_) => Backend::Postgres,
+        }
     }
 
     /// Applies the migrations of this backend that have not run yet.
     pub async fn migrate(&self) -> Result<()> {
-        let list = match self.backend {
-            Backend::Sqlite => SQLITE_MIGRATIONS,
-            Backend::Postgres => POSTGRES_MIGRATIONS,
-        };
-        let migrations = list
-            .iter()
-            .map(|(version, name, sql)| {
-                Migration::new(
-                    *version,
-                    Cow::Borrowed(*name),
-                    MigrationType::Simple,
-                    sqlx::SqlSafeStr::into_sql_str(*sql),
-                    false,
-                )
-            })
-            .collect();
-        Migrator::with_migrations(migrations)
-            .run(&self.pool)
-            .await
-            .context("applying database migrations")
+        match &self.db {
+            Db::Sqlite(sqlite) => {
+                let guard = sqlite.conn.lock().await;
+                let conn = guard.as_ref().context("the store is closed")?;
+                migrate::sqlite(conn, SQLITE_MIGRATIONS)
+            }
+            Db::Postgres(pool) => migrate::postgres(pool, POSTGRES_MIGRATIONS).await,
+        }
+        .context("applying database migrations")
     }
 
     /// Starts a write transaction (`BEGIN IMMEDIATE` on SQLite).
     pub async fn begin(&self) -> Result<Tx> {
-        let tx = match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
-            Backend::Postgres => self.pool.begin().await,
-        };
-        tx.context("starting a transaction")
+        self.begin_with("BEGIN IMMEDIATE", "BEGIN").await
     }
 
     /// [`Store::begin`] with savepoint `name` taken at once, in the same round trip, so that
     /// the work can be undone with [`rollback_to_savepoint`] and the transaction still used.
     pub async fn begin_at_savepoint(&self, name: &'static str) -> Result<Tx> {
-        let begin = match self.backend {
-            Backend::Sqlite => "BEGIN IMMEDIATE",
-            Backend::Postgres => "BEGIN",
-        };
-        self.pool
-            .begin_with(sqlx::AssertSqlSafe(format!("{begin}; SAVEPOINT {name}")))
-            .await
-            .context("starting a transaction")
+        self.begin_with(
+            &format!("BEGIN IMMEDIATE; SAVEPOINT {name}"),
+            &format!("BEGIN; SAVEPOINT {name}"),
+        )
+        .await
     }
 
+    async fn begin_with(&self, sqlite_begin: &str, postgres_begin: &str) -> Result<Tx> {
+        let conn = match &self.db {
+            Db::Sqlite(sqlite) => {
+                let guard = sqlite.conn.clone().lock_owned().await;
+                let Some(conn) = guard.as_ref() else {
+                    bail!("the store is closed");
+                };
+                conn.execute_batch(sqlite_begin).context("starting a transaction")?;
+                Inner::Sqlite(guard)
+            }
+            Db::Postgres(pool) => Inner::Postgres(
+                pool.begin_with(sqlx::AssertSqlSafe(postgres_begin.to_owned()))
+                    .await
+                    .context("starting a transaction")?,
+            ),
+        };
+        Ok(Tx {
+            conn: Conn(conn),
+            store: self.clone(),
+        })
+    }
+
+    /// Closes the database; transactions begun afterwards fail.
     pub async fn close(&self) {
-        self.pool.close().await;
+        match &self.db {
+            Db::Sqlite(sqlite) => {
+                if let Some(conn) = sqlite.conn.lock().await.take() {
+                    conn.close().ok();
+                }
+            }
+            Db::Postgres(pool) => pool.close().await,
+        }
     }
 }
 
-/// Copies the SQLite WAL back into the database every 200 ms from a connection of its own,
-/// until the pool closes. A PASSIVE checkpoint never blocks writers.
-async fn checkpointer(url: &str, pool: AnyPool) -> Result<()> {
-    use sqlx::Connection;
-    let options = sqlx::sqlite::SqliteConnectOptions::from_str(url)
-        .context("parsing database.url")?
-        .busy_timeout(std::time::Duration::from_secs(5))
-        .disable_statement_logging();
-    let mut conn = sqlx::sqlite::SqliteConnection::connect_with(&options)
-        .await
-        .context("opening the SQLite checkpoint connection")?;
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(std::time::Duration::from_millis(200));
-        while !pool.is_closed() {
-            tick.tick().await;
-            if let Err(e) = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").await {
-                tracing::warn!(error = %e, "SQLite checkpoint failed");
+/// A transaction of the store; every core step runs inside one. Dropped without
+/// [`Tx::commit`], it rolls back.
+pub struct Tx {
+    conn: Conn,
+    store: Store,
+}
+
+impl std::ops::Deref for Tx {
+    type Target = Conn;
+    fn deref(&self) -> &Conn {
+        &self.conn
+    }
+}
+
+impl std::ops::DerefMut for Tx {
+    fn deref_mut(&mut self) -> &mut Conn {
+        &mut self.conn
+    }
+}
+
+impl Tx {
+    pub async fn commit(mut self) -> Result<()> {
+        match std::mem::replace(&mut self.conn.0, Inner::Finished) {
+            Inner::Sqlite(guard) => {
+                let conn = guard.as_ref().context("the store is closed")?;
+                if let Err(e) = conn.execute_batch("COMMIT") {
+                    // Still open: dropping `self` rolls it back.
+                    self.conn.0 = Inner::Sqlite(guard);
+                    return Err(e).context("committing a transaction");
+                }
+                if let Db::Sqlite(sqlite) = &self.store.db {
+                    sqlite.commits.fetch_add(1, Ordering::Relaxed);
+                }
+                Ok(())
             }
+            Inner::Postgres(tx) => tx.commit().await.context("committing a transaction"),
+            Inner::Finished => bail!("the transaction has ended"),
         }
-        conn.close().await.ok();
-    });
+    }
+
+    pub async fn rollback(mut self) -> Result<()> {
+        match std::mem::replace(&mut self.conn.0, Inner::Finished) {
+            Inner::Sqlite(guard) => match guard.as_ref() {
+                Some(conn) => conn.execute_batch("ROLLBACK").context("rolling back a transaction"),
+                None => Ok(()),
+            },
+            Inner::Postgres(tx) => tx.rollback().await.context("rolling back a transaction"),
+            Inner::Finished => Ok(()),
+        }
+    }
+}
+
+impl Drop for Tx {
+    fn drop(&mut self) {
+        // sqlx rolls a dropped PostgreSQL transaction back itself.
+        if let Inner::Sqlite(guard) = &self.conn.0
+            && let Some(conn) = guard.as_ref()
+            && !conn.is_autocommit()
+        {
+            conn.execute_batch("ROLLBACK").ok();
+        }
+    }
+}
+
+/// Copies the SQLite WAL back into the database from a connection and thread of its own,
+/// 200 ms after commits, until the store is dropped or closed. A PASSIVE checkpoint never
+/// blocks writers; with nothing committed the thread only wakes to look at a counter.
+fn checkpointer(path: &str, sqlite: Weak<Sqlite>) -> Result<()> {
+    let conn = rusqlite::Connection::open(path).context("opening the SQLite checkpoint connection")?;
+    conn.busy_timeout(Duration::from_secs(5))?;
+    std::thread::Builder::new()
+        .name("sqlite-checkpoint".into())
+        .spawn(move || {
+            let mut seen = 0;
+            loop {
+                std::thread::sleep(Duration::from_millis(200));
+                let Some(sqlite) = sqlite.upgrade() else { break };
+                let commits = sqlite.commits.load(Ordering::Relaxed);
+                if sqlite.conn.try_lock().is_ok_and(|c| c.is_none()) {
+                    break;
+                }
+                drop(sqlite);
+                if commits != seen {
+                    seen = commits;
+                    if let Err(e) = conn.execute_batch("PRAGMA wal_checkpoint(PASSIVE)") {
+                        tracing::warn!(error = %e, "SQLite checkpoint failed");
+                    }
+                }
+            }
+        })
+        .context("starting the SQLite checkpoint thread")?;
     Ok(())
 }
 
 /// Reads column `name` of a row, with the column in the error.
-pub(crate) fn col<'r, T>(row: &'r sqlx::any::AnyRow, name: &str) -> Result<T>
-where
-    T: sqlx::Decode<'r, Any> + sqlx::Type<Any>,
-{
-    use sqlx::Row;
-    row.try_get(name).with_context(|| format!("reading column {name}"))
+pub(crate) fn col<T: sql::Decode>(row: &Row, name: &str) -> Result<T> {
+    row.get(name)
 }
 
 /// Reads text column `name` as one of a [`crate::domain`] text enum's values; an unknown
 /// value (which the CHECK constraints keep out) is an error naming the column and value.
-pub(crate) fn col_enum<T>(row: &sqlx::any::AnyRow, name: &str, from_db: fn(&str) -> Option<T>) -> Result<T> {
+pub(crate) fn col_enum<T>(row: &Row, name: &str, from_db: fn(&str) -> Option<T>) -> Result<T> {
     let text: String = col(row, name)?;
     from_db(&text).with_context(|| format!("column {name} holds unknown value `{text}`"))
 }
 
 /// Reads integer column `name` as a level enum ([`crate::domain::Escalation`] and the like).
-pub(crate) fn level<T>(row: &sqlx::any::AnyRow, name: &str, from_level: fn(i64) -> Option<T>) -> Result<T> {
+pub(crate) fn level<T>(row: &Row, name: &str, from_level: fn(i64) -> Option<T>) -> Result<T> {
     let n: i64 = col(row, name)?;
     from_level(n).with_context(|| format!("column {name} holds unknown level {n}"))
 }
 
 /// Undoes what was done since savepoint `name` (which stays, and is released by the commit).
 pub async fn rollback_to_savepoint(tx: &mut Tx, name: &'static str) -> Result<()> {
-    sqlx::query(sqlx::AssertSqlSafe(format!("ROLLBACK TO SAVEPOINT {name}")))
-        .execute(&mut **tx)
+    query(format!("ROLLBACK TO SAVEPOINT {name}"))
+        .execute(tx)
         .await
         .with_context(|| format!("rolling back to savepoint {name}"))?;
     Ok(())

@@ -4,7 +4,8 @@
 
 use anyhow::{Context, Result};
 
-use super::{Backend, Conn, Store, col};
+use super::sql::Query;
+use super::{Backend, Conn, Row, Store, col, query};
 use crate::domain::{Button, Platform};
 
 crate::domain::text_enum! {
@@ -85,7 +86,7 @@ pub struct Message {
 /// person has no private chat to reach them in.
 pub async fn enqueue(conn: &mut Conn, m: &NewMessage<'_>, now: i64) -> Result<Option<i64>> {
     let sql = insert_sql(std::slice::from_ref(m), " RETURNING id");
-    let row = bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), std::slice::from_ref(m), now)?
+    let row = bind_all(query(sql), std::slice::from_ref(m), now)?
         .fetch_optional(conn)
         .await
         .context("enqueueing outbox message")?;
@@ -102,7 +103,7 @@ pub async fn enqueue_many(conn: &mut Conn, messages: &[NewMessage<'_>], now: i64
     let mut inserted = 0;
     for chunk in messages.chunks(ROWS_PER_STATEMENT) {
         let sql = insert_sql(chunk, "");
-        let done = bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), chunk, now)?
+        let done = bind_all(query(sql), chunk, now)?
             .execute(&mut *conn)
             .await
             .context("enqueueing outbox messages")?;
@@ -149,9 +150,7 @@ fn insert_sql(messages: &[NewMessage<'_>], returning: &str) -> String {
     sql
 }
 
-type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
-
-fn bind_all<'q>(mut query: AnyQuery<'q>, messages: &[NewMessage<'_>], now: i64) -> Result<AnyQuery<'q>> {
+fn bind_all(mut query: Query, messages: &[NewMessage<'_>], now: i64) -> Result<Query> {
     for m in messages {
         let buttons = if m.buttons.is_empty() {
             None
@@ -181,7 +180,7 @@ fn bind_all<'q>(mut query: AnyQuery<'q>, messages: &[NewMessage<'_>], now: i64) 
 pub async fn missing_keys(conn: &mut Conn, keys: &[&str]) -> Result<Vec<String>> {
     let mut missing = Vec::new();
     for key in keys {
-        let row = sqlx::query("SELECT 1 AS one FROM outbox WHERE idem_key = $1")
+        let row = query("SELECT 1 AS one FROM outbox WHERE idem_key = $1")
             .bind(*key)
             .fetch_optional(&mut *conn)
             .await
@@ -207,7 +206,7 @@ pub async fn claim(store: &Store, platform: Platform, now: i64, limit: i64, leas
          ORDER BY priority DESC, id LIMIT $4 {lock}) {RETURNING}"
     );
     let mut tx = store.begin().await?;
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+    let rows = query(sql)
         .bind(platform.as_str())
         .bind(now)
         .bind(now + lease_ms)
@@ -221,7 +220,7 @@ pub async fn claim(store: &Store, platform: Platform, now: i64, limit: i64, leas
     Ok(messages)
 }
 
-fn from_row(r: &sqlx::any::AnyRow) -> Result<Message> {
+fn from_row(r: &Row) -> Result<Message> {
     let platform: String = col(r, "platform")?;
     let buttons: Option<String> = col(r, "buttons")?;
     Ok(Message {
@@ -242,7 +241,7 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<Message> {
 }
 
 pub async fn mark_delivered(conn: &mut Conn, id: i64, platform_message_id: Option<&str>, now: i64) -> Result<()> {
-    sqlx::query("UPDATE outbox SET status = 'delivered', delivered_at = $3, platform_message_id = $2, last_error = NULL WHERE id = $1")
+    query("UPDATE outbox SET status = 'delivered', delivered_at = $3, platform_message_id = $2, last_error = NULL WHERE id = $1")
         .bind(id)
         .bind(platform_message_id)
         .bind(now)
@@ -253,7 +252,7 @@ pub async fn mark_delivered(conn: &mut Conn, id: i64, platform_message_id: Optio
 }
 
 pub async fn mark_retry(conn: &mut Conn, id: i64, error: &str, next_attempt_at: i64) -> Result<()> {
-    sqlx::query("UPDATE outbox SET next_attempt_at = $3, lease_until = 0, last_error = $2 WHERE id = $1")
+    query("UPDATE outbox SET next_attempt_at = $3, lease_until = 0, last_error = $2 WHERE id = $1")
         .bind(id)
         .bind(error)
         .bind(next_attempt_at)
@@ -266,7 +265,7 @@ pub async fn mark_retry(conn: &mut Conn, id: i64, error: &str, next_attempt_at: 
 /// Puts a claimed message back until `until` without counting the attempt (the platform's
 /// rate budget for its chat was spent).
 pub async fn defer(conn: &mut Conn, id: i64, until: i64) -> Result<()> {
-    sqlx::query("UPDATE outbox SET attempts = attempts - 1, next_attempt_at = $2, lease_until = 0 WHERE id = $1")
+    query("UPDATE outbox SET attempts = attempts - 1, next_attempt_at = $2, lease_until = 0 WHERE id = $1")
         .bind(id)
         .bind(until)
         .execute(conn)
@@ -281,7 +280,7 @@ pub async fn mark_dead(conn: &mut Conn, id: i64, failure: Failure, error: &str) 
         Failure::Dead => Status::Dead,
         Failure::Gone => Status::Gone,
     };
-    sqlx::query("UPDATE outbox SET status = $3, last_error = $2 WHERE id = $1")
+    query("UPDATE outbox SET status = $3, last_error = $2 WHERE id = $1")
         .bind(id)
         .bind(error)
         .bind(status.as_str())
@@ -293,7 +292,7 @@ pub async fn mark_dead(conn: &mut Conn, id: i64, failure: Failure, error: &str) 
 
 /// The platform's id of a delivered message (for edits); `None` while undelivered.
 pub async fn platform_message_id(conn: &mut Conn, id: i64) -> Result<Option<String>> {
-    let row = sqlx::query("SELECT platform_message_id FROM outbox WHERE id = $1 AND status = 'delivered'")
+    let row = query("SELECT platform_message_id FROM outbox WHERE id = $1 AND status = 'delivered'")
         .bind(id)
         .fetch_optional(conn)
         .await
@@ -312,7 +311,7 @@ pub async fn by_platform_message(
     chat_id: &str,
     platform_message_id: &str,
 ) -> Result<Option<i64>> {
-    let row = sqlx::query(
+    let row = query(
         "SELECT id FROM outbox WHERE platform = $1 AND chat_id = $2 AND platform_message_id = $3 AND edit_of IS NULL \
          ORDER BY id DESC LIMIT 1",
     )
@@ -327,7 +326,7 @@ pub async fn by_platform_message(
 
 /// A chat got a new id (a Telegram group became a supergroup): its waiting messages follow.
 pub async fn move_chat(conn: &mut Conn, platform: Platform, old: &str, new: &str, now: i64) -> Result<u64> {
-    let done = sqlx::query(
+    let done = query(
         "UPDATE outbox SET chat_id = $3, next_attempt_at = $4, lease_until = 0 \
          WHERE platform = $1 AND chat_id = $2 AND status = 'pending'",
     )
@@ -344,7 +343,7 @@ pub async fn move_chat(conn: &mut Conn, platform: Platform, old: &str, new: &str
 /// Messages dead-lettered because a private chat refused them ([`Status::Gone`]) in the last day are
 /// due again: the person has now opened that chat.
 pub async fn revive_for_chat(conn: &mut Conn, platform: Platform, chat_id: &str, now: i64) -> Result<u64> {
-    let done = sqlx::query(
+    let done = query(
         "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = $3, lease_until = 0 \
          WHERE platform = $1 AND chat_id = $2 AND status = 'gone' AND created_at > $4",
     )
@@ -360,10 +359,10 @@ pub async fn revive_for_chat(conn: &mut Conn, platform: Platform, chat_id: &str,
 
 /// Delivery figures of an alert: (delivered, dead, pending).
 pub async fn alert_progress(conn: &mut Conn, alert_id: i64) -> Result<(i64, i64, i64)> {
-    let row = sqlx::query(
-        "SELECT COALESCE(SUM(CASE WHEN status = 'delivered' THEN 1 ELSE 0 END), 0) AS delivered, \
-         COALESCE(SUM(CASE WHEN status IN ('dead', 'gone') THEN 1 ELSE 0 END), 0) AS dead, \
-         COALESCE(SUM(CASE WHEN status = 'pending' THEN 1 ELSE 0 END), 0) AS pending \
+    let row = query(
+        "SELECT CAST(COALESCE(SUM(CASE WHEN status = 'delivered' THEN 1 ELSE 0 END), 0) AS BIGINT) AS delivered, \
+         CAST(COALESCE(SUM(CASE WHEN status IN ('dead', 'gone') THEN 1 ELSE 0 END), 0) AS BIGINT) AS dead, \
+         CAST(COALESCE(SUM(CASE WHEN status = 'pending' THEN 1 ELSE 0 END), 0) AS BIGINT) AS pending \
          FROM outbox WHERE alert_id = $1",
     )
     .bind(alert_id)
@@ -375,7 +374,7 @@ pub async fn alert_progress(conn: &mut Conn, alert_id: i64) -> Result<(i64, i64,
 
 /// How many messages of a platform wait for delivery.
 pub async fn pending_count(conn: &mut Conn, platform: Platform) -> Result<i64> {
-    let row = sqlx::query("SELECT COUNT(*) AS n FROM outbox WHERE platform = $1 AND status = 'pending'")
+    let row = query("SELECT COUNT(*) AS n FROM outbox WHERE platform = $1 AND status = 'pending'")
         .bind(platform.as_str())
         .fetch_one(conn)
         .await
@@ -385,7 +384,7 @@ pub async fn pending_count(conn: &mut Conn, platform: Platform) -> Result<i64> {
 
 /// The earliest time a pending message of a platform becomes due, if any.
 pub async fn next_due(conn: &mut Conn, platform: Platform) -> Result<Option<i64>> {
-    let row = sqlx::query("SELECT MIN(next_attempt_at) AS due FROM outbox WHERE platform = $1 AND status = 'pending'")
+    let row = query("SELECT MIN(next_attempt_at) AS due FROM outbox WHERE platform = $1 AND status = 'pending'")
         .bind(platform.as_str())
         .fetch_one(conn)
         .await
@@ -397,7 +396,7 @@ pub async fn next_due(conn: &mut Conn, platform: Platform) -> Result<Option<i64>
 /// row id and its buttons.
 pub type Offered = (i64, Vec<Vec<Button>>);
 
-fn offered_from_row(r: &sqlx::any::AnyRow) -> Result<Offered> {
+fn offered_from_row(r: &Row) -> Result<Offered> {
     Ok((col(r, "id")?, decode_buttons(col(r, "buttons")?)?))
 }
 
@@ -411,7 +410,7 @@ fn decode_buttons(stored: Option<String>) -> Result<Vec<Vec<Button>>> {
 
 /// The newest message (not an edit) delivered to the chat: a number typed next answers it.
 pub async fn last_delivered(conn: &mut Conn, platform: Platform, chat_id: &str) -> Result<Option<Offered>> {
-    let row = sqlx::query(
+    let row = query(
         "SELECT id, buttons FROM outbox WHERE platform = $1 AND chat_id = $2 AND status = 'delivered' \
          AND edit_of IS NULL ORDER BY delivered_at DESC, id DESC LIMIT 1",
     )
@@ -430,7 +429,7 @@ pub async fn offered_by_platform_message(
     chat_id: &str,
     platform_message_id: &str,
 ) -> Result<Option<Offered>> {
-    let row = sqlx::query(
+    let row = query(
         "SELECT id, buttons FROM outbox WHERE platform = $1 AND chat_id = $2 AND platform_message_id = $3 \
          AND edit_of IS NULL ORDER BY id DESC LIMIT 1",
     )
@@ -452,7 +451,7 @@ pub async fn open_private_chat(
     chat: &str,
     now: i64,
 ) -> Result<()> {
-    sqlx::query("UPDATE identities SET dm_chat = $3 WHERE platform = $1 AND external_id = $2")
+    query("UPDATE identities SET dm_chat = $3 WHERE platform = $1 AND external_id = $2")
         .bind(platform.as_str())
         .bind(external_id)
         .bind(chat)
@@ -475,13 +474,13 @@ pub struct AlertCopy {
 /// with `None`, are withdrawn; returns the delivered copies, to be edited.
 pub async fn revise_alert(conn: &mut Conn, alert_id: i64, text: Option<&str>) -> Result<Vec<AlertCopy>> {
     match text {
-        Some(text) => sqlx::query("UPDATE outbox SET text = $2 WHERE alert_id = $1 AND status = 'pending'")
+        Some(text) => query("UPDATE outbox SET text = $2 WHERE alert_id = $1 AND status = 'pending'")
             .bind(alert_id)
             .bind(text)
             .execute(&mut *conn)
             .await
             .context("correcting waiting alert copies")?,
-        None => sqlx::query(
+        None => query(
             "UPDATE outbox SET status = 'withdrawn', last_error = 'alert cancelled' WHERE alert_id = $1 AND status = 'pending'",
         )
         .bind(alert_id)
@@ -489,7 +488,7 @@ pub async fn revise_alert(conn: &mut Conn, alert_id: i64, text: Option<&str>) ->
         .await
         .context("withdrawing waiting alert copies")?,
     };
-    let rows = sqlx::query(
+    let rows = query(
         "SELECT id, platform, chat_id FROM outbox WHERE alert_id = $1 AND status = 'delivered' AND edit_of IS NULL ORDER BY id",
     )
     .bind(alert_id)

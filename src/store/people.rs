@@ -2,7 +2,7 @@
 
 use anyhow::{Context, Result};
 
-use super::{Conn, col};
+use super::{Conn, Row, col, query};
 use crate::domain::{Lang, Platform, Role};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,7 +40,7 @@ const COLUMNS: &str = "p.id, p.handle, p.role, p.station_id, p.beat, p.hotel_id,
 /// front desk's hotel, so the silent-hotel watch is fed without reading it again.
 const FROM: &str = "people p LEFT JOIN stations st ON st.id = p.station_id LEFT JOIN hotels ph ON ph.id = p.hotel_id";
 
-fn from_row(r: &sqlx::any::AnyRow) -> Result<Person> {
+fn from_row(r: &Row) -> Result<Person> {
     let role: String = col(r, "role")?;
     let lang: Option<String> = col(r, "lang")?;
     Ok(Person {
@@ -62,7 +62,7 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<Person> {
 /// Creates a person, or updates role, station, beat, hotel, duty and language of the person
 /// with that handle. Returns the id.
 pub async fn upsert(conn: &mut Conn, p: &NewPerson<'_>, now: i64) -> Result<i64> {
-    let row = sqlx::query(
+    let row = query(
         "INSERT INTO people (handle, role, station_id, beat, hotel_id, duty, lang, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
          ON CONFLICT (handle) DO UPDATE SET role = excluded.role, station_id = excluded.station_id, \
@@ -85,7 +85,7 @@ pub async fn upsert(conn: &mut Conn, p: &NewPerson<'_>, now: i64) -> Result<i64>
 
 pub async fn by_id(conn: &mut Conn, id: i64) -> Result<Option<Person>> {
     let sql = format!("SELECT {COLUMNS} FROM {FROM} WHERE p.id = $1");
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+    let row = query(sql)
         .bind(id)
         .fetch_optional(conn)
         .await
@@ -95,7 +95,7 @@ pub async fn by_id(conn: &mut Conn, id: i64) -> Result<Option<Person>> {
 
 pub async fn by_handle(conn: &mut Conn, handle: &str) -> Result<Option<Person>> {
     let sql = format!("SELECT {COLUMNS} FROM {FROM} WHERE p.handle = $1");
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+    let row = query(sql)
         .bind(handle)
         .fetch_optional(conn)
         .await
@@ -122,7 +122,7 @@ pub async fn seen(conn: &mut Conn, platform: Platform, external_id: &str) -> Res
         "SELECT {COLUMNS}, i.dm_chat, i.last_seen_at FROM {FROM} JOIN identities i ON i.person_id = p.id \
          WHERE i.platform = $1 AND i.external_id = $2"
     );
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+    let row = query(sql)
         .bind(platform.as_str())
         .bind(external_id)
         .fetch_optional(conn)
@@ -148,7 +148,7 @@ pub async fn link_identity(
     dm_chat: Option<&str>,
     now: i64,
 ) -> Result<()> {
-    sqlx::query(
+    query(
         "INSERT INTO identities (platform, external_id, person_id, dm_chat, last_seen_at) VALUES ($1, $2, $3, $4, $5) \
          ON CONFLICT (platform, external_id) DO UPDATE SET person_id = excluded.person_id, \
          dm_chat = COALESCE(excluded.dm_chat, identities.dm_chat), last_seen_at = excluded.last_seen_at",
@@ -167,7 +167,7 @@ pub async fn link_identity(
 /// Records the private chat of an identity the platform knows without one being opened (a
 /// Telegram user's id), unless one is known already. "Used last" is not touched.
 pub async fn remember_private_chat(conn: &mut Conn, platform: Platform, external_id: &str, chat: &str) -> Result<()> {
-    sqlx::query("UPDATE identities SET dm_chat = $3 WHERE platform = $1 AND external_id = $2 AND dm_chat IS NULL")
+    query("UPDATE identities SET dm_chat = $3 WHERE platform = $1 AND external_id = $2 AND dm_chat IS NULL")
         .bind(platform.as_str())
         .bind(external_id)
         .bind(chat)
@@ -179,7 +179,7 @@ pub async fn remember_private_chat(conn: &mut Conn, platform: Platform, external
 
 /// Where to write to a person directly: the DM chat of the identity they used last.
 pub async fn dm_target(conn: &mut Conn, person_id: i64) -> Result<Option<(Platform, String)>> {
-    let row = sqlx::query(
+    let row = query(
         "SELECT platform, dm_chat FROM identities WHERE person_id = $1 AND dm_chat IS NOT NULL \
          ORDER BY last_seen_at DESC, platform LIMIT 1",
     )
@@ -201,7 +201,7 @@ pub async fn dm_target(conn: &mut Conn, person_id: i64) -> Result<Option<(Platfo
 }
 
 pub async fn set_lang(conn: &mut Conn, person_id: i64, lang: Lang) -> Result<()> {
-    sqlx::query("UPDATE people SET lang = $2 WHERE id = $1")
+    query("UPDATE people SET lang = $2 WHERE id = $1")
         .bind(person_id)
         .bind(lang.code())
         .execute(conn)
@@ -212,7 +212,7 @@ pub async fn set_lang(conn: &mut Conn, person_id: i64, lang: Lang) -> Result<()>
 
 /// Gives a resident a home station the first time they are seen in one of its groups.
 pub async fn adopt_station(conn: &mut Conn, person_id: i64, station: &str) -> Result<()> {
-    sqlx::query("UPDATE people SET station_id = $2 WHERE id = $1 AND station_id IS NULL")
+    query("UPDATE people SET station_id = $2 WHERE id = $1 AND station_id IS NULL")
         .bind(person_id)
         .bind(station)
         .execute(conn)
@@ -227,7 +227,7 @@ pub async fn staff(conn: &mut Conn, station: &str, beat: Option<&str>, duty_only
         "SELECT {COLUMNS} FROM {FROM} WHERE p.station_id = $1 AND p.role IN ('officer', 'admin') \
          AND ($2 IS NULL OR p.beat = $2) AND ($3 = 0 OR p.duty = 1) ORDER BY p.id"
     );
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+    let rows = query(sql)
         .bind(station)
         .bind(beat)
         .bind(duty_only as i64)
@@ -253,7 +253,7 @@ pub async fn or_station_staff(conn: &mut Conn, station: &str, first: Vec<Person>
 /// The station admins of a station.
 pub async fn admins(conn: &mut Conn, station: &str) -> Result<Vec<Person>> {
     let sql = format!("SELECT {COLUMNS} FROM {FROM} WHERE p.station_id = $1 AND p.role = 'admin' ORDER BY p.id");
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+    let rows = query(sql)
         .bind(station)
         .fetch_all(conn)
         .await
@@ -269,7 +269,7 @@ pub async fn hotel_beat_staff(conn: &mut Conn, hotel_id: i64) -> Result<Option<(
          LEFT JOIN stations st ON st.id = p.station_id LEFT JOIN hotels ph ON ph.id = p.hotel_id \
          WHERE h.id = $1 ORDER BY p.id"
     );
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+    let rows = query(sql)
         .bind(hotel_id)
         .fetch_all(conn)
         .await
@@ -289,7 +289,7 @@ pub async fn hotel_beat_staff(conn: &mut Conn, hotel_id: i64) -> Result<Option<(
 
 /// The private chats on a platform of every officer and station admin.
 pub async fn staff_chats(conn: &mut Conn, platform: Platform) -> Result<Vec<String>> {
-    let rows = sqlx::query(
+    let rows = query(
         "SELECT DISTINCT i.dm_chat FROM identities i JOIN people p ON p.id = i.person_id \
          WHERE i.platform = $1 AND i.dm_chat IS NOT NULL AND p.role IN ('officer', 'admin') ORDER BY i.dm_chat",
     )
@@ -306,7 +306,7 @@ pub async fn subscribers(conn: &mut Conn, station: &str, category: &str) -> Resu
         "SELECT {COLUMNS} FROM {FROM} JOIN subscriptions s ON s.person_id = p.id \
          WHERE p.station_id = $1 AND s.category = $2 ORDER BY p.id"
     );
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+    let rows = query(sql)
         .bind(station)
         .bind(category)
         .fetch_all(conn)

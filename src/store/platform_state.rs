@@ -3,10 +3,10 @@
 
 use anyhow::{Context, Result};
 
-use super::{Conn, col};
+use super::{Conn, col, query};
 
 pub async fn get(conn: &mut Conn, key: &str) -> Result<Option<String>> {
-    let row = sqlx::query("SELECT value FROM platform_state WHERE key = $1")
+    let row = query("SELECT value FROM platform_state WHERE key = $1")
         .bind(key)
         .fetch_optional(conn)
         .await
@@ -15,7 +15,7 @@ pub async fn get(conn: &mut Conn, key: &str) -> Result<Option<String>> {
 }
 
 pub async fn set(conn: &mut Conn, key: &str, value: &str) -> Result<()> {
-    sqlx::query(
+    query(
         "INSERT INTO platform_state (key, value) VALUES ($1, $2) \
          ON CONFLICT (key) DO UPDATE SET value = excluded.value",
     )

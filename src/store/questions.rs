@@ -2,7 +2,7 @@
 
 use anyhow::{Context, Result};
 
-use super::{Conn, col};
+use super::{Conn, col, query};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Question {
@@ -44,7 +44,7 @@ pub async fn insert(
     status: Status,
     now: i64,
 ) -> Result<i64> {
-    let row = sqlx::query(
+    let row = query(
         "INSERT INTO questions (station_id, asker_id, text, asked_at, category, due_at, status) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
     )
     .bind(station)
@@ -61,7 +61,7 @@ pub async fn insert(
 }
 
 pub async fn get(conn: &mut Conn, id: i64) -> Result<Option<Question>> {
-    let row = sqlx::query(
+    let row = query(
         "SELECT id, station_id, asker_id, text, answer, answered_at, category, status FROM questions WHERE id = $1",
     )
     .bind(id)
@@ -85,7 +85,7 @@ pub async fn get(conn: &mut Conn, id: i64) -> Result<Option<Question>> {
 
 /// Stores the answer once; `false` if someone answered first.
 pub async fn answer(conn: &mut Conn, id: i64, officer: i64, text: &str, now: i64) -> Result<bool> {
-    let done = sqlx::query(
+    let done = query(
         "UPDATE questions SET answer = $3, answered_by = $2, answered_at = $4 WHERE id = $1 AND answered_at IS NULL",
     )
     .bind(id)
@@ -100,7 +100,7 @@ pub async fn answer(conn: &mut Conn, id: i64, officer: i64, text: &str, now: i64
 
 /// Moves a question from one state to another; `false` if it was no longer in `from`.
 pub async fn set_status(conn: &mut Conn, id: i64, from: Status, to: Status) -> Result<bool> {
-    let done = sqlx::query("UPDATE questions SET status = $3 WHERE id = $1 AND status = $2")
+    let done = query("UPDATE questions SET status = $3 WHERE id = $1 AND status = $2")
         .bind(id)
         .bind(from.as_str())
         .bind(to.as_str())

@@ -4,7 +4,7 @@
 use anyhow::{Context, Result};
 
 use super::tickets::{Ticket, from_row};
-use super::{Conn, col};
+use super::{Conn, col, query};
 
 const DAY_MS: i64 = 86_400_000;
 
@@ -16,7 +16,7 @@ pub async fn due(conn: &mut Conn, now: i64) -> Result<Vec<Ticket>> {
          WHERE t.status IN ('resolved', 'closed') AND t.purged_at IS NULL \
          AND COALESCE(t.closed_at, t.resolved_at) + s.retention_days * {DAY_MS} <= $1 ORDER BY t.id"
     );
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+    let rows = query(sql)
         .bind(now)
         .fetch_all(conn)
         .await
@@ -27,7 +27,7 @@ pub async fn due(conn: &mut Conn, now: i64) -> Result<Vec<Ticket>> {
 /// Replaces a ticket's fields by `skeleton` (JSON), drops its free texts and the free-text
 /// details of its history; who did what and when stays.
 pub async fn purge_ticket(conn: &mut Conn, id: i64, skeleton: &str, now: i64) -> Result<()> {
-    sqlx::query(
+    query(
         "UPDATE tickets SET fields = $2, resolution = NULL, close_reason = NULL, rating_comment = NULL, purged_at = $3 \
          WHERE id = $1",
     )
@@ -37,7 +37,7 @@ pub async fn purge_ticket(conn: &mut Conn, id: i64, skeleton: &str, now: i64) ->
     .execute(&mut *conn)
     .await
     .context("purging a ticket")?;
-    sqlx::query(
+    query(
         "UPDATE ticket_events SET detail = NULL WHERE ticket_id = $1 \
          AND action NOT IN ('assigned', 'rated', 'escalated_duty', 'escalated_admin')",
     )
@@ -45,7 +45,7 @@ pub async fn purge_ticket(conn: &mut Conn, id: i64, skeleton: &str, now: i64) ->
     .execute(&mut *conn)
     .await
     .context("purging a ticket's history details")?;
-    sqlx::query("UPDATE reviews SET finding = NULL WHERE ticket_id = $1")
+    query("UPDATE reviews SET finding = NULL WHERE ticket_id = $1")
         .bind(id)
         .execute(conn)
         .await
@@ -55,7 +55,7 @@ pub async fn purge_ticket(conn: &mut Conn, id: i64, skeleton: &str, now: i64) ->
 
 /// The shortest retention period of any station, in days (messages are not per station).
 pub async fn shortest_retention_days(conn: &mut Conn) -> Result<Option<i64>> {
-    let row = sqlx::query("SELECT MIN(retention_days) AS days FROM stations")
+    let row = query("SELECT MIN(retention_days) AS days FROM stations")
         .fetch_one(conn)
         .await
         .context("loading retention periods")?;
@@ -68,7 +68,7 @@ pub async fn old_messages(conn: &mut Conn, before: i64, apply: bool) -> Result<u
     const WHERE: &str = "status IN ('delivered', 'dead', 'gone', 'withdrawn') AND created_at < $1 AND text <> ''";
     if apply {
         let sql = format!("UPDATE outbox SET text = '', buttons = NULL, photo = NULL WHERE {WHERE}");
-        let done = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let done = query(sql)
             .bind(before)
             .execute(conn)
             .await
@@ -76,7 +76,7 @@ pub async fn old_messages(conn: &mut Conn, before: i64, apply: bool) -> Result<u
         return Ok(done.rows_affected());
     }
     let sql = format!("SELECT COUNT(*) AS n FROM outbox WHERE {WHERE}");
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+    let row = query(sql)
         .bind(before)
         .fetch_one(conn)
         .await
@@ -86,7 +86,7 @@ pub async fn old_messages(conn: &mut Conn, before: i64, apply: bool) -> Result<u
 
 /// Sets a station's retention period.
 pub async fn set_days(conn: &mut Conn, station: &str, days: i64) -> Result<bool> {
-    let done = sqlx::query("UPDATE stations SET retention_days = $2 WHERE id = $1")
+    let done = query("UPDATE stations SET retention_days = $2 WHERE id = $1")
         .bind(station)
         .bind(days)
         .execute(conn)

@@ -4,7 +4,7 @@
 
 use anyhow::{Context, Result};
 
-use super::{Conn, col};
+use super::{Conn, Row, col, query};
 
 /// The facts an FAQ answer may name as `{station.KEY}`; `None` is not set.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -34,12 +34,11 @@ impl Facts {
 }
 
 pub async fn facts(conn: &mut Conn, station: &str) -> Result<Option<Facts>> {
-    let row =
-        sqlx::query("SELECT name, address, phone, hours, household_hours, faq_version FROM stations WHERE id = $1")
-            .bind(station)
-            .fetch_optional(conn)
-            .await
-            .context("loading station facts")?;
+    let row = query("SELECT name, address, phone, hours, household_hours, faq_version FROM stations WHERE id = $1")
+        .bind(station)
+        .fetch_optional(conn)
+        .await
+        .context("loading station facts")?;
     row.map(|r| {
         Ok(Facts {
             name: col(&r, "name")?,
@@ -64,7 +63,7 @@ pub async fn set_fact(conn: &mut Conn, station: &str, key: &str, value: Option<&
         other => anyhow::bail!("no station fact `{other}`"),
     };
     let sql = format!("UPDATE stations SET {column} = $2 WHERE id = $1");
-    let done = sqlx::query(sqlx::AssertSqlSafe(sql))
+    let done = query(sql)
         .bind(station)
         .bind(value)
         .execute(conn)
@@ -83,7 +82,7 @@ pub struct StationEntry {
     pub answer: String,
 }
 
-fn entry(r: &sqlx::any::AnyRow) -> Result<StationEntry> {
+fn entry(r: &Row) -> Result<StationEntry> {
     let examples: String = col(r, "examples")?;
     Ok(StationEntry {
         id: col(r, "id")?,
@@ -99,30 +98,28 @@ fn entry(r: &sqlx::any::AnyRow) -> Result<StationEntry> {
 }
 
 pub async fn list(conn: &mut Conn, station: &str) -> Result<Vec<StationEntry>> {
-    let rows = sqlx::query(
-        "SELECT id, station_id, question, examples, answer FROM station_faq WHERE station_id = $1 ORDER BY id",
-    )
-    .bind(station)
-    .fetch_all(conn)
-    .await
-    .context("listing station FAQ")?;
+    let rows =
+        query("SELECT id, station_id, question, examples, answer FROM station_faq WHERE station_id = $1 ORDER BY id")
+            .bind(station)
+            .fetch_all(conn)
+            .await
+            .context("listing station FAQ")?;
     rows.iter().map(entry).collect()
 }
 
 pub async fn get(conn: &mut Conn, station: &str, id: i64) -> Result<Option<StationEntry>> {
-    let row = sqlx::query(
-        "SELECT id, station_id, question, examples, answer FROM station_faq WHERE id = $1 AND station_id = $2",
-    )
-    .bind(id)
-    .bind(station)
-    .fetch_optional(conn)
-    .await
-    .context("loading station FAQ entry")?;
+    let row =
+        query("SELECT id, station_id, question, examples, answer FROM station_faq WHERE id = $1 AND station_id = $2")
+            .bind(id)
+            .bind(station)
+            .fetch_optional(conn)
+            .await
+            .context("loading station FAQ entry")?;
     row.as_ref().map(entry).transpose()
 }
 
 async fn bump(conn: &mut Conn, station: &str) -> Result<()> {
-    sqlx::query("UPDATE stations SET faq_version = faq_version + 1 WHERE id = $1")
+    query("UPDATE stations SET faq_version = faq_version + 1 WHERE id = $1")
         .bind(station)
         .execute(conn)
         .await
@@ -131,7 +128,7 @@ async fn bump(conn: &mut Conn, station: &str) -> Result<()> {
 }
 
 pub async fn insert(conn: &mut Conn, station: &str, question: &str, answer: &str, by: i64, now: i64) -> Result<i64> {
-    let row = sqlx::query(
+    let row = query(
         "INSERT INTO station_faq (station_id, question, answer, created_by, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
     )
@@ -162,7 +159,7 @@ pub async fn set_text(conn: &mut Conn, station: &str, id: i64, part: Part, text:
         Part::Answer => "UPDATE station_faq SET answer = $3, updated_at = $4 WHERE id = $1 AND station_id = $2",
         Part::Question => "UPDATE station_faq SET question = $3, updated_at = $4 WHERE id = $1 AND station_id = $2",
     };
-    let done = sqlx::query(sql)
+    let done = query(sql)
         .bind(id)
         .bind(station)
         .bind(text)
@@ -177,7 +174,7 @@ pub async fn set_text(conn: &mut Conn, station: &str, id: i64, part: Part, text:
 /// Adds another phrasing, appended in one statement (two officers adding at once both keep
 /// theirs); `Ok(false)` when the station has no such entry.
 pub async fn add_example(conn: &mut Conn, station: &str, id: i64, example: &str, now: i64) -> Result<bool> {
-    let done = sqlx::query(
+    let done = query(
         "UPDATE station_faq SET examples = CASE WHEN examples = '' THEN $3 ELSE examples || $5 || $3 END, \
          updated_at = $4 WHERE id = $1 AND station_id = $2",
     )
@@ -195,7 +192,7 @@ pub async fn add_example(conn: &mut Conn, station: &str, id: i64, example: &str,
 
 /// `Ok(false)` when the station has no such entry.
 pub async fn remove(conn: &mut Conn, station: &str, id: i64) -> Result<bool> {
-    let done = sqlx::query("DELETE FROM station_faq WHERE id = $1 AND station_id = $2")
+    let done = query("DELETE FROM station_faq WHERE id = $1 AND station_id = $2")
         .bind(id)
         .bind(station)
         .execute(&mut *conn)

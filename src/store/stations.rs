@@ -2,7 +2,7 @@
 
 use anyhow::{Context, Result};
 
-use super::{Conn, col};
+use super::{Conn, Row, col, query};
 use crate::domain::Lang;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,7 +23,7 @@ pub struct Hotel {
 /// Adds a station; `Ok(false)` when the id is taken.
 pub async fn add(conn: &mut Conn, id: &str, name: &str, lang: Lang, now: i64) -> Result<bool> {
     let done =
-        sqlx::query("INSERT INTO stations (id, name, lang, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING")
+        query("INSERT INTO stations (id, name, lang, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING")
             .bind(id)
             .bind(name)
             .bind(lang.code())
@@ -35,7 +35,7 @@ pub async fn add(conn: &mut Conn, id: &str, name: &str, lang: Lang, now: i64) ->
 }
 
 pub async fn get(conn: &mut Conn, id: &str) -> Result<Option<Station>> {
-    let row = sqlx::query("SELECT id, name, lang FROM stations WHERE id = $1")
+    let row = query("SELECT id, name, lang FROM stations WHERE id = $1")
         .bind(id)
         .fetch_optional(conn)
         .await
@@ -52,7 +52,7 @@ pub async fn get(conn: &mut Conn, id: &str) -> Result<Option<Station>> {
 
 /// All station ids, in order.
 pub async fn list(conn: &mut Conn) -> Result<Vec<String>> {
-    let rows = sqlx::query("SELECT id FROM stations ORDER BY id")
+    let rows = query("SELECT id FROM stations ORDER BY id")
         .fetch_all(conn)
         .await
         .context("listing stations")?;
@@ -61,7 +61,7 @@ pub async fn list(conn: &mut Conn) -> Result<Vec<String>> {
 
 /// Records a beat the first time it is named.
 pub async fn ensure_beat(conn: &mut Conn, station: &str, beat: &str) -> Result<()> {
-    sqlx::query("INSERT INTO beats (station_id, name) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+    query("INSERT INTO beats (station_id, name) VALUES ($1, $2) ON CONFLICT DO NOTHING")
         .bind(station)
         .bind(beat)
         .execute(conn)
@@ -75,7 +75,7 @@ pub async fn ensure_hotel(conn: &mut Conn, station: &str, name: &str, beat: Opti
     if let Some(beat) = beat {
         ensure_beat(&mut *conn, station, beat).await?;
     }
-    sqlx::query("INSERT INTO hotels (station_id, name, beat) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+    query("INSERT INTO hotels (station_id, name, beat) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
         .bind(station)
         .bind(name)
         .bind(beat)
@@ -83,7 +83,7 @@ pub async fn ensure_hotel(conn: &mut Conn, station: &str, name: &str, beat: Opti
         .await
         .context("inserting hotel")?;
     if let Some(beat) = beat {
-        sqlx::query("UPDATE hotels SET beat = $3 WHERE station_id = $1 AND name = $2")
+        query("UPDATE hotels SET beat = $3 WHERE station_id = $1 AND name = $2")
             .bind(station)
             .bind(name)
             .bind(beat)
@@ -91,7 +91,7 @@ pub async fn ensure_hotel(conn: &mut Conn, station: &str, name: &str, beat: Opti
             .await
             .context("moving hotel to beat")?;
     }
-    let row = sqlx::query("SELECT id FROM hotels WHERE station_id = $1 AND name = $2")
+    let row = query("SELECT id FROM hotels WHERE station_id = $1 AND name = $2")
         .bind(station)
         .bind(name)
         .fetch_one(conn)
@@ -100,7 +100,7 @@ pub async fn ensure_hotel(conn: &mut Conn, station: &str, name: &str, beat: Opti
     col(&row, "id")
 }
 
-fn hotel_from_row(r: &sqlx::any::AnyRow) -> Result<Hotel> {
+fn hotel_from_row(r: &Row) -> Result<Hotel> {
     Ok(Hotel {
         id: col(r, "id")?,
         station_id: col(r, "station_id")?,
@@ -110,7 +110,7 @@ fn hotel_from_row(r: &sqlx::any::AnyRow) -> Result<Hotel> {
 }
 
 pub async fn hotel(conn: &mut Conn, id: i64) -> Result<Option<Hotel>> {
-    let row = sqlx::query("SELECT id, station_id, name, beat FROM hotels WHERE id = $1")
+    let row = query("SELECT id, station_id, name, beat FROM hotels WHERE id = $1")
         .bind(id)
         .fetch_optional(conn)
         .await
@@ -128,13 +128,12 @@ pub async fn hotel_name(conn: &mut Conn, id: Option<i64>) -> Result<String> {
 
 /// The station's hotel of that name, ignoring case.
 pub async fn find_hotel(conn: &mut Conn, station: &str, name: &str) -> Result<Option<Hotel>> {
-    let row =
-        sqlx::query("SELECT id, station_id, name, beat FROM hotels WHERE station_id = $1 AND LOWER(name) = LOWER($2)")
-            .bind(station)
-            .bind(name)
-            .fetch_optional(conn)
-            .await
-            .context("finding hotel")?;
+    let row = query("SELECT id, station_id, name, beat FROM hotels WHERE station_id = $1 AND LOWER(name) = LOWER($2)")
+        .bind(station)
+        .bind(name)
+        .fetch_optional(conn)
+        .await
+        .context("finding hotel")?;
     row.as_ref().map(hotel_from_row).transpose()
 }
 
@@ -143,7 +142,7 @@ pub const HOTEL_ACTIVITY_RESOLUTION_MS: i64 = 3_600_000;
 
 /// Notes that a front desk of the hotel was heard from (written at most once an hour).
 pub async fn touch_hotel(conn: &mut Conn, hotel_id: i64, now: i64) -> Result<()> {
-    sqlx::query(
+    query(
         "UPDATE hotels SET last_activity_at = $2 WHERE id = $1 AND (last_activity_at IS NULL OR last_activity_at < $3)",
     )
     .bind(hotel_id)
@@ -158,12 +157,12 @@ pub async fn touch_hotel(conn: &mut Conn, hotel_id: i64, now: i64) -> Result<()>
 /// Hotels with enrolled front desks that have been silent since before `before` and whose
 /// silence has not been flagged yet. A hotel never heard from starts its clock now.
 pub async fn silent_hotels(conn: &mut Conn, before: i64, now: i64) -> Result<Vec<(Hotel, i64)>> {
-    sqlx::query("UPDATE hotels SET last_activity_at = $1 WHERE last_activity_at IS NULL")
+    query("UPDATE hotels SET last_activity_at = $1 WHERE last_activity_at IS NULL")
         .bind(now)
         .execute(&mut *conn)
         .await
         .context("starting hotel activity clocks")?;
-    let rows = sqlx::query(
+    let rows = query(
         "SELECT h.id, h.station_id, h.name, h.beat, h.last_activity_at FROM hotels h \
          WHERE h.last_activity_at < $1 AND (h.silence_flagged_at IS NULL OR h.silence_flagged_at < h.last_activity_at) \
          AND EXISTS (SELECT 1 FROM people p WHERE p.hotel_id = h.id AND p.role = 'liaison') ORDER BY h.id",
@@ -179,7 +178,7 @@ pub async fn silent_hotels(conn: &mut Conn, before: i64, now: i64) -> Result<Vec
 
 /// Records that the hotel's silence was flagged; `false` if it already was.
 pub async fn flag_silence(conn: &mut Conn, hotel_id: i64, now: i64) -> Result<bool> {
-    let done = sqlx::query(
+    let done = query(
         "UPDATE hotels SET silence_flagged_at = $2 WHERE id = $1 \
          AND (silence_flagged_at IS NULL OR silence_flagged_at < last_activity_at)",
     )
@@ -193,7 +192,7 @@ pub async fn flag_silence(conn: &mut Conn, hotel_id: i64, now: i64) -> Result<bo
 
 /// The station's retention period in days.
 pub async fn retention_days(conn: &mut Conn, station: &str) -> Result<Option<i64>> {
-    let row = sqlx::query("SELECT retention_days FROM stations WHERE id = $1")
+    let row = query("SELECT retention_days FROM stations WHERE id = $1")
         .bind(station)
         .fetch_optional(conn)
         .await

@@ -2,10 +2,10 @@
 
 use anyhow::{Context, Result};
 
-use super::{Conn, col};
+use super::{Conn, col, query};
 
 pub async fn subscribe(conn: &mut Conn, person_id: i64, category: &str) -> Result<()> {
-    sqlx::query("INSERT INTO subscriptions (person_id, category) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+    query("INSERT INTO subscriptions (person_id, category) VALUES ($1, $2) ON CONFLICT DO NOTHING")
         .bind(person_id)
         .bind(category)
         .execute(conn)
@@ -16,7 +16,7 @@ pub async fn subscribe(conn: &mut Conn, person_id: i64, category: &str) -> Resul
 
 /// Removes one category, or all with `None`.
 pub async fn unsubscribe(conn: &mut Conn, person_id: i64, category: Option<&str>) -> Result<()> {
-    sqlx::query("DELETE FROM subscriptions WHERE person_id = $1 AND ($2 IS NULL OR category = $2)")
+    query("DELETE FROM subscriptions WHERE person_id = $1 AND ($2 IS NULL OR category = $2)")
         .bind(person_id)
         .bind(category)
         .execute(conn)
@@ -26,7 +26,7 @@ pub async fn unsubscribe(conn: &mut Conn, person_id: i64, category: Option<&str>
 }
 
 pub async fn subscriptions(conn: &mut Conn, person_id: i64) -> Result<Vec<String>> {
-    let rows = sqlx::query("SELECT category FROM subscriptions WHERE person_id = $1 ORDER BY category")
+    let rows = query("SELECT category FROM subscriptions WHERE person_id = $1 ORDER BY category")
         .bind(person_id)
         .fetch_all(conn)
         .await

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use anyhow::{Context, Result};
 
-use super::{Conn, col, level};
+use super::{Conn, Row, col, level, query};
 use crate::domain::{Escalation, ReportKind, ResolveNotice, TicketStatus};
 use crate::scripts::Sla;
 
@@ -66,7 +66,7 @@ pub(super) fn qualified_columns() -> String {
         .join(", ")
 }
 
-pub(super) fn from_row(r: &sqlx::any::AnyRow) -> Result<Ticket> {
+pub(super) fn from_row(r: &Row) -> Result<Ticket> {
     let kind: String = col(r, "kind")?;
     let status: String = col(r, "status")?;
     let fields: String = col(r, "fields")?;
@@ -98,7 +98,7 @@ pub(super) fn from_row(r: &sqlx::any::AnyRow) -> Result<Ticket> {
 
 /// Files a ticket with its deadlines fixed from `sla` now.
 pub async fn insert(conn: &mut Conn, t: &NewTicket<'_>, sla: &Sla, now: i64) -> Result<i64> {
-    let row = sqlx::query(
+    let row = query(
         "INSERT INTO tickets (station_id, kind, hotel_id, reporter_id, assignee_id, status, fields, origin_group_id, \
          created_at, ack_due_at, resolve_due_at) VALUES ($1, $2, $3, $4, $5, 'open', $6, $7, $8, $9, $10) RETURNING id",
     )
@@ -120,7 +120,7 @@ pub async fn insert(conn: &mut Conn, t: &NewTicket<'_>, sla: &Sla, now: i64) -> 
 
 pub async fn get(conn: &mut Conn, id: i64) -> Result<Option<Ticket>> {
     let sql = format!("SELECT {COLUMNS} FROM tickets WHERE id = $1");
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+    let row = query(sql)
         .bind(id)
         .fetch_optional(conn)
         .await
@@ -134,7 +134,7 @@ pub async fn open_for(conn: &mut Conn, station: &str, officer: i64) -> Result<Ve
         "SELECT {COLUMNS} FROM tickets WHERE station_id = $1 AND status IN ('open', 'acknowledged') \
          AND (assignee_id = $2 OR assignee_id IS NULL) ORDER BY id"
     );
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+    let rows = query(sql)
         .bind(station)
         .bind(officer)
         .fetch_all(conn)
@@ -145,7 +145,7 @@ pub async fn open_for(conn: &mut Conn, station: &str, officer: i64) -> Result<Ve
 
 /// Acknowledges an open ticket; `false` if it was no longer open (someone was quicker).
 pub async fn acknowledge(conn: &mut Conn, id: i64, officer: i64, now: i64) -> Result<bool> {
-    let done = sqlx::query(
+    let done = query(
         "UPDATE tickets SET status = 'acknowledged', acked_at = $3, assignee_id = COALESCE(assignee_id, $2) \
          WHERE id = $1 AND status = 'open'",
     )
@@ -160,7 +160,7 @@ pub async fn acknowledge(conn: &mut Conn, id: i64, officer: i64, now: i64) -> Re
 
 /// Resolves an unfinished ticket; `false` if it was already finished.
 pub async fn resolve(conn: &mut Conn, id: i64, officer: i64, text: &str, now: i64) -> Result<bool> {
-    let done = sqlx::query(
+    let done = query(
         "UPDATE tickets SET status = 'resolved', resolved_at = $4, resolution = $3, acked_at = COALESCE(acked_at, $4), \
          assignee_id = COALESCE(assignee_id, $2) WHERE id = $1 AND status IN ('open', 'acknowledged')",
     )
@@ -176,7 +176,7 @@ pub async fn resolve(conn: &mut Conn, id: i64, officer: i64, text: &str, now: i6
 
 /// Closes an unfinished ticket without action; `false` if it was already finished.
 pub async fn close(conn: &mut Conn, id: i64, officer: i64, reason: &str, now: i64) -> Result<bool> {
-    let done = sqlx::query(
+    let done = query(
         "UPDATE tickets SET status = 'closed', closed_at = $4, close_reason = $3, assignee_id = COALESCE(assignee_id, $2) \
          WHERE id = $1 AND status IN ('open', 'acknowledged')",
     )
@@ -192,19 +192,18 @@ pub async fn close(conn: &mut Conn, id: i64, officer: i64, reason: &str, now: i6
 
 /// Records the reporter's comment on their rating once; `false` if there is one already.
 pub async fn comment(conn: &mut Conn, id: i64, text: &str) -> Result<bool> {
-    let done = sqlx::query(
-        "UPDATE tickets SET rating_comment = $2 WHERE id = $1 AND rating IS NOT NULL AND rating_comment IS NULL",
-    )
-    .bind(id)
-    .bind(text)
-    .execute(conn)
-    .await
-    .context("saving rating comment")?;
+    let done =
+        query("UPDATE tickets SET rating_comment = $2 WHERE id = $1 AND rating IS NOT NULL AND rating_comment IS NULL")
+            .bind(id)
+            .bind(text)
+            .execute(conn)
+            .await
+            .context("saving rating comment")?;
     Ok(done.rows_affected() == 1)
 }
 
 pub async fn assign(conn: &mut Conn, id: i64, officer: i64) -> Result<()> {
-    sqlx::query("UPDATE tickets SET assignee_id = $2 WHERE id = $1")
+    query("UPDATE tickets SET assignee_id = $2 WHERE id = $1")
         .bind(id)
         .bind(officer)
         .execute(conn)
@@ -215,7 +214,7 @@ pub async fn assign(conn: &mut Conn, id: i64, officer: i64) -> Result<()> {
 
 /// Records a rating once; `false` if the ticket was already rated.
 pub async fn rate(conn: &mut Conn, id: i64, rating: i64) -> Result<bool> {
-    let done = sqlx::query("UPDATE tickets SET rating = $2 WHERE id = $1 AND rating IS NULL")
+    let done = query("UPDATE tickets SET rating = $2 WHERE id = $1 AND rating IS NULL")
         .bind(id)
         .bind(rating)
         .execute(conn)
@@ -234,7 +233,7 @@ pub async fn log(
     detail: Option<&str>,
     now: i64,
 ) -> Result<()> {
-    sqlx::query(
+    query(
         "INSERT INTO ticket_events (ticket_id, at, actor_id, platform, action, detail) VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(ticket)
@@ -251,7 +250,7 @@ pub async fn log(
 
 /// Every recorded action on one ticket, oldest first.
 pub async fn ticket_history(conn: &mut Conn, ticket: i64) -> Result<Vec<AuditEntry>> {
-    let rows = sqlx::query(
+    let rows = query(
         "SELECT e.ticket_id, e.at, p.handle, e.platform, e.action, e.detail FROM ticket_events e \
          LEFT JOIN people p ON p.id = e.actor_id WHERE e.ticket_id = $1 ORDER BY e.at, e.id",
     )
@@ -264,7 +263,7 @@ pub async fn ticket_history(conn: &mut Conn, ticket: i64) -> Result<Vec<AuditEnt
 
 /// The actions recorded for a ticket, oldest first.
 pub async fn history(conn: &mut Conn, ticket: i64) -> Result<Vec<String>> {
-    let rows = sqlx::query("SELECT action FROM ticket_events WHERE ticket_id = $1 ORDER BY id")
+    let rows = query("SELECT action FROM ticket_events WHERE ticket_id = $1 ORDER BY id")
         .bind(ticket)
         .fetch_all(conn)
         .await
@@ -286,7 +285,7 @@ pub struct AuditEntry {
 
 /// Every action on the station's tickets at or after `since`, oldest first.
 pub async fn audit(conn: &mut Conn, station: &str, since: i64) -> Result<Vec<AuditEntry>> {
-    let rows = sqlx::query(
+    let rows = query(
         "SELECT e.ticket_id, e.at, p.handle, e.platform, e.action, e.detail FROM ticket_events e \
          JOIN tickets t ON t.id = e.ticket_id LEFT JOIN people p ON p.id = e.actor_id \
          WHERE t.station_id = $1 AND e.at >= $2 ORDER BY e.at, e.id",
@@ -299,7 +298,7 @@ pub async fn audit(conn: &mut Conn, station: &str, since: i64) -> Result<Vec<Aud
     rows.iter().map(audit_entry).collect()
 }
 
-fn audit_entry(r: &sqlx::any::AnyRow) -> Result<AuditEntry> {
+fn audit_entry(r: &Row) -> Result<AuditEntry> {
     Ok(AuditEntry {
         ticket: col(r, "ticket_id")?,
         at: col(r, "at")?,
@@ -317,7 +316,7 @@ pub async fn filed_since(conn: &mut Conn, station: &str, since: i64) -> Result<V
         "SELECT {columns}, h.name AS hotel_name FROM tickets t LEFT JOIN hotels h ON h.id = t.hotel_id \
          WHERE t.station_id = $1 AND t.created_at >= $2 ORDER BY t.id"
     );
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+    let rows = query(sql)
         .bind(station)
         .bind(since)
         .fetch_all(conn)

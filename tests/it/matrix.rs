@@ -326,15 +326,20 @@ async fn synapse_rate_limits_are_waited_out_and_nothing_is_lost() {
         }
     };
     let mut tx = app.store.begin().await.unwrap();
-    let rows: Vec<(i64, String, i64, Option<String>)> =
-        sqlx::query_as("SELECT id, status, attempts, last_error FROM outbox WHERE platform = 'matrix' ORDER BY id")
-            .fetch_all(&mut *tx)
-            .await
-            .unwrap();
+    let rows: Vec<(i64, String, i64, Option<String>)> = beatbot::store::query(
+        "SELECT id, status, attempts, last_error FROM outbox WHERE platform = 'matrix' ORDER BY id",
+    )
+    .fetch_all(&mut tx)
+    .await
+    .unwrap()
+    .iter()
+    .map(|r| (r.at(0).unwrap(), r.at(1).unwrap(), r.at(2).unwrap(), r.at(3).unwrap()))
+    .collect();
     assert_eq!(tips.len(), 12, "every tip arrives, once; outbox: {rows:#?}");
-    let retried: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE platform = 'matrix' AND attempts > 1")
-        .fetch_one(&mut *tx)
+    let retried: i64 = beatbot::store::query("SELECT COUNT(*) FROM outbox WHERE platform = 'matrix' AND attempts > 1")
+        .fetch_one(&mut tx)
         .await
+        .and_then(|r| r.at(0))
         .unwrap();
     tx.commit().await.unwrap();
     assert!(retried > 0, "some sends were refused with M_LIMIT_EXCEEDED and retried");

@@ -208,10 +208,11 @@ impl MatrixReplay {
     async fn handled(&self, event: &str) -> bool {
         let mut tx = self.app.store.begin().await.unwrap();
         let n: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM inbound_events WHERE platform = 'matrix' AND event_id = $1")
+            beatbot::store::query("SELECT COUNT(*) FROM inbound_events WHERE platform = 'matrix' AND event_id = $1")
                 .bind(event)
-                .fetch_one(&mut *tx)
+                .fetch_one(&mut tx)
                 .await
+                .and_then(|row| row.at(0))
                 .unwrap();
         tx.commit().await.unwrap();
         n > 0

@@ -37,12 +37,15 @@ async fn no_group_message_of_any_scenario_carries_personal_data() {
             let _ = replayer.step(step).await;
         }
         let mut tx = replayer.app.store.begin().await.unwrap();
-        let rows: Vec<(String, String)> = sqlx::query_as(
+        let rows: Vec<(String, String)> = beatbot::store::query(
             "SELECT o.chat_id, o.text FROM outbox o JOIN groups g ON g.platform = o.platform AND g.chat_id = o.chat_id",
         )
-        .fetch_all(&mut *tx)
+        .fetch_all(&mut tx)
         .await
-        .unwrap();
+        .unwrap()
+        .iter()
+        .map(|r| (r.at(0).unwrap(), r.at(1).unwrap()))
+        .collect();
         tx.commit().await.unwrap();
         group_rows += rows.len();
         for (chat, text) in rows {

@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use beatbot::store::Store;
+use beatbot::store::{Store, query};
 use regex::Regex;
 
 use super::harness;
@@ -84,21 +84,35 @@ fn parenthesised(sql: &str, open: usize) -> &str {
 
 async fn sqlite_schema(store: &Store) -> Schema {
     let mut tx = store.begin().await.expect("begin");
-    let columns: Vec<(String, String, String, i64, i64)> = sqlx::query_as(
+    let columns: Vec<(String, String, String, i64, i64)> = query(
         "SELECT m.name, p.name, p.type, p.\"notnull\", p.pk FROM sqlite_master m JOIN pragma_table_info(m.name) p \
          WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND m.name <> '_sqlx_migrations' \
          ORDER BY m.name, p.cid",
     )
-    .fetch_all(&mut *tx)
+    .fetch_all(&mut tx)
     .await
-    .expect("SQLite columns");
-    let tables: Vec<(String, String)> = sqlx::query_as(
+    .expect("SQLite columns")
+    .iter()
+    .map(|r| {
+        (
+            r.at(0).unwrap(),
+            r.at(1).unwrap(),
+            r.at(2).unwrap(),
+            r.at(3).unwrap(),
+            r.at(4).unwrap(),
+        )
+    })
+    .collect();
+    let tables: Vec<(String, String)> = query(
         "SELECT name, sql FROM sqlite_master \
          WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name <> '_sqlx_migrations'",
     )
-    .fetch_all(&mut *tx)
+    .fetch_all(&mut tx)
     .await
-    .expect("SQLite tables");
+    .expect("SQLite tables")
+    .iter()
+    .map(|r| (r.at(0).unwrap(), r.at(1).unwrap()))
+    .collect();
     tx.rollback().await.expect("rollback");
 
     let mut schema = Schema::default();
@@ -133,23 +147,29 @@ async fn sqlite_schema(store: &Store) -> Schema {
 
 async fn postgres_schema(store: &Store) -> Schema {
     let mut tx = store.begin().await.expect("begin");
-    // information_schema's own types (sql_identifier, yes_or_no) are cast to text for the Any driver.
-    let columns: Vec<(String, String, String, String)> = sqlx::query_as(
+    // information_schema's own types (sql_identifier, yes_or_no) are cast to text for the store's reader.
+    let columns: Vec<(String, String, String, String)> = query(
         "SELECT table_name::text, column_name::text, data_type::text, is_nullable::text FROM information_schema.columns \
          WHERE table_schema = current_schema() AND table_name <> '_sqlx_migrations' \
          ORDER BY table_name::text, ordinal_position",
     )
-    .fetch_all(&mut *tx)
+    .fetch_all(&mut tx)
     .await
-    .expect("PostgreSQL columns");
-    let checks: Vec<(String, String, String)> = sqlx::query_as(
+    .expect("PostgreSQL columns")
+    .iter()
+    .map(|r| (r.at(0).unwrap(), r.at(1).unwrap(), r.at(2).unwrap(), r.at(3).unwrap()))
+    .collect();
+    let checks: Vec<(String, String, String)> = query(
         "SELECT c.relname::text, k.conname::text, pg_get_constraintdef(k.oid) FROM pg_constraint k \
          JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
          WHERE k.contype = 'c' AND n.nspname = current_schema() AND c.relname <> '_sqlx_migrations'",
     )
-    .fetch_all(&mut *tx)
+    .fetch_all(&mut tx)
     .await
-    .expect("PostgreSQL CHECK constraints");
+    .expect("PostgreSQL CHECK constraints")
+    .iter()
+    .map(|r| (r.at(0).unwrap(), r.at(1).unwrap(), r.at(2).unwrap()))
+    .collect();
     tx.rollback().await.expect("rollback");
 
     let mut schema = Schema::default();
