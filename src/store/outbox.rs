@@ -211,7 +211,7 @@ pub async fn claim(store: &Store, platform: Platform, now: i64, limit: i64, leas
         .bind(now)
         .bind(now + lease_ms)
         .bind(limit)
-        .fetch_all(&mut *tx)
+        .fetch_all(&mut tx)
         .await
         .context("claiming outbox messages")?;
     tx.commit().await.context("committing outbox claim")?;
