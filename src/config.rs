@@ -45,6 +45,8 @@ pub struct Telegram {
     /// Telegram's sending limits are divided by this (1 for Telegram itself; test servers that
     /// enforce faster limits use more).
     pub limits_speedup: f64,
+    /// Urgent alerts sent with `allow_paid_broadcast` (up to 1,000 a second, paid in Stars).
+    pub paid_broadcast: bool,
 }
 
 /// How updates reach the bot.
@@ -129,6 +131,7 @@ pub struct TelegramSettings {
     pub poll_timeout_secs: u32,
     pub request_timeout_secs: u32,
     pub limits_speedup: f64,
+    pub paid_broadcast: bool,
 }
 
 #[derive(Clone, Serialize, Deserialize, PartialEq)]
@@ -188,6 +191,7 @@ impl Default for TelegramSettings {
             poll_timeout_secs: 25,
             request_timeout_secs: 40,
             limits_speedup: 1.0,
+            paid_broadcast: false,
         }
     }
 }
@@ -220,6 +224,7 @@ impl fmt::Debug for TelegramSettings {
             .field("poll_timeout_secs", &self.poll_timeout_secs)
             .field("request_timeout_secs", &self.request_timeout_secs)
             .field("limits_speedup", &self.limits_speedup)
+            .field("paid_broadcast", &self.paid_broadcast)
             .finish()
     }
 }
@@ -246,6 +251,7 @@ impl fmt::Debug for Telegram {
             .field("poll_timeout", &self.poll_timeout)
             .field("request_timeout", &self.request_timeout)
             .field("limits_speedup", &self.limits_speedup)
+            .field("paid_broadcast", &self.paid_broadcast)
             .finish()
     }
 }
@@ -373,6 +379,7 @@ impl TelegramSettings {
             poll_timeout: Duration::from_secs(self.poll_timeout_secs.into()),
             request_timeout: Duration::from_secs(self.request_timeout_secs.into()),
             limits_speedup: self.limits_speedup,
+            paid_broadcast: self.paid_broadcast,
         }))
     }
 }

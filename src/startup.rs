@@ -242,7 +242,8 @@ impl Running {
             }
         };
         let deliverer = telegram::TelegramDeliverer::with_limits(bot, telegram::Limits::scaled(cfg.limits_speedup))
-            .with_username(username);
+            .with_username(username)
+            .with_paid_broadcast(cfg.paid_broadcast);
         self.sources.push(source);
         self.workers.push(tokio::spawn(delivery::run(
             self.app.clone(),

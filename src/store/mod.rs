@@ -51,6 +51,9 @@ pub enum Backend {
 #[derive(Clone)]
 pub struct Store {
     db: Db,
+    /// The delivery workers of this process, woken when a transaction that queued messages
+    /// commits (instead of each polling the outbox).
+    wakers: Arc<std::sync::Mutex<Vec<Arc<tokio::sync::Notify>>>>,
 }
 
 #[derive(Clone)]
@@ -85,6 +88,11 @@ const SQLITE_MIGRATIONS: migrate::Migrations = &[
     (4, "casework", include_str!("../../migrations/sqlite/0004_casework.sql")),
     (5, "faq", include_str!("../../migrations/sqlite/0005_faq.sql")),
     (6, "checks", include_str!("../../migrations/sqlite/0006_checks.sql")),
+    (
+        7,
+        "throughput",
+        include_str!("../../migrations/sqlite/0007_throughput.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: migrate::Migrations = &[
     (
@@ -109,6 +117,11 @@ const POSTGRES_MIGRATIONS: migrate::Migrations = &[
     ),
     (5, "faq", include_str!("../../migrations/postgres/0005_faq.sql")),
     (6, "checks", include_str!("../../migrations/postgres/0006_checks.sql")),
+    (
+        7,
+        "throughput",
+        include_str!("../../migrations/postgres/0007_throughput.sql"),
+    ),
 ];
 
 impl Store {
@@ -126,7 +139,7 @@ impl Store {
                 .connect_with(options)
                 .await
                 .context("connecting to PostgreSQL")?;
-            Ok(Store { db: Db::Postgres(pool) })
+            Ok(Store::with(Db::Postgres(pool)))
         } else {
             bail!("database.url must start with sqlite: or postgres://, got `{url}`")
         }
@@ -163,7 +176,31 @@ impl Store {
         if !memory {
             checkpointer(path, Arc::downgrade(&sqlite))?;
         }
-        Ok(Store { db: Db::Sqlite(sqlite) })
+        Ok(Store::with(Db::Sqlite(sqlite)))
+    }
+
+    fn with(db: Db) -> Store {
+        Store {
+            db,
+            wakers: Arc::default(),
+        }
+    }
+
+    /// A signal for a delivery worker: notified (or holding a permit) whenever a transaction
+    /// of this process that queued messages has committed since it last waited.
+    pub fn outbox_waker(&self) -> Arc<tokio::sync::Notify> {
+        let waker = Arc::new(tokio::sync::Notify::new());
+        self.wakers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(waker.clone());
+        waker
+    }
+
+    fn wake_deliverers(&self) {
+        for waker in self.wakers.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+            waker.notify_one();
+        }
     }
 
     /// Connects and applies pending migrations.
@@ -225,7 +262,7 @@ impl Store {
             ),
         };
         Ok(Tx {
-            conn: Conn(conn),
+            conn: Conn::new(conn),
             store: self.clone(),
         })
     }
@@ -265,26 +302,35 @@ impl std::ops::DerefMut for Tx {
 
 impl Tx {
     pub async fn commit(mut self) -> Result<()> {
-        match std::mem::replace(&mut self.conn.0, Inner::Finished) {
+        match std::mem::replace(&mut self.conn.inner, Inner::Finished) {
             Inner::Sqlite(guard) => {
                 let conn = guard.as_ref().context("the store is closed")?;
                 if let Err(e) = conn.execute_batch("COMMIT") {
                     // Still open: dropping `self` rolls it back.
-                    self.conn.0 = Inner::Sqlite(guard);
+                    self.conn.inner = Inner::Sqlite(guard);
                     return Err(e).context("committing a transaction");
                 }
                 if let Db::Sqlite(sqlite) = &self.store.db {
                     sqlite.commits.fetch_add(1, Ordering::Relaxed);
                 }
+                if self.conn.queued {
+                    self.store.wake_deliverers();
+                }
                 Ok(())
             }
-            Inner::Postgres(tx) => tx.commit().await.context("committing a transaction"),
+            Inner::Postgres(tx) => {
+                tx.commit().await.context("committing a transaction")?;
+                if self.conn.queued {
+                    self.store.wake_deliverers();
+                }
+                Ok(())
+            }
             Inner::Finished => bail!("the transaction has ended"),
         }
     }
 
     pub async fn rollback(mut self) -> Result<()> {
-        match std::mem::replace(&mut self.conn.0, Inner::Finished) {
+        match std::mem::replace(&mut self.conn.inner, Inner::Finished) {
             Inner::Sqlite(guard) => match guard.as_ref() {
                 Some(conn) => conn.execute_batch("ROLLBACK").context("rolling back a transaction"),
                 None => Ok(()),
@@ -298,7 +344,7 @@ impl Tx {
 impl Drop for Tx {
     fn drop(&mut self) {
         // sqlx rolls a dropped PostgreSQL transaction back itself.
-        if let Inner::Sqlite(guard) = &self.conn.0
+        if let Inner::Sqlite(guard) = &self.conn.inner
             && let Some(conn) = guard.as_ref()
             && !conn.is_autocommit()
         {

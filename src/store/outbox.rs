@@ -85,6 +85,7 @@ pub struct Message {
 /// Enqueues a message; `None` if a row with the same idempotency key exists already, or if a
 /// person has no private chat to reach them in.
 pub async fn enqueue(conn: &mut Conn, m: &NewMessage<'_>, now: i64) -> Result<Option<i64>> {
+    conn.queued_messages();
     let sql = insert_sql(std::slice::from_ref(m), " RETURNING id");
     let row = bind_all(query(sql), std::slice::from_ref(m), now)?
         .fetch_optional(conn)
@@ -100,6 +101,7 @@ const ROWS_PER_STATEMENT: usize = 200;
 /// would cost a thread hand-off each); returns how many rows were inserted. A taken key or an
 /// unreachable person inserts nothing: see [`missing_keys`].
 pub async fn enqueue_many(conn: &mut Conn, messages: &[NewMessage<'_>], now: i64) -> Result<u64> {
+    conn.queued_messages();
     let mut inserted = 0;
     for chunk in messages.chunks(ROWS_PER_STATEMENT) {
         let sql = insert_sql(chunk, "");
@@ -274,6 +276,21 @@ pub async fn defer(conn: &mut Conn, id: i64, until: i64) -> Result<()> {
     Ok(())
 }
 
+/// Withdraws edit `id` when a later edit of the same message waits too: only the newest text
+/// is worth a request (Telegram counts edits against the chat's budget). Whether it was.
+pub async fn withdraw_superseded_edit(conn: &mut Conn, id: i64, edit_of: i64) -> Result<bool> {
+    let done = query(
+        "UPDATE outbox SET status = 'withdrawn', last_error = 'superseded by a later edit' WHERE id = $1 \
+         AND EXISTS (SELECT 1 FROM outbox later WHERE later.edit_of = $2 AND later.id > $1 AND later.status = 'pending')",
+    )
+    .bind(id)
+    .bind(edit_of)
+    .execute(conn)
+    .await
+    .context("withdrawing a superseded edit")?;
+    Ok(done.rows_affected() == 1)
+}
+
 /// Dead-letters a row, with the reason in `last_error`.
 pub async fn mark_dead(conn: &mut Conn, id: i64, failure: Failure, error: &str) -> Result<()> {
     let status = match failure {
@@ -326,6 +343,7 @@ pub async fn by_platform_message(
 
 /// A chat got a new id (a Telegram group became a supergroup): its waiting messages follow.
 pub async fn move_chat(conn: &mut Conn, platform: Platform, old: &str, new: &str, now: i64) -> Result<u64> {
+    conn.queued_messages();
     let done = query(
         "UPDATE outbox SET chat_id = $3, next_attempt_at = $4, lease_until = 0 \
          WHERE platform = $1 AND chat_id = $2 AND status = 'pending'",
@@ -343,6 +361,7 @@ pub async fn move_chat(conn: &mut Conn, platform: Platform, old: &str, new: &str
 /// Messages dead-lettered because a private chat refused them ([`Status::Gone`]) in the last day are
 /// due again: the person has now opened that chat.
 pub async fn revive_for_chat(conn: &mut Conn, platform: Platform, chat_id: &str, now: i64) -> Result<u64> {
+    conn.queued_messages();
     let done = query(
         "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = $3, lease_until = 0 \
          WHERE platform = $1 AND chat_id = $2 AND status = 'gone' AND created_at > $4",
@@ -384,7 +403,11 @@ pub async fn pending_count(conn: &mut Conn, platform: Platform) -> Result<i64> {
 
 /// The earliest time a pending message of a platform becomes due, if any.
 pub async fn next_due(conn: &mut Conn, platform: Platform) -> Result<Option<i64>> {
-    let row = query("SELECT MIN(next_attempt_at) AS due FROM outbox WHERE platform = $1 AND status = 'pending'")
+    // A row leased by a worker that died is due when its lease runs out.
+    let row = query(
+        "SELECT MIN(CASE WHEN lease_until > next_attempt_at THEN lease_until ELSE next_attempt_at END) AS due \
+         FROM outbox WHERE platform = $1 AND status = 'pending'",
+    )
         .bind(platform.as_str())
         .fetch_one(conn)
         .await

@@ -226,7 +226,7 @@ impl Query {
     }
 
     async fn run(self, conn: &mut Conn, rows: bool) -> Result<(Vec<Row>, u64)> {
-        match &mut conn.0 {
+        match &mut conn.inner {
             Inner::Sqlite(guard) => match guard.as_ref() {
                 Some(c) => sqlite_run(c, &self.sql, &self.args),
                 None => bail!("the store is closed"),
@@ -239,7 +239,22 @@ impl Query {
 
 /// The connection a transaction runs on: the SQLite connection, locked for it, or a
 /// PostgreSQL transaction.
-pub struct Conn(pub(super) Inner);
+pub struct Conn {
+    pub(super) inner: Inner,
+    /// Messages were queued: the delivery workers are woken when this commits.
+    pub(super) queued: bool,
+}
+
+impl Conn {
+    pub(super) fn new(inner: Inner) -> Conn {
+        Conn { inner, queued: false }
+    }
+
+    /// Notes that this transaction queued messages (or made waiting ones due).
+    pub fn queued_messages(&mut self) {
+        self.queued = true;
+    }
+}
 
 pub(super) enum Inner {
     Sqlite(tokio::sync::OwnedMutexGuard<Option<rusqlite::Connection>>),

@@ -104,6 +104,10 @@ async fn attempt<D: Deliverer>(app: &App, message: &Message, deliverer: &D) -> R
     let edit_target = match message.edit_of {
         Some(original) => {
             let mut tx = app.store.begin().await?;
+            if outbox::withdraw_superseded_edit(&mut tx, message.id, original).await? {
+                tx.commit().await?;
+                return Ok(());
+            }
             let target = outbox::platform_message_id(&mut tx, original).await?;
             tx.commit().await?;
             if target.is_none() {
@@ -238,13 +242,20 @@ pub async fn drain<D: Deliverer>(app: &App, platform: Platform, deliverer: &D) -
     }
 }
 
-/// The worker loop: deliver, then sleep briefly when idle, until `shutdown` fires.
+/// How long an idle worker waits at most before looking at the outbox again: messages queued
+/// by another process (a second replica, the command line) are noticed within this.
+const IDLE_LOOK: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// The worker loop: deliver while anything is due; when nothing is, sleep until a transaction
+/// of this process queues messages, the next waiting message falls due, or [`IDLE_LOOK`] —
+/// an idle bot does not poll its database.
 pub async fn run<D: Deliverer>(
     app: App,
     platform: Platform,
     deliverer: D,
     mut shutdown: tokio::sync::watch::Receiver<bool>,
 ) -> Result<()> {
+    let waker = app.store.outbox_waker();
     loop {
         let n = match deliver_due(&app, platform, &deliverer).await {
             Ok(n) => n,
@@ -254,8 +265,16 @@ pub async fn run<D: Deliverer>(
             }
         };
         if n == 0 {
+            let wait = match idle_wait(&app, platform).await {
+                Ok(wait) => wait,
+                Err(e) => {
+                    tracing::error!(error = %format!("{e:#}"), "could not look at the outbox");
+                    IDLE_LOOK
+                }
+            };
             tokio::select! {
-                _ = tokio::time::sleep(std::time::Duration::from_millis(200)) => {}
+                _ = waker.notified() => {}
+                _ = tokio::time::sleep(wait) => {}
                 _ = shutdown.changed() => return Ok(()),
             }
         }
@@ -263,6 +282,15 @@ pub async fn run<D: Deliverer>(
             return Ok(());
         }
     }
+}
+
+/// Until the next waiting message of `platform` falls due, at most [`IDLE_LOOK`].
+async fn idle_wait(app: &App, platform: Platform) -> Result<std::time::Duration> {
+    let mut tx = app.store.begin().await?;
+    let due = outbox::next_due(&mut tx, platform).await?;
+    tx.commit().await?;
+    let wait = due.map_or(IDLE_LOOK.as_millis() as i64, |due| due - app.now());
+    Ok(std::time::Duration::from_millis(wait.clamp(1, IDLE_LOOK.as_millis() as i64) as u64))
 }
 
 #[cfg(test)]

@@ -23,6 +23,8 @@ pub struct Limits {
     pub group: Duration,
     /// Thirty a second overall.
     pub global: Duration,
+    /// With paid broadcasting, up to 1,000 a second for urgent alerts.
+    pub paid: Duration,
 }
 
 impl Limits {
@@ -33,6 +35,7 @@ impl Limits {
             private_chat: Duration::from_secs(1),
             group: Duration::from_secs(3),
             global: Duration::from_millis(1000).mul_f64(1.03) / 30,
+            paid: Duration::from_millis(1000).mul_f64(1.03) / 1000,
         }
     }
 
@@ -43,6 +46,7 @@ impl Limits {
             private_chat: t.private_chat.div_f64(factor),
             group: t.group.div_f64(factor),
             global: t.global.div_f64(factor),
+            paid: t.paid.div_f64(factor),
         }
     }
 }
@@ -53,14 +57,29 @@ type Direct = governor::DefaultDirectRateLimiter;
 
 /// Sends outbox rows to Telegram within its limits: per chat it says when to come back
 /// ([`Deliverer::admit`]); the global budget it waits for before each request. The budgets are
-/// `governor` rate limiters with a burst of one, so sends are evenly spaced.
+/// `governor` rate limiters with a burst of one, so sends are evenly spaced. Edits count as
+/// sends (Telegram counts them).
+///
+/// Waiting costs no CPU: one request at a time sleeps on a tokio timer for the global budget
+/// (the others queue on a mutex instead of all waking at each tick), and a message refused by
+/// its chat's budget is put back until a slot reserved for it, so a chat with a hundred waiting
+/// messages has each one claimed about twice, not once per freed slot.
 pub struct TelegramDeliverer {
     bot: Bot,
     /// The bot's username, for `https://t.me/<username>?start=…` links.
     username: Option<String>,
+    limits: Limits,
     private_chats: Keyed,
     groups: Keyed,
     global: Direct,
+    /// Paid broadcasting (`telegram.paid_broadcast`): urgent alert copies use `paid` instead
+    /// of `global` and are sent with `allow_paid_broadcast`.
+    paid_broadcast: bool,
+    paid: Direct,
+    /// Whose turn it is to wait for the global (or paid) budget.
+    pacer: tokio::sync::Mutex<()>,
+    /// Per chat, the next free slot already promised to a put-back message.
+    reserved: std::sync::Mutex<std::collections::HashMap<i64, std::time::Instant>>,
 }
 
 impl TelegramDeliverer {
@@ -76,9 +95,38 @@ impl TelegramDeliverer {
         TelegramDeliverer {
             bot,
             username: None,
+            limits,
             private_chats: governor::RateLimiter::keyed(quota(limits.private_chat)),
             groups: governor::RateLimiter::keyed(quota(limits.group)),
             global: governor::RateLimiter::direct(quota(limits.global)),
+            paid_broadcast: false,
+            paid: governor::RateLimiter::direct(quota(limits.paid)),
+            pacer: tokio::sync::Mutex::new(()),
+            reserved: std::sync::Mutex::new(std::collections::HashMap::new()),
+        }
+    }
+
+    /// Sends urgent alerts with `allow_paid_broadcast` (Telegram charges Stars for them).
+    pub fn with_paid_broadcast(mut self, on: bool) -> TelegramDeliverer {
+        self.paid_broadcast = on;
+        self
+    }
+
+    /// Whether this message is an urgent alert's copy that may use paid broadcasting.
+    fn paid(&self, message: &Message) -> bool {
+        self.paid_broadcast
+            && message.alert_id.is_some()
+            && message.edit_of.is_none()
+            && message.priority >= crate::domain::AlertLevel::Urgent.priority()
+    }
+
+    /// Waits for the global budget (the paid one for `paid` sends) on a tokio timer, one
+    /// waiter at a time.
+    async fn global_ready(&self, paid: bool) {
+        let limiter = if paid { &self.paid } else { &self.global };
+        let _turn = self.pacer.lock().await;
+        while let Err(not_until) = limiter.check() {
+            tokio::time::sleep(not_until.wait_time_from(DefaultClock::default().now())).await;
         }
     }
 }
@@ -142,7 +190,9 @@ impl TelegramDeliverer {
     /// Waits for the chat's own budget (for the second and later parts of a message).
     async fn chat_budget(&self, chat: ChatId) {
         let limiter = if chat.0 < 0 { &self.groups } else { &self.private_chats };
-        limiter.until_key_ready(&chat.0).await;
+        while let Err(not_until) = limiter.check_key(&chat.0) {
+            tokio::time::sleep(not_until.wait_time_from(DefaultClock::default().now())).await;
+        }
     }
 
     /// A photo with the text as its caption: the first 1,024 characters (at a natural boundary)
@@ -157,7 +207,7 @@ impl TelegramDeliverer {
         } else {
             split_for_html(rest, MESSAGE_LIMIT)
         };
-        self.global.until_ready().await;
+        self.global_ready(false).await;
         let mut request = self
             .bot
             .send_photo(chat, InputFile::file_id(FileId(photo.to_owned())))
@@ -168,13 +218,14 @@ impl TelegramDeliverer {
         }
         let photo_id = request.await.map_err(classify)?.id.0.to_string();
         Ok(self
-            .send_parts(chat, &rest_parts, &message.buttons, true)
+            .send_parts(chat, &rest_parts, &message.buttons, true, false)
             .await?
             .unwrap_or(photo_id))
     }
 
     /// Sends text parts in order, the buttons under the last; returns the last one's id.
-    /// `after_first`: a message of this delivery went out already. Every part after the first
+    /// `after_first`: a message of this delivery went out already; `paid`: sent as a paid
+    /// broadcast. Every part after the first
     /// waits for the chat's budget (`admit` paid for the first), and one told to wait (429) is
     /// retried here, so the parts already sent are not sent again by a retry of the whole.
     async fn send_parts(
@@ -183,6 +234,7 @@ impl TelegramDeliverer {
         parts: &[String],
         buttons: &[Vec<Button>],
         after_first: bool,
+        paid: bool,
     ) -> Result<Option<String>, DeliveryError> {
         let mut sent_id = None;
         for (i, part) in parts.iter().enumerate() {
@@ -192,11 +244,14 @@ impl TelegramDeliverer {
             }
             let mut tries = 0;
             let sent = loop {
-                self.global.until_ready().await;
+                self.global_ready(paid).await;
                 let mut request = self
                     .bot
                     .send_message(chat, escape_html(part))
                     .parse_mode(ParseMode::Html);
+                if paid {
+                    request = request.allow_paid_broadcast(true);
+                }
                 if i == parts.len() - 1 && !buttons.is_empty() {
                     request = request.reply_markup(keyboard(buttons));
                 }
@@ -220,16 +275,28 @@ impl Deliverer for TelegramDeliverer {
     }
 
     fn admit(&self, message: &Message) -> Result<(), Duration> {
-        if message.edit_of.is_some() {
-            return Ok(());
-        }
         let Ok(chat) = message.chat_id.parse::<i64>() else {
             return Ok(());
         };
-        let limiter = if chat < 0 { &self.groups } else { &self.private_chats };
-        limiter
-            .check_key(&chat)
-            .map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
+        let (limiter, period) = if chat < 0 {
+            (&self.groups, self.limits.group)
+        } else {
+            (&self.private_chats, self.limits.private_chat)
+        };
+        let Err(not_until) = limiter.check_key(&chat) else {
+            return Ok(());
+        };
+        // Come back at the next slot nobody was promised yet (a little after it, so the
+        // budget has surely refilled), and promise the one after to the next.
+        let now = std::time::Instant::now();
+        let free = now + not_until.wait_time_from(DefaultClock::default().now());
+        let mut reserved = self.reserved.lock().unwrap_or_else(|e| e.into_inner());
+        if reserved.len() > 10_000 {
+            reserved.retain(|_, slot| *slot > now);
+        }
+        let slot = reserved.get(&chat).map_or(free, |r| (*r).max(free));
+        reserved.insert(chat, slot + period);
+        Err(slot - now + Duration::from_millis(2))
     }
 
     async fn deliver(&self, message: &Message, edit_target: Option<&str>) -> Result<String, DeliveryError> {
@@ -243,7 +310,7 @@ impl Deliverer for TelegramDeliverer {
                 .parse()
                 .map_err(|_| DeliveryError::Permanent(format!("bad message id {target}")))?;
             let text = escape_html(truncate_for_html(&message.text, MESSAGE_LIMIT));
-            self.global.until_ready().await;
+            self.global_ready(false).await;
             let request = self
                 .bot
                 .edit_message_text(chat, MessageId(id), text)
@@ -260,7 +327,7 @@ impl Deliverer for TelegramDeliverer {
         // Split by the escaped length, then escape each part: no entity straddles a cut.
         let parts = split_for_html(&message.text, MESSAGE_LIMIT);
         Ok(self
-            .send_parts(chat, &parts, &message.buttons, false)
+            .send_parts(chat, &parts, &message.buttons, false, self.paid(message))
             .await?
             .unwrap_or_default())
     }

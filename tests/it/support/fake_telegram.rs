@@ -33,6 +33,8 @@ pub struct Sent {
     pub reply_markup: Option<Value>,
     /// The photo's file id, for `sendPhoto`.
     pub photo: Option<String>,
+    /// Sent with `allow_paid_broadcast`.
+    pub paid: bool,
 }
 
 /// What the next sending requests (`sendMessage`, `sendPhoto`, `editMessageText`) suffer.
@@ -59,6 +61,8 @@ struct Inner {
     /// Send times per chat and overall, for the limits.
     per_chat: HashMap<i64, VecDeque<Instant>>,
     global: VecDeque<Instant>,
+    /// Paid broadcasts: up to 1,000 a second, outside the 30 a second of the rest.
+    paid: VecDeque<Instant>,
     too_many_requests: u64,
     /// Chats whose members blocked or removed the bot (403).
     forbidden: Vec<i64>,
@@ -232,8 +236,10 @@ impl FakeTelegram {
         Duration::from_secs_f64(seconds / self.time_scale)
     }
 
-    /// Checks and records one send to `chat_id` against the limits; `Err(retry_after)`.
-    fn admit(&self, chat_id: i64) -> Result<(), u64> {
+    /// Checks and records one send (or edit: Telegram counts both) to `chat_id` against the
+    /// limits; `Err(retry_after)`. A paid broadcast counts against the 1,000 a second instead
+    /// of the 30.
+    fn admit(&self, chat_id: i64, paid: bool) -> Result<(), u64> {
         let now = Instant::now();
         let (chat_window, chat_max) = if chat_id < 0 {
             (self.window(60.0), 20)
@@ -248,15 +254,20 @@ impl FakeTelegram {
             }
         };
         expire(&mut inner.global, global_window);
+        expire(&mut inner.paid, global_window);
         let chat_queue = inner.per_chat.entry(chat_id).or_default();
         expire(chat_queue, chat_window);
         let chat_full = chat_queue.len() >= chat_max;
         let wait_chat = chat_queue
             .front()
             .map(|t| chat_window.saturating_sub(now.duration_since(*t)));
-        let global_full = inner.global.len() >= 30;
-        let wait_global = inner
-            .global
+        let (overall, overall_max) = if paid {
+            (&inner.paid, 1000)
+        } else {
+            (&inner.global, 30)
+        };
+        let global_full = overall.len() >= overall_max;
+        let wait_global = overall
             .front()
             .map(|t| global_window.saturating_sub(now.duration_since(*t)));
         if chat_full || global_full {
@@ -266,7 +277,11 @@ impl FakeTelegram {
             let real = wait.as_secs_f64() * self.time_scale;
             return Err(real.ceil().max(1.0) as u64);
         }
-        inner.global.push_back(now);
+        if paid {
+            inner.paid.push_back(now);
+        } else {
+            inner.global.push_back(now);
+        }
         inner.per_chat.entry(chat_id).or_default().push_back(now);
         Ok(())
     }
@@ -461,9 +476,8 @@ fn send(fake: &FakeTelegram, method: &str, params: &Value) -> Response {
             );
         }
     }
-    if method != "editMessageText"
-        && let Err(retry_after) = fake.admit(chat_id)
-    {
+    let paid = params["allow_paid_broadcast"].as_bool().unwrap_or(false);
+    if let Err(retry_after) = fake.admit(chat_id, paid) {
         return error(
             429,
             &format!("Too Many Requests: retry after {retry_after}"),
@@ -488,6 +502,7 @@ fn send(fake: &FakeTelegram, method: &str, params: &Value) -> Response {
             other => other.clone(),
         }),
         photo: params.get("photo").and_then(|p| p.as_str()).map(str::to_owned),
+        paid,
     });
     ok(json!({
         "message_id": message_id,

@@ -1,0 +1,3 @@
+-- Issue 12: a waiting edit is withdrawn when a later edit of the same message waits too; the
+-- delivery worker looks for one before each edit.
+CREATE INDEX outbox_pending_edits ON outbox (edit_of, id) WHERE edit_of IS NOT NULL AND status = 'pending';
