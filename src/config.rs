@@ -99,6 +99,8 @@ impl Default for Config {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct Settings {
+    /// Threads of the async runtime (1: everything on one thread, the default).
+    pub threads: usize,
     pub scripts_dir: PathBuf,
     pub data_dir: PathBuf,
     pub database: DatabaseSettings,
@@ -154,6 +156,7 @@ pub struct WebSettings {
 impl Default for Settings {
     fn default() -> Self {
         Settings {
+            threads: 1,
             scripts_dir: PathBuf::from("bot-scripts"),
             data_dir: PathBuf::from("data"),
             database: DatabaseSettings::default(),

@@ -198,13 +198,14 @@ const RETURNING: &str = "RETURNING id, platform, chat_id, text, buttons, edit_of
 
 /// Claims up to `limit` due messages of a platform for `lease_ms`, highest priority first.
 pub async fn claim(store: &Store, platform: Platform, now: i64, limit: i64, lease_ms: i64) -> Result<Vec<Message>> {
-    let lock = match store.backend() {
-        Backend::Postgres => "FOR UPDATE SKIP LOCKED",
-        Backend::Sqlite => "",
+    // SQLite without statistics would pick `outbox_due` and sort every due row per claim.
+    let (index, lock) = match store.backend() {
+        Backend::Postgres => ("", "FOR UPDATE SKIP LOCKED"),
+        Backend::Sqlite => ("INDEXED BY outbox_claim", ""),
     };
     let sql = format!(
         "UPDATE outbox SET lease_until = $3, attempts = attempts + 1 WHERE id IN (\
-         SELECT id FROM outbox WHERE platform = $1 AND status = 'pending' AND next_attempt_at <= $2 AND lease_until <= $2 \
+         SELECT id FROM outbox {index} WHERE platform = $1 AND status = 'pending' AND next_attempt_at <= $2 AND lease_until <= $2 \
          ORDER BY priority DESC, id LIMIT $4 {lock}) {RETURNING}"
     );
     let mut tx = store.begin().await?;
@@ -408,10 +409,10 @@ pub async fn next_due(conn: &mut Conn, platform: Platform) -> Result<Option<i64>
         "SELECT MIN(CASE WHEN lease_until > next_attempt_at THEN lease_until ELSE next_attempt_at END) AS due \
          FROM outbox WHERE platform = $1 AND status = 'pending'",
     )
-        .bind(platform.as_str())
-        .fetch_one(conn)
-        .await
-        .context("finding next due message")?;
+    .bind(platform.as_str())
+    .fetch_one(conn)
+    .await
+    .context("finding next due message")?;
     col(&row, "due")
 }
 

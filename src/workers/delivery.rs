@@ -290,7 +290,9 @@ async fn idle_wait(app: &App, platform: Platform) -> Result<std::time::Duration>
     let due = outbox::next_due(&mut tx, platform).await?;
     tx.commit().await?;
     let wait = due.map_or(IDLE_LOOK.as_millis() as i64, |due| due - app.now());
-    Ok(std::time::Duration::from_millis(wait.clamp(1, IDLE_LOOK.as_millis() as i64) as u64))
+    Ok(std::time::Duration::from_millis(
+        wait.clamp(1, IDLE_LOOK.as_millis() as i64) as u64,
+    ))
 }
 
 #[cfg(test)]

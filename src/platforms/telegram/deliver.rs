@@ -76,6 +76,8 @@ pub struct TelegramDeliverer {
     /// of `global` and are sent with `allow_paid_broadcast`.
     paid_broadcast: bool,
     paid: Direct,
+    /// The limiters' clock (creating one calibrates it: not per request).
+    clock: DefaultClock,
     /// Whose turn it is to wait for the global (or paid) budget.
     pacer: tokio::sync::Mutex<()>,
     /// Per chat, the next free slot already promised to a put-back message.
@@ -101,6 +103,7 @@ impl TelegramDeliverer {
             global: governor::RateLimiter::direct(quota(limits.global)),
             paid_broadcast: false,
             paid: governor::RateLimiter::direct(quota(limits.paid)),
+            clock: DefaultClock::default(),
             pacer: tokio::sync::Mutex::new(()),
             reserved: std::sync::Mutex::new(std::collections::HashMap::new()),
         }
@@ -126,7 +129,7 @@ impl TelegramDeliverer {
         let limiter = if paid { &self.paid } else { &self.global };
         let _turn = self.pacer.lock().await;
         while let Err(not_until) = limiter.check() {
-            tokio::time::sleep(not_until.wait_time_from(DefaultClock::default().now())).await;
+            tokio::time::sleep(not_until.wait_time_from(self.clock.now())).await;
         }
     }
 }
@@ -191,7 +194,7 @@ impl TelegramDeliverer {
     async fn chat_budget(&self, chat: ChatId) {
         let limiter = if chat.0 < 0 { &self.groups } else { &self.private_chats };
         while let Err(not_until) = limiter.check_key(&chat.0) {
-            tokio::time::sleep(not_until.wait_time_from(DefaultClock::default().now())).await;
+            tokio::time::sleep(not_until.wait_time_from(self.clock.now())).await;
         }
     }
 
@@ -289,7 +292,7 @@ impl Deliverer for TelegramDeliverer {
         // Come back at the next slot nobody was promised yet (a little after it, so the
         // budget has surely refilled), and promise the one after to the next.
         let now = std::time::Instant::now();
-        let free = now + not_until.wait_time_from(DefaultClock::default().now());
+        let free = now + not_until.wait_time_from(self.clock.now());
         let mut reserved = self.reserved.lock().unwrap_or_else(|e| e.into_inner());
         if reserved.len() > 10_000 {
             reserved.retain(|_, slot| *slot > now);

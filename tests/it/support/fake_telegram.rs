@@ -261,11 +261,7 @@ impl FakeTelegram {
         let wait_chat = chat_queue
             .front()
             .map(|t| chat_window.saturating_sub(now.duration_since(*t)));
-        let (overall, overall_max) = if paid {
-            (&inner.paid, 1000)
-        } else {
-            (&inner.global, 30)
-        };
+        let (overall, overall_max) = if paid { (&inner.paid, 1000) } else { (&inner.global, 30) };
         let global_full = overall.len() >= overall_max;
         let wait_global = overall
             .front()
