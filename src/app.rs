@@ -80,6 +80,21 @@ impl App {
     /// together. A user mistake rolls the effects back and sends only the explanation.
     #[tracing::instrument(skip_all, fields(platform = %event.platform, event = %event.event_id))]
     pub async fn handle(&self, event: &Inbound) -> Result<Handled> {
+        let started = std::time::Instant::now();
+        let result = self.handle_once(event).await;
+        let outcome = match &result {
+            Ok((Handled::Done, false)) => "handled",
+            Ok((Handled::Done, true)) => "refused",
+            Ok((Handled::Duplicate, _)) => "duplicate",
+            Err(_) => "failed",
+        };
+        let took = matches!(result, Ok((Handled::Done, _))).then(|| started.elapsed().as_secs_f64());
+        crate::metrics::get().update(event.platform, outcome, took);
+        result.map(|(handled, _)| handled)
+    }
+
+    /// [`App::handle`]; also whether the event was refused (a user mistake).
+    async fn handle_once(&self, event: &Inbound) -> Result<(Handled, bool)> {
         let now = self.now();
         // A refused command is undone back to this savepoint (taken with the BEGIN, in the same
         // round trip); the dedupe record, the sender's identification and the refusal are then
@@ -87,7 +102,7 @@ impl App {
         let mut tx = self.store.begin_at_savepoint(COMMAND_SAVEPOINT).await?;
         if !inbound::record(&mut tx, event.platform, &event.event_id, now).await? {
             tx.rollback().await.ok();
-            return Ok(Handled::Duplicate);
+            return Ok((Handled::Duplicate, false));
         }
         let identity = self.identify(&mut tx, event, now).await?;
         let mut ctx = self.context(&mut tx, event, identity, now);
@@ -151,6 +166,7 @@ impl App {
                 refusal.reply_to = Some(event.event_id.clone());
                 enqueue(&mut tx, &[refusal], &event_key(event), now).await?;
                 tx.commit().await.context("committing a refusal")?;
+                return Ok((Handled::Done, true));
             }
             Err(Dispatched::Internal(err)) => {
                 drop(ctx);
@@ -158,7 +174,7 @@ impl App {
                 return Err(err.context("handling inbound event"));
             }
         }
-        Ok(Handled::Done)
+        Ok((Handled::Done, false))
     }
 
     fn context<'a>(&'a self, tx: &'a mut Tx, event: &'a Inbound, identity: Identity, now: i64) -> Ctx<'a> {

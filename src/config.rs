@@ -29,7 +29,7 @@ pub struct Config {
     pub telegram: Option<Telegram>,
     /// Matrix, when a homeserver is set.
     pub matrix: Option<Matrix>,
-    /// Where the web server listens (webhook mode).
+    /// Where the web server listens (health, metrics, and the webhook in webhook mode).
     pub web_bind: SocketAddr,
 }
 

@@ -110,9 +110,11 @@ impl Bot {
             web_addr: None,
             matrix: None,
         };
+        let mut webhook = None;
         if let Some(tg) = &config.telegram {
-            running.start_telegram(tg, config.web_bind, &stopped).await?;
+            webhook = running.start_telegram(tg, &stopped).await?;
         }
+        running.start_web(config.web_bind, webhook, &stopped).await?;
         if let Some(mx) = &config.matrix {
             running.start_matrix(mx, &config.data_dir, &stopped).await?;
         }
@@ -180,12 +182,57 @@ impl Running {
         }
     }
 
+    /// Serves the web routes (health, metrics, and Telegram's webhook when it is on) on `bind`.
+    /// Without the webhook, an address already taken costs only the metrics: a warning.
+    async fn start_web(
+        &mut self,
+        bind: SocketAddr,
+        webhook: Option<crate::web::TelegramWebhook>,
+        stopped: &watch::Receiver<bool>,
+    ) -> Result<()> {
+        let required = webhook.is_some();
+        let router = crate::web::router(crate::web::WebState {
+            app: self.app.clone(),
+            telegram: webhook,
+        });
+        let listener = match tokio::net::TcpListener::bind(bind).await {
+            Ok(listener) => listener,
+            Err(e) if !required => {
+                tracing::warn!(error = %e, %bind, "web.bind is taken: /metrics and /healthz are not served");
+                return Ok(());
+            }
+            Err(e) => return Err(e).with_context(|| format!("binding web.bind {bind}")),
+        };
+        self.web_addr = Some(listener.local_addr()?);
+        let mut stopping = stopped.clone();
+        let server = tokio::spawn(async move {
+            axum::serve(listener, router)
+                .with_graceful_shutdown(async move {
+                    let _ = stopping.changed().await;
+                })
+                .await
+                .context("web server")
+        });
+        if required {
+            self.sources.push(server);
+        } else {
+            self.workers.push(tokio::spawn(async move {
+                if let Ok(Err(e)) = server.await {
+                    tracing::warn!(error = %format!("{e:#}"), "the web server stopped");
+                }
+                Ok(())
+            }));
+        }
+        Ok(())
+    }
+
+    /// Starts Telegram's update source and delivery worker; the webhook's routes, when updates
+    /// come by webhook.
     async fn start_telegram(
         &mut self,
         cfg: &config::Telegram,
-        bind: SocketAddr,
         stopped: &watch::Receiver<bool>,
-    ) -> Result<()> {
+    ) -> Result<Option<crate::web::TelegramWebhook>> {
         let bot = telegram::bot_with_timeout(&cfg.token, cfg.api_url.as_str(), cfg.request_timeout)?;
         if let Err(e) = telegram::set_commands(&bot, &self.app).await {
             // The menu is a convenience: the bot works without it.
@@ -204,54 +251,37 @@ impl Running {
         self.app
             .start_links
             .set(Platform::Telegram, telegram::start_link(&username));
-        let source: Task = match &cfg.mode {
+        let mut webhook = None;
+        match &cfg.mode {
             TelegramMode::Webhook { url, secret } => {
                 telegram::register_webhook(&bot, url, secret).await?;
-                let hook = crate::web::TelegramWebhook {
+                webhook = Some(crate::web::TelegramWebhook {
                     bot: bot.clone(),
                     username: username.clone(),
                     secret: secret.as_str().into(),
-                };
-                let router = crate::web::router(crate::web::WebState {
-                    app: self.app.clone(),
-                    telegram: Some(hook),
                 });
-                let listener = tokio::net::TcpListener::bind(bind)
-                    .await
-                    .with_context(|| format!("binding web.bind {bind}"))?;
-                self.web_addr = Some(listener.local_addr()?);
-                let mut stopping = stopped.clone();
-                tokio::spawn(async move {
-                    axum::serve(listener, router)
-                        .with_graceful_shutdown(async move {
-                            let _ = stopping.changed().await;
-                        })
-                        .await
-                        .context("web server")
-                })
             }
             TelegramMode::Polling => {
                 let wait = cfg.poll_timeout.as_secs().try_into().unwrap_or(u32::MAX);
-                tokio::spawn(telegram::poll(
+                self.sources.push(tokio::spawn(telegram::poll(
                     self.app.clone(),
                     bot.clone(),
                     username.clone(),
                     wait,
                     stopped.clone(),
-                ))
+                )));
             }
-        };
+        }
         let deliverer = telegram::TelegramDeliverer::with_limits(bot, telegram::Limits::scaled(cfg.limits_speedup))
             .with_username(username)
             .with_paid_broadcast(cfg.paid_broadcast);
-        self.sources.push(source);
         self.workers.push(tokio::spawn(delivery::run(
             self.app.clone(),
             Platform::Telegram,
             deliverer,
             stopped.clone(),
         )));
-        Ok(())
+        Ok(webhook)
     }
 
     async fn start_matrix(

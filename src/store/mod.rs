@@ -235,6 +235,11 @@ impl Store {
         self.begin_with(&["BEGIN IMMEDIATE"], "BEGIN").await
     }
 
+    /// A transaction that only reads (`BEGIN` on SQLite: it takes no write lock).
+    pub async fn begin_read(&self) -> Result<Tx> {
+        self.begin_with(&["BEGIN"], "BEGIN").await
+    }
+
     /// [`Store::begin`] with savepoint `name` taken at once, in the same round trip, so that
     /// the work can be undone with [`rollback_to_savepoint`] and the transaction still used.
     pub async fn begin_at_savepoint(&self, name: &'static str) -> Result<Tx> {

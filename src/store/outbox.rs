@@ -80,6 +80,8 @@ pub struct Message {
     pub reply_to: Option<String>,
     /// Attempts including the current one.
     pub attempts: i64,
+    /// When it was queued (epoch ms).
+    pub created_at: i64,
 }
 
 /// Enqueues a message; `None` if a row with the same idempotency key exists already, or if a
@@ -194,7 +196,7 @@ pub async fn missing_keys(conn: &mut Conn, keys: &[&str]) -> Result<Vec<String>>
     Ok(missing)
 }
 
-const RETURNING: &str = "RETURNING id, platform, chat_id, text, buttons, edit_of, priority, idem_key, alert_id, fallback_chat, photo, reply_to, attempts";
+const RETURNING: &str = "RETURNING id, platform, chat_id, text, buttons, edit_of, priority, idem_key, alert_id, fallback_chat, photo, reply_to, attempts, created_at";
 
 /// Claims up to `limit` due messages of a platform for `lease_ms`, highest priority first.
 pub async fn claim(store: &Store, platform: Platform, now: i64, limit: i64, lease_ms: i64) -> Result<Vec<Message>> {
@@ -240,6 +242,7 @@ fn from_row(r: &Row) -> Result<Message> {
         photo: col(r, "photo")?,
         reply_to: col(r, "reply_to")?,
         attempts: col(r, "attempts")?,
+        created_at: col(r, "created_at")?,
     })
 }
 
@@ -390,6 +393,36 @@ pub async fn alert_progress(conn: &mut Conn, alert_id: i64) -> Result<(i64, i64,
     .await
     .context("counting alert deliveries")?;
     Ok((col(&row, "delivered")?, col(&row, "dead")?, col(&row, "pending")?))
+}
+
+/// The outbox as the metrics show it.
+#[derive(Debug, Default)]
+pub struct QueueFigures {
+    /// (platform, priority, messages waiting).
+    pub pending: Vec<(String, i64, i64)>,
+    /// (platform, messages that can never be delivered).
+    pub dead: Vec<(String, i64)>,
+}
+
+/// Waiting messages by platform and priority, and dead letters by platform.
+pub async fn queue_figures(conn: &mut Conn) -> Result<QueueFigures> {
+    let pending = query(
+        "SELECT platform, priority, COUNT(*) AS n FROM outbox WHERE status = 'pending' GROUP BY platform, priority",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .context("counting waiting messages")?
+    .iter()
+    .map(|r| Ok((col(r, "platform")?, col(r, "priority")?, col(r, "n")?)))
+    .collect::<Result<Vec<_>>>()?;
+    let dead = query("SELECT platform, COUNT(*) AS n FROM outbox WHERE status IN ('dead', 'gone') GROUP BY platform")
+        .fetch_all(conn)
+        .await
+        .context("counting dead letters")?
+        .iter()
+        .map(|r| Ok((col(r, "platform")?, col(r, "n")?)))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(QueueFigures { pending, dead })
 }
 
 /// How many messages of a platform wait for delivery.

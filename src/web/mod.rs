@@ -1,5 +1,5 @@
-//! The web server (axum): Telegram's webhook ingress and a health check. [`router`] builds the
-//! routes so tests drive them without a socket.
+//! The web server (axum): Telegram's webhook ingress, a health check and Prometheus metrics
+//! (`GET /metrics`). [`router`] builds the routes so tests drive them without a socket.
 //!
 //! A webhook request is accepted only with the secret Telegram was given at `setWebhook`
 //! (`X-Telegram-Bot-Api-Secret-Token`), and answered `200` only after the update's transaction
@@ -37,8 +37,37 @@ pub struct WebState {
 pub fn router(state: WebState) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
+        .route("/metrics", get(metrics))
         .route("/telegram/webhook", post(telegram_webhook))
         .with_state(state)
+}
+
+/// The metrics in Prometheus's text format, with the outbox figures read now.
+async fn metrics(
+    State(state): State<WebState>,
+) -> Result<([(axum::http::header::HeaderName, &'static str); 1], String), StatusCode> {
+    let figures = async {
+        let mut tx = state.app.store.begin_read().await?;
+        let queue = crate::store::outbox::queue_figures(&mut tx).await?;
+        tx.commit().await?;
+        anyhow::Ok(queue)
+    }
+    .await;
+    let metrics = crate::metrics::get();
+    match figures {
+        Ok(queue) => metrics.set_queue(&queue),
+        Err(e) => {
+            tracing::warn!(error = %format!("{e:#}"), "metrics: could not read the outbox");
+            return Err(StatusCode::SERVICE_UNAVAILABLE);
+        }
+    }
+    Ok((
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        metrics.encode(),
+    ))
 }
 
 /// Compares without stopping at the first difference, so the secret cannot be guessed byte by

@@ -95,7 +95,9 @@ pub async fn deliver_due<D: Deliverer>(app: &App, platform: Platform, deliverer:
 }
 
 async fn attempt<D: Deliverer>(app: &App, message: &Message, deliverer: &D) -> Result<()> {
+    let metrics = crate::metrics::get();
     if let Err(wait) = deliverer.admit(message) {
+        metrics.delivery(message.platform, "deferred");
         let mut tx = app.store.begin().await?;
         outbox::defer(&mut tx, message.id, app.now() + wait.as_millis() as i64).await?;
         tx.commit().await?;
@@ -106,6 +108,7 @@ async fn attempt<D: Deliverer>(app: &App, message: &Message, deliverer: &D) -> R
             let mut tx = app.store.begin().await?;
             if outbox::withdraw_superseded_edit(&mut tx, message.id, original).await? {
                 tx.commit().await?;
+                metrics.delivery(message.platform, "superseded");
                 return Ok(());
             }
             let target = outbox::platform_message_id(&mut tx, original).await?;
@@ -134,8 +137,15 @@ async fn attempt<D: Deliverer>(app: &App, message: &Message, deliverer: &D) -> R
     let now = app.now();
     let mut tx = app.store.begin().await?;
     match outcome {
-        Ok(platform_id) => outbox::mark_delivered(&mut tx, message.id, Some(&platform_id), now).await?,
-        Err(e) => settle_failure(app, &mut tx, message, e, deliverer.private_chat_link()).await?,
+        Ok(platform_id) => {
+            outbox::mark_delivered(&mut tx, message.id, Some(&platform_id), now).await?;
+            metrics.delivery(message.platform, "delivered");
+            metrics.delivered_after(message.platform, (now - message.created_at) as f64 / 1000.0);
+        }
+        Err(e) => {
+            metrics.delivery(message.platform, failure_outcome(&e, message.attempts));
+            settle_failure(app, &mut tx, message, e, deliverer.private_chat_link()).await?
+        }
     }
     if let Some(alert_id) = message.alert_id {
         for (out, key) in after_delivery(&mut tx, &app.scripts, alert_id).await? {
@@ -144,6 +154,17 @@ async fn attempt<D: Deliverer>(app: &App, message: &Message, deliverer: &D) -> R
     }
     tx.commit().await?;
     Ok(())
+}
+
+/// The metrics' name for what a failed attempt leads to.
+fn failure_outcome(error: &DeliveryError, attempts: i64) -> &'static str {
+    match error {
+        DeliveryError::Retry { after_ms: Some(_), .. } if attempts < MAX_ATTEMPTS => "rate_limited",
+        DeliveryError::Retry { .. } if attempts < MAX_ATTEMPTS => "retry",
+        DeliveryError::ChatMoved(_) => "retry",
+        DeliveryError::Gone(_) => "gone",
+        _ => "dead",
+    }
 }
 
 async fn settle_failure(

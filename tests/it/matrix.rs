@@ -294,6 +294,7 @@ async fn a_resent_outbox_row_is_the_same_event_not_a_second_message() {
         photo: None,
         reply_to: None,
         attempts: 1,
+        created_at: 0,
     };
     let deliverer = matrix::MatrixDeliverer::new(bot.client.clone(), app.clone());
     let first = deliverer.deliver(&row, None).await.expect("sent");

@@ -319,6 +319,75 @@ async fn the_webhook_needs_the_secret_and_handles_a_resent_update_once() {
 
 /// One HTTP/1.1 request to the bot's web server; the status code of its answer.
 async fn http(addr: std::net::SocketAddr, method: &str, path: &str, headers: Vec<(&str, &str)>, body: String) -> u16 {
+    let answer = http_answer(addr, method, path, headers, body).await;
+    answer
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or_else(|| panic!("not an HTTP answer: {answer:?}"))
+}
+
+/// The value of the metric sample `name{labels}` in a Prometheus text exposition.
+fn sample(metrics: &str, series: &str) -> Option<f64> {
+    metrics
+        .lines()
+        .find_map(|line| line.strip_prefix(series)?.trim().parse().ok())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_count_updates_and_deliveries_in_polling_mode() {
+    let fake = FakeTelegram::start(10.0).await;
+    let (app, _dir) = world().await;
+    fake.start_chat(WANG);
+    let mut config = telegram_config(&fake, 10.0);
+    config.web_bind = "127.0.0.1:0".parse().unwrap();
+    let bot = serve(&config, app).await;
+    let web = bot.web_addr().expect("the web server listens in polling mode too");
+    fake.text(WANG, WANG, "wang", "/tip");
+    fake.text(WANG, WANG, "wang", "/ack 99999");
+    sent_where(&fake, |s| s.chat_id == WANG && s.text.contains("99999")).await;
+    assert!(bot.drained(Platform::Telegram, Duration::from_secs(10)).await.unwrap());
+
+    let answer = http_answer(web, "GET", "/metrics", Vec::new(), String::new()).await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    let telegram = |name: &str, outcome: &str| {
+        sample(
+            &answer,
+            &format!("{name}{{platform=\"telegram\",outcome=\"{outcome}\"}}"),
+        )
+        .unwrap_or(0.0)
+    };
+    // Other tests in this process count too: at least this test's own.
+    assert!(telegram("beatbot_updates_total", "handled") >= 1.0, "{answer}");
+    assert!(telegram("beatbot_updates_total", "refused") >= 1.0, "{answer}");
+    assert!(telegram("beatbot_deliveries_total", "delivered") >= 2.0, "{answer}");
+    for family in [
+        "beatbot_update_handling_seconds histogram",
+        "beatbot_delivery_latency_seconds histogram",
+        "beatbot_replica gauge",
+    ] {
+        assert!(
+            answer.contains(&format!("# TYPE {family}")),
+            "{family} missing: {answer}"
+        );
+    }
+    assert!(
+        sample(&answer, "beatbot_update_handling_seconds_count{platform=\"telegram\"}").unwrap_or(0.0) >= 2.0,
+        "{answer}"
+    );
+    // The outbox gauges have samples only while something waits or is dead: nothing here.
+    assert!(!answer.contains("beatbot_outbox_pending{"), "{answer}");
+    bot.stop().await;
+}
+
+/// One HTTP/1.1 request to the bot's web server; its whole answer, status line first.
+async fn http_answer(
+    addr: std::net::SocketAddr,
+    method: &str,
+    path: &str,
+    headers: Vec<(&str, &str)>,
+    body: String,
+) -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
     let mut request = format!(
@@ -334,10 +403,6 @@ async fn http(addr: std::net::SocketAddr, method: &str, path: &str, headers: Vec
     let mut answer = String::new();
     stream.read_to_string(&mut answer).await.expect("read");
     answer
-        .split_whitespace()
-        .nth(1)
-        .and_then(|code| code.parse().ok())
-        .unwrap_or_else(|| panic!("not an HTTP answer: {answer:?}"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
