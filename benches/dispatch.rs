@@ -1,7 +1,8 @@
 //! Inbound messages through dispatch → store → outbox on SQLite: messages per second and
 //! latency percentiles, for FAQ questions and for one-line hotel reports.
 //!
-//! Run: `cargo bench --bench dispatch` (add `-- 20000` for another message count). One
+//! Run: `cargo bench --bench dispatch` (add `-- 20000` for another message count; set
+//! `DISPATCH_DATABASE_URL=postgres://…` to an empty database to measure PostgreSQL). One
 //! current-thread runtime, so the figures are for one core. Each message is one
 //! `App::handle`: dedupe record, person and group lookup, dispatch, ticket and outbox rows,
 //! commit (SQLite WAL, synchronous=NORMAL, on a file in a temporary directory).
@@ -101,7 +102,10 @@ fn main() -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     runtime.block_on(async {
         let dir = tempfile::tempdir()?;
-        let config = Config::local(concat!(env!("CARGO_MANIFEST_DIR"), "/bot-scripts"), dir.path());
+        let mut config = Config::local(concat!(env!("CARGO_MANIFEST_DIR"), "/bot-scripts"), dir.path());
+        if let Ok(url) = std::env::var("DISPATCH_DATABASE_URL") {
+            config.database_url = url;
+        }
         let app = beatbot::startup::app(&config).await?;
         world(&app).await?;
         // Warm up (statement cache, jieba dictionary).

@@ -265,7 +265,7 @@ pub async fn drain<D: Deliverer>(app: &App, platform: Platform, deliverer: &D) -
 
 /// How long an idle worker waits at most before looking at the outbox again: messages queued
 /// by another process (a second replica, the command line) are noticed within this.
-const IDLE_LOOK: std::time::Duration = std::time::Duration::from_secs(2);
+const IDLE_LOOK: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// The worker loop: deliver while anything is due; when nothing is, sleep until a transaction
 /// of this process queues messages, the next waiting message falls due, or [`IDLE_LOOK`] —
