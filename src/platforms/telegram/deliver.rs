@@ -342,6 +342,62 @@ mod tests {
     use teloxide::ApiError;
     use teloxide::types::Seconds;
 
+    fn copy(alert_id: Option<i64>, priority: i64, edit_of: Option<i64>) -> Message {
+        Message {
+            id: 1,
+            platform: crate::domain::Platform::Telegram,
+            chat_id: "-1001".into(),
+            text: "Flood warning".into(),
+            buttons: Vec::new(),
+            edit_of,
+            priority,
+            idem_key: "k".into(),
+            alert_id,
+            fallback_chat: None,
+            photo: None,
+            reply_to: None,
+            attempts: 1,
+            created_at: 0,
+        }
+    }
+
+    #[test]
+    fn only_urgent_alert_copies_are_paid_broadcasts_and_only_when_switched_on() {
+        use crate::domain::AlertLevel;
+        let urgent = AlertLevel::Urgent.priority();
+        let on = TelegramDeliverer::with_limits(Bot::new("1:T"), Limits::telegram()).with_paid_broadcast(true);
+        assert!(on.paid(&copy(Some(7), urgent, None)));
+        assert!(
+            !on.paid(&copy(Some(7), AlertLevel::Warning.priority(), None)),
+            "a warning is free"
+        );
+        assert!(!on.paid(&copy(None, urgent, None)), "not an alert's copy");
+        assert!(!on.paid(&copy(Some(7), urgent, Some(3))), "edits are free");
+        let off = TelegramDeliverer::with_limits(Bot::new("1:T"), Limits::telegram());
+        assert!(!off.paid(&copy(Some(7), urgent, None)), "off by default");
+    }
+
+    #[test]
+    fn a_chat_over_its_budget_gets_successive_slots_one_period_apart() {
+        let d = TelegramDeliverer::with_limits(Bot::new("1:T"), Limits::telegram());
+        let group = copy(None, 0, None);
+        assert!(d.admit(&group).is_ok(), "the first send is free");
+        let first = d.admit(&group).unwrap_err();
+        let second = d.admit(&group).unwrap_err();
+        let third = d.admit(&group).unwrap_err();
+        // Twenty a minute to a group: slots three seconds apart, not all at the same instant.
+        assert!(first <= Duration::from_secs(3) + Duration::from_millis(5), "{first:?}");
+        let gap = |a: Duration, b: Duration| b.saturating_sub(a);
+        assert!(
+            gap(first, second) >= Duration::from_millis(2990),
+            "{first:?} {second:?}"
+        );
+        assert!(
+            gap(second, third) >= Duration::from_millis(2990),
+            "{second:?} {third:?}"
+        );
+    }
+
     #[test]
     fn telegram_errors_map_to_retry_decisions() {
         assert_eq!(
