@@ -68,7 +68,7 @@ pub fn get() -> &'static Metrics {
 }
 
 /// A name for this replica in the metrics: the host name and process id.
-fn replica() -> String {
+pub fn replica_name() -> String {
     let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|h| h.trim().to_owned())
         .unwrap_or_else(|_| "localhost".into());
@@ -116,7 +116,7 @@ impl Metrics {
         );
         let info = Family::<ReplicaLabels, Gauge>::default();
         info.get_or_create(&ReplicaLabels {
-            replica: replica(),
+            replica: replica_name(),
             version: env!("CARGO_PKG_VERSION").into(),
         })
         .set(1);

@@ -22,8 +22,8 @@ use crate::config::{self, Config, TelegramMode};
 use crate::domain::Platform;
 use crate::platforms::{matrix, telegram};
 use crate::scripts::{self, Scripts};
-use crate::store::{Store, outbox};
-use crate::workers::{delivery, scheduler};
+use crate::store::{Backend, Store, outbox, replicas};
+use crate::workers::{delivery, replica, scheduler};
 
 type Task = tokio::task::JoinHandle<Result<()>>;
 
@@ -110,6 +110,14 @@ impl Bot {
             web_addr: None,
             matrix: None,
         };
+        if app.store.backend() == Backend::Postgres {
+            // Known to the other replicas (and given its share of the chats) before delivering.
+            let id = replica::id();
+            replicas::heartbeat(&app.store, &id, env!("CARGO_PKG_VERSION")).await?;
+            running
+                .workers
+                .push(tokio::spawn(replica::heartbeat(app.store.clone(), id, stopped.clone())));
+        }
         let mut webhook = None;
         if let Some(tg) = &config.telegram {
             webhook = running.start_telegram(tg, &stopped).await?;
@@ -274,7 +282,8 @@ impl Running {
         }
         let deliverer = telegram::TelegramDeliverer::with_limits(bot, telegram::Limits::scaled(cfg.limits_speedup))
             .with_username(username)
-            .with_paid_broadcast(cfg.paid_broadcast);
+            .with_paid_broadcast(cfg.paid_broadcast)
+            .with_shared_budget(&self.app.store, &cfg.token);
         self.workers.push(tokio::spawn(delivery::run(
             self.app.clone(),
             Platform::Telegram,
@@ -284,42 +293,74 @@ impl Running {
         Ok(webhook)
     }
 
+    /// Starts Matrix: at once on SQLite; with replicas on PostgreSQL, on the one replica that
+    /// holds the `matrix` lease (another takes over when it dies).
     async fn start_matrix(
         &mut self,
         cfg: &config::Matrix,
         data_dir: &std::path::Path,
         stopped: &watch::Receiver<bool>,
     ) -> Result<()> {
-        let client = matrix::connect(cfg, data_dir, &self.app.store).await?;
-        match matrix::rate_limit_exempt(&client).await {
-            Some(true) => {}
-            Some(false) => tracing::warn!(
-                "the bot's Matrix account is rate-limited (Synapse's default is 0.2 messages/s): alerts to many rooms \
-                 will be slow. A homeserver admin can exempt it with: {}",
-                matrix::exemption_command(&client)
-            ),
-            None => tracing::warn!(
-                "could not tell whether the bot's Matrix account is exempt from rate limits (the check needs a server \
-                 admin's rights). If it is not, alerts to many rooms will be slow; a homeserver admin can exempt it with: {}",
-                matrix::exemption_command(&client)
-            ),
+        if self.app.store.backend() == Backend::Postgres {
+            let (app, cfg, data_dir) = (self.app.clone(), cfg.clone(), data_dir.to_owned());
+            self.workers.push(tokio::spawn(replica::under_lease(
+                self.app.store.clone(),
+                "matrix",
+                replica::id(),
+                stopped.clone(),
+                move |work_stopped| {
+                    let (app, cfg, data_dir) = (app.clone(), cfg.clone(), data_dir.clone());
+                    async move {
+                        let (sync, worker, _) = start_matrix_tasks(&app, &cfg, &data_dir, &work_stopped).await?;
+                        Ok(vec![sync, worker])
+                    }
+                },
+            )));
+            return Ok(());
         }
-        self.sources.push(tokio::spawn(matrix::sync(
-            self.app.clone(),
-            client.clone(),
-            cfg.allowed_servers.clone(),
-            cfg.sync_timeout,
-            stopped.clone(),
-        )));
-        self.workers.push(tokio::spawn(delivery::run(
-            self.app.clone(),
-            Platform::Matrix,
-            matrix::MatrixDeliverer::new(client.clone(), self.app.clone()),
-            stopped.clone(),
-        )));
+        let (sync, worker, client) = start_matrix_tasks(&self.app, cfg, data_dir, stopped).await?;
+        self.sources.push(sync);
+        self.workers.push(worker);
         self.matrix = Some(client);
         Ok(())
     }
+}
+
+/// Connects to the homeserver and starts Matrix's sync and delivery worker until `stopped`.
+async fn start_matrix_tasks(
+    app: &App,
+    cfg: &config::Matrix,
+    data_dir: &std::path::Path,
+    stopped: &watch::Receiver<bool>,
+) -> Result<(Task, Task, matrix_sdk::Client)> {
+    let client = matrix::connect(cfg, data_dir, &app.store).await?;
+    match matrix::rate_limit_exempt(&client).await {
+        Some(true) => {}
+        Some(false) => tracing::warn!(
+            "the bot's Matrix account is rate-limited (Synapse's default is 0.2 messages/s): alerts to many rooms \
+             will be slow. A homeserver admin can exempt it with: {}",
+            matrix::exemption_command(&client)
+        ),
+        None => tracing::warn!(
+            "could not tell whether the bot's Matrix account is exempt from rate limits (the check needs a server \
+             admin's rights). If it is not, alerts to many rooms will be slow; a homeserver admin can exempt it with: {}",
+            matrix::exemption_command(&client)
+        ),
+    }
+    let sync = tokio::spawn(matrix::sync(
+        app.clone(),
+        client.clone(),
+        cfg.allowed_servers.clone(),
+        cfg.sync_timeout,
+        stopped.clone(),
+    ));
+    let worker = tokio::spawn(delivery::run(
+        app.clone(),
+        Platform::Matrix,
+        matrix::MatrixDeliverer::new(client.clone(), app.clone()),
+        stopped.clone(),
+    ));
+    Ok((sync, worker, client))
 }
 
 /// `beatbot serve`: the configured platforms until Ctrl-C or SIGTERM (or an update source

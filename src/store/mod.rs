@@ -18,6 +18,7 @@ pub mod outbox;
 pub mod people;
 pub mod platform_state;
 pub mod questions;
+pub mod replicas;
 pub mod retention;
 pub mod reviews;
 pub mod station_faq;
@@ -41,6 +42,9 @@ use sqlx::{ConnectOptions, PgPool};
 use sql::Inner;
 pub use sql::{Conn, Row, query};
 
+/// The PostgreSQL channel on which a replica that queued messages tells the others.
+const OUTBOX_CHANNEL: &str = "beatbot_outbox";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -54,6 +58,8 @@ pub struct Store {
     /// The delivery workers of this process, woken when a transaction that queued messages
     /// commits (instead of each polling the outbox).
     wakers: Arc<std::sync::Mutex<Vec<Arc<tokio::sync::Notify>>>>,
+    /// Which chats this process delivers to, among the live replicas.
+    membership: Arc<replicas::Membership>,
 }
 
 #[derive(Clone)]
@@ -93,6 +99,7 @@ const SQLITE_MIGRATIONS: migrate::Migrations = &[
         "throughput",
         include_str!("../../migrations/sqlite/0007_throughput.sql"),
     ),
+    (8, "replicas", include_str!("../../migrations/sqlite/0008_replicas.sql")),
 ];
 const POSTGRES_MIGRATIONS: migrate::Migrations = &[
     (
@@ -121,6 +128,11 @@ const POSTGRES_MIGRATIONS: migrate::Migrations = &[
         7,
         "throughput",
         include_str!("../../migrations/postgres/0007_throughput.sql"),
+    ),
+    (
+        8,
+        "replicas",
+        include_str!("../../migrations/postgres/0008_replicas.sql"),
     ),
 ];
 
@@ -183,6 +195,7 @@ impl Store {
         Store {
             db,
             wakers: Arc::default(),
+            membership: Arc::default(),
         }
     }
 
@@ -195,6 +208,38 @@ impl Store {
             .unwrap_or_else(|e| e.into_inner())
             .push(waker.clone());
         waker
+    }
+
+    /// The chats this process delivers to (all of them unless replicas share a PostgreSQL).
+    pub fn partition(&self) -> replicas::Partition {
+        self.membership.get()
+    }
+
+    /// Wakes this process's delivery workers whenever another replica commits messages to send
+    /// (PostgreSQL `LISTEN`), until `stop`. Nothing to do on SQLite.
+    pub async fn listen_to_other_replicas(&self, mut stop: tokio::sync::watch::Receiver<bool>) -> Result<()> {
+        let Db::Postgres(pool) = &self.db else {
+            return Ok(());
+        };
+        let mut listener = sqlx::postgres::PgListener::connect_with(pool)
+            .await
+            .context("listening for other replicas")?;
+        listener.listen(OUTBOX_CHANNEL).await.context("LISTEN")?;
+        loop {
+            tokio::select! {
+                received = listener.try_recv() => match received {
+                    Ok(Some(_)) => self.wake_deliverers(),
+                    // The connection was lost (and is made again by the next call): what was
+                    // queued meanwhile is found by the workers' own look at the outbox.
+                    Ok(None) => self.wake_deliverers(),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "listening for other replicas failed; retrying in a second");
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                    }
+                },
+                _ = stop.changed() => return Ok(()),
+            }
+        }
     }
 
     fn wake_deliverers(&self) {
@@ -329,7 +374,14 @@ impl Tx {
                 }
                 Ok(())
             }
-            Inner::Postgres(tx) => {
+            Inner::Postgres(mut tx) => {
+                // Other replicas deliver to other chats: they are told too (on commit).
+                if self.conn.queued && self.store.partition().count > 1 {
+                    sqlx::query(sqlx::AssertSqlSafe(format!("NOTIFY {OUTBOX_CHANNEL}")))
+                        .execute(&mut *tx)
+                        .await
+                        .context("notifying the other replicas")?;
+                }
                 tx.commit().await.context("committing a transaction")?;
                 if self.conn.queued {
                     self.store.wake_deliverers();

@@ -4,6 +4,7 @@
 
 use anyhow::{Context, Result};
 
+use super::replicas::Partition;
 use super::sql::Query;
 use super::{Backend, Conn, Row, Store, col, query};
 use crate::domain::{Button, Platform};
@@ -205,9 +206,11 @@ pub async fn claim(store: &Store, platform: Platform, now: i64, limit: i64, leas
         Backend::Postgres => ("", "FOR UPDATE SKIP LOCKED"),
         Backend::Sqlite => ("INDEXED BY outbox_claim", ""),
     };
+    // With replicas, only the chats of this one's partition (see `store::replicas`).
+    let share = store.partition().sql();
     let sql = format!(
         "UPDATE outbox SET lease_until = $3, attempts = attempts + 1 WHERE id IN (\
-         SELECT id FROM outbox {index} WHERE platform = $1 AND status = 'pending' AND next_attempt_at <= $2 AND lease_until <= $2 \
+         SELECT id FROM outbox {index} WHERE platform = $1 AND status = 'pending' AND next_attempt_at <= $2 AND lease_until <= $2{share} \
          ORDER BY priority DESC, id LIMIT $4 {lock}) {RETURNING}"
     );
     let mut tx = store.begin().await?;
@@ -435,13 +438,14 @@ pub async fn pending_count(conn: &mut Conn, platform: Platform) -> Result<i64> {
     col(&row, "n")
 }
 
-/// The earliest time a pending message of a platform becomes due, if any.
-pub async fn next_due(conn: &mut Conn, platform: Platform) -> Result<Option<i64>> {
+/// The earliest time a pending message of a platform, in chats of `share`, becomes due, if any.
+pub async fn next_due(conn: &mut Conn, platform: Platform, share: Partition) -> Result<Option<i64>> {
     // A row leased by a worker that died is due when its lease runs out.
-    let row = query(
+    let row = query(format!(
         "SELECT MIN(CASE WHEN lease_until > next_attempt_at THEN lease_until ELSE next_attempt_at END) AS due \
-         FROM outbox WHERE platform = $1 AND status = 'pending'",
-    )
+         FROM outbox WHERE platform = $1 AND status = 'pending'{}",
+        share.sql()
+    ))
     .bind(platform.as_str())
     .fetch_one(conn)
     .await

@@ -308,7 +308,7 @@ pub async fn run<D: Deliverer>(
 /// Until the next waiting message of `platform` falls due, at most [`IDLE_LOOK`].
 async fn idle_wait(app: &App, platform: Platform) -> Result<std::time::Duration> {
     let mut tx = app.store.begin().await?;
-    let due = outbox::next_due(&mut tx, platform).await?;
+    let due = outbox::next_due(&mut tx, platform, app.store.partition()).await?;
     tx.commit().await?;
     let wait = due.map_or(IDLE_LOOK.as_millis() as i64, |due| due - app.now());
     Ok(std::time::Duration::from_millis(

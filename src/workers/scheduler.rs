@@ -7,15 +7,36 @@ use anyhow::Result;
 
 use super::{sla, watch};
 use crate::app::App;
-use crate::store::{dialogues, inbound};
+use crate::store::{dialogues, inbound, replicas};
 
 /// How long an inbound event id is remembered for dedupe.
 const DEDUPE_WINDOW_MS: i64 = 3 * 86_400_000;
 
-/// Ticks once a minute until `shutdown` fires.
+/// Ticks once a minute until `shutdown` fires. With replicas on one PostgreSQL, only the one
+/// holding the scheduler's advisory lock ticks; the others try to take it each minute, so when
+/// the leader dies another one leads within a minute.
 pub async fn run(app: App, mut shutdown: tokio::sync::watch::Receiver<bool>) -> Result<()> {
+    let mut leading: Option<replicas::Leadership> = None;
     loop {
-        if let Err(e) = tick(&app).await {
+        if let Some(lead) = &mut leading
+            && !lead.holds().await
+        {
+            tracing::warn!("lost the scheduler's lock (its database connection failed)");
+            leading = None;
+        }
+        if leading.is_none() {
+            match replicas::try_lead(&app.store, "beatbot scheduler").await {
+                Ok(Some(lead)) => {
+                    tracing::info!("this replica runs the scheduler");
+                    leading = Some(lead);
+                }
+                Ok(None) => {}
+                Err(e) => tracing::warn!(error = %format!("{e:#}"), "could not ask for the scheduler's lock"),
+            }
+        }
+        if leading.is_some()
+            && let Err(e) = tick(&app).await
+        {
             tracing::error!(error = %format!("{e:#}"), "scheduler tick failed");
         }
         tokio::select! {

@@ -14,6 +14,7 @@ mod matrix;
 mod matrix_transcripts;
 mod privacy;
 mod properties;
+mod replicas;
 mod schema;
 mod store_contract;
 mod telegram;

@@ -288,7 +288,9 @@ async fn contract(store: &Store) {
     );
     assert_eq!(outbox::platform_message_id(&mut tx, low_id).await.unwrap(), None);
     assert_eq!(
-        outbox::next_due(&mut tx, Platform::Telegram).await.unwrap(),
+        outbox::next_due(&mut tx, Platform::Telegram, beatbot::store::replicas::Partition::ALL)
+            .await
+            .unwrap(),
         Some(80_000)
     );
     tx.commit().await.unwrap();

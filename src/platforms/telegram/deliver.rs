@@ -12,6 +12,7 @@ use teloxide::types::{ChatId, InlineKeyboardButton, InlineKeyboardMarkup, Messag
 use super::format::{CAPTION_LIMIT, MESSAGE_LIMIT, escape_html, split_for_html, truncate_for_html};
 use crate::domain::Button;
 use crate::store::outbox::Message;
+use crate::store::{Backend, Store, replicas};
 use crate::workers::delivery::{Deliverer, DeliveryError};
 
 /// Telegram's documented sending limits, as the spacing between two sends.
@@ -80,8 +81,14 @@ pub struct TelegramDeliverer {
     clock: DefaultClock,
     /// Whose turn it is to wait for the global (or paid) budget.
     pacer: tokio::sync::Mutex<()>,
+    /// Per chat, when the last request to it went (or is about to go): see [`Self::ready`].
+    last_request: std::sync::Mutex<std::collections::HashMap<i64, std::time::Instant>>,
     /// Per chat, the next free slot already promised to a put-back message.
     reserved: std::sync::Mutex<std::collections::HashMap<i64, std::time::Instant>>,
+    /// With replicas on PostgreSQL: the overall budgets are kept in the database, per bot
+    /// token (`telegram:<bot id>:global|paid`), so the replicas together keep to them. Chat
+    /// budgets stay here: a chat is delivered to by one replica at a time.
+    shared: Option<(Store, String)>,
 }
 
 impl TelegramDeliverer {
@@ -106,7 +113,20 @@ impl TelegramDeliverer {
             clock: DefaultClock::default(),
             pacer: tokio::sync::Mutex::new(()),
             reserved: std::sync::Mutex::new(std::collections::HashMap::new()),
+            last_request: std::sync::Mutex::new(std::collections::HashMap::new()),
+            shared: None,
         }
+    }
+
+    /// Keeps the overall budgets of bot `token` in `store` when it is PostgreSQL (shared with
+    /// every replica); on SQLite there is one process and they stay in it.
+    pub fn with_shared_budget(mut self, store: &Store, token: &str) -> TelegramDeliverer {
+        if store.backend() == Backend::Postgres {
+            // The bot's id, not its secret.
+            let bot_id = token.split(':').next().unwrap_or_default();
+            self.shared = Some((store.clone(), format!("telegram:{bot_id}")));
+        }
+        self
     }
 
     /// Sends urgent alerts with `allow_paid_broadcast` (Telegram charges Stars for them).
@@ -123,11 +143,55 @@ impl TelegramDeliverer {
             && message.priority >= crate::domain::AlertLevel::Urgent.priority()
     }
 
+    /// Waits until a request to `chat` may go: the global budget (the paid one for `paid`
+    /// sends), then the chat's spacing from its previous request. The chat's budget was
+    /// checked when the message was admitted, but the wait for the global budget varies (a
+    /// send admitted later can pass one stuck behind a fan-out), so two requests to one chat
+    /// are kept a period (and a twentieth) apart here too, at the moment they leave.
+    async fn ready(&self, chat: i64, paid: bool) {
+        self.global_ready(paid).await;
+        let period = if chat < 0 {
+            self.limits.group
+        } else {
+            self.limits.private_chat
+        };
+        let wait = {
+            let now = std::time::Instant::now();
+            let mut last = self.last_request.lock().unwrap_or_else(|e| e.into_inner());
+            if last.len() > 10_000 {
+                last.retain(|_, at| *at + period > now);
+            }
+            let at = last.get(&chat).map_or(now, |t| (*t + period + period / 20).max(now));
+            last.insert(chat, at);
+            at - now
+        };
+        if !wait.is_zero() {
+            tokio::time::sleep(wait).await;
+        }
+    }
+
     /// Waits for the global budget (the paid one for `paid` sends) on a tokio timer, one
     /// waiter at a time.
     async fn global_ready(&self, paid: bool) {
         let limiter = if paid { &self.paid } else { &self.global };
         let _turn = self.pacer.lock().await;
+        if let Some((store, key)) = &self.shared {
+            let (key, interval) = if paid {
+                (format!("{key}:paid"), self.limits.paid)
+            } else {
+                (format!("{key}:global"), self.limits.global)
+            };
+            match replicas::reserve_send(store, &key, interval).await {
+                Ok(wait) => {
+                    if !wait.is_zero() {
+                        tokio::time::sleep(wait).await;
+                    }
+                    return;
+                }
+                // Without the database, this process keeps to the whole budget on its own.
+                Err(e) => tracing::warn!(error = %format!("{e:#}"), "the shared sending budget is unavailable"),
+            }
+        }
         while let Err(not_until) = limiter.check() {
             tokio::time::sleep(not_until.wait_time_from(self.clock.now())).await;
         }
@@ -210,7 +274,7 @@ impl TelegramDeliverer {
         } else {
             split_for_html(rest, MESSAGE_LIMIT)
         };
-        self.global_ready(false).await;
+        self.ready(chat.0, false).await;
         let mut request = self
             .bot
             .send_photo(chat, InputFile::file_id(FileId(photo.to_owned())))
@@ -247,7 +311,7 @@ impl TelegramDeliverer {
             }
             let mut tries = 0;
             let sent = loop {
-                self.global_ready(paid).await;
+                self.ready(chat.0, paid).await;
                 let mut request = self
                     .bot
                     .send_message(chat, escape_html(part))
@@ -314,7 +378,7 @@ impl Deliverer for TelegramDeliverer {
                 .parse()
                 .map_err(|_| DeliveryError::Permanent(format!("bad message id {target}")))?;
             let text = escape_html(truncate_for_html(&message.text, MESSAGE_LIMIT));
-            self.global_ready(false).await;
+            self.ready(chat.0, false).await;
             let request = self
                 .bot
                 .edit_message_text(chat, MessageId(id), text)

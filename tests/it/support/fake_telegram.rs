@@ -64,6 +64,8 @@ struct Inner {
     /// Paid broadcasts: up to 1,000 a second, outside the 30 a second of the rest.
     paid: VecDeque<Instant>,
     too_many_requests: u64,
+    /// Per refusal: the chat, and whether its own limit (not the overall one) was the cause.
+    refusals: Vec<(i64, bool)>,
     /// Chats whose members blocked or removed the bot (403).
     forbidden: Vec<i64>,
     /// Users who have written to the bot privately: only they can be written to (Telegram
@@ -144,6 +146,12 @@ impl FakeTelegram {
 
     /// A press of an inline button under the bot's message `message_id` in `chat_id`.
     pub fn press(&self, chat_id: i64, message_id: i64, user_id: i64, username: &str, data: &str) -> i64 {
+        let update = self.press_json(chat_id, message_id, user_id, username, data);
+        self.push_update(update)
+    }
+
+    /// The update of a press (without its `update_id`), for a test posting it to a webhook.
+    pub fn press_json(&self, chat_id: i64, message_id: i64, user_id: i64, username: &str, data: &str) -> Value {
         let message = json!({
             "message_id": message_id,
             "date": 1_795_000_000,
@@ -151,14 +159,13 @@ impl FakeTelegram {
             "from": { "id": BOT_ID, "is_bot": true, "first_name": "beatbot", "username": BOT_USERNAME },
             "text": "…",
         });
-        let update = json!({ "callback_query": {
+        json!({ "callback_query": {
             "id": format!("cb{}", self.lock().next_update_id),
             "from": user_json(user_id, username),
             "message": message,
             "chat_instance": "ci",
             "data": data,
-        }});
-        self.push_update(update)
+        }})
     }
 
     pub fn message_json(&self, chat_id: i64, user_id: i64, username: &str, content: Value) -> Value {
@@ -199,6 +206,11 @@ impl FakeTelegram {
     }
 
     /// How many requests were refused with 429.
+    /// Each 429 so far: the chat, and whether the chat's own limit was the cause.
+    pub fn refusals(&self) -> Vec<(i64, bool)> {
+        self.lock().refusals.clone()
+    }
+
     pub fn too_many_requests(&self) -> u64 {
         self.lock().too_many_requests
     }
@@ -268,6 +280,7 @@ impl FakeTelegram {
             .map(|t| global_window.saturating_sub(now.duration_since(*t)));
         if chat_full || global_full {
             inner.too_many_requests += 1;
+            inner.refusals.push((chat_id, chat_full));
             let wait = if chat_full { wait_chat } else { wait_global }.unwrap_or_default();
             // Telegram's retry_after is whole seconds of its own clock.
             let real = wait.as_secs_f64() * self.time_scale;

@@ -1,0 +1,425 @@
+//! Two `beatbot serve` processes (the real binary) on one PostgreSQL, Telegram in webhook mode
+//! behind a "load balancer" (this test, posting each update to one replica or the other),
+//! against the fake Bot API enforcing Telegram's limits for the one bot token. One replica is
+//! killed with SIGKILL in the middle of a 1,000-group alert while reports keep arriving: every
+//! group gets the alert (at most one duplicate each, for the one kill), every report becomes
+//! one ticket, and the Bot API never had to refuse a request for going over its limits.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use beatbot::app::App;
+use beatbot::clock::SystemClock;
+use beatbot::domain::{GroupKind, Platform};
+use beatbot::store::{Store, query, replicas};
+use serde_json::{Value, json};
+
+use super::harness;
+use crate::support::fake_telegram::FakeTelegram;
+
+const GROUPS: i64 = 1000;
+const WANG: i64 = 501;
+const LI: i64 = 601;
+const LIAISON: i64 = -100123;
+const SECRET: &str = "replica-Secret_1";
+/// Every Telegram limit this many times faster, on the fake server and in both replicas (at
+/// ten times, the 3 % margin under the global limit is 3 ms: less than two busy processes on
+/// two cores can keep their requests apart by).
+const SCALE: f64 = 5.0;
+
+/// A free loopback port (taken for a moment, then given to a replica).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+struct Replica {
+    child: Child,
+    web: SocketAddr,
+}
+
+fn start_replica(dir: &Path, name: &str, database_url: &str, fake: &FakeTelegram) -> Replica {
+    let port = free_port();
+    let config = dir.join(format!("{name}.toml"));
+    std::fs::write(
+        &config,
+        format!(
+            "scripts_dir = {scripts:?}\ndata_dir = {data:?}\n\
+             [database]\nurl = {database_url:?}\n\
+             [telegram]\ntoken = {token:?}\napi_url = {api:?}\nmode = \"webhook\"\n\
+             webhook_url = \"https://lb.example.org/telegram/webhook\"\nwebhook_secret = {SECRET:?}\n\
+             limits_speedup = {SCALE:?}\n\
+             [web]\nbind = \"127.0.0.1:{port}\"\n",
+            scripts = harness::root().join("bot-scripts").display().to_string(),
+            data = dir.join(name).display().to_string(),
+            token = fake.token,
+            api = fake.url(),
+        ),
+    )
+    .expect("write the replica's configuration");
+    let log = std::fs::File::create(dir.join(format!("{name}.log"))).expect("log file");
+    let child = Command::new(env!("CARGO_BIN_EXE_beatbot"))
+        .args(["--config", config.to_str().unwrap(), "serve"])
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .expect("start beatbot serve");
+    Replica {
+        child,
+        web: SocketAddr::from(([127, 0, 0, 1], port)),
+    }
+}
+
+/// Posts one update to a replica's webhook, as Telegram (through the balancer) would; the
+/// status code, or `None` when nothing answered.
+async fn post(web: SocketAddr, update: &Value) -> Option<u16> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let body = update.to_string();
+    let mut stream = tokio::net::TcpStream::connect(web).await.ok()?;
+    let request = format!(
+        "POST /telegram/webhook HTTP/1.1\r\nHost: {web}\r\nContent-Type: application/json\r\n\
+         X-Telegram-Bot-Api-Secret-Token: {SECRET}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.ok()?;
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await.ok()?;
+    answer.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Delivers an update the way Telegram does: to a replica, and again to the next one until
+/// one answers 200 (a replica that died mid-request never confirmed it).
+async fn deliver(replicas: &[SocketAddr], first: usize, update: &Value) {
+    for attempt in 0..40 {
+        let web = replicas[(first + attempt) % replicas.len()];
+        if post(web, update).await == Some(200) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no replica accepted update {update}");
+}
+
+async fn healthy(web: SocketAddr) -> bool {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let Ok(mut stream) = tokio::net::TcpStream::connect(web).await else {
+        return false;
+    };
+    let request = format!("GET /healthz HTTP/1.1\r\nHost: {web}\r\nConnection: close\r\n\r\n");
+    if stream.write_all(request.as_bytes()).await.is_err() {
+        return false;
+    }
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await.is_ok() && answer.starts_with("HTTP/1.1 200")
+}
+
+async fn wait_for(what: &str, timeout: Duration, mut check: impl AsyncFnMut() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while !check().await {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Station xinhua with officer wang, front desk li and its liaison group, and 1,000
+/// community groups, all on Telegram.
+async fn world(store: &Store) {
+    let (scripts, faq) = harness::scripts();
+    let app = App::from_parts(store.clone(), scripts, faq, std::sync::Arc::new(SystemClock));
+    let tg = |id: i64| vec![(Platform::Telegram, id.to_string(), Some(id.to_string()))];
+    assert!(harness::xinhua(&app, |handle| tg(if handle == "wang" { WANG } else { LI })).await);
+    app.link_group(Platform::Telegram, &LIAISON.to_string(), GroupKind::Liaison, "xinhua")
+        .await
+        .unwrap();
+    for g in 0..GROUPS {
+        app.link_group(
+            Platform::Telegram,
+            &community(g).to_string(),
+            GroupKind::Community,
+            "xinhua",
+        )
+        .await
+        .unwrap();
+    }
+}
+
+fn community(g: i64) -> i64 {
+    -1_000_000 - g
+}
+
+/// The replicas' logs, for a failure's message.
+fn logs(dir: &Path) -> String {
+    ["a", "b"]
+        .iter()
+        .map(|name| {
+            let log = std::fs::read_to_string(dir.join(format!("{name}.log"))).unwrap_or_default();
+            let tail: Vec<&str> = log.lines().rev().take(40).collect();
+            format!(
+                "--- replica {name} ---\n{}",
+                tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+async fn tickets(store: &Store) -> i64 {
+    let mut tx = store.begin_read().await.unwrap();
+    let row = query("SELECT COUNT(*) AS n FROM tickets")
+        .fetch_one(&mut tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    row.get("n").unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_replicas_share_the_limits_and_survive_one_killed_mid_alert() {
+    let Some((store, name)) = harness::postgres().await else {
+        return;
+    };
+    let url = format!(
+        "{}/{name}",
+        harness::postgres_url().rsplit_once('/').map(|(b, _)| b).unwrap()
+    );
+    world(&store).await;
+    let fake = FakeTelegram::start(SCALE).await;
+    fake.start_chat(WANG);
+    fake.start_chat(LI);
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = start_replica(dir.path(), "a", &url, &fake);
+    let b = start_replica(dir.path(), "b", &url, &fake);
+    let both = [a.web, b.web];
+    for web in both {
+        wait_for("a replica to serve", Duration::from_secs(60), async || {
+            healthy(web).await
+        })
+        .await;
+    }
+    wait_for("both replicas to see each other", Duration::from_secs(30), async || {
+        replicas::live(&store).await.unwrap().len() == 2
+    })
+    .await;
+    // Each learns its share of the chats at its next heartbeat.
+    tokio::time::sleep(replicas::HEARTBEAT + Duration::from_millis(500)).await;
+
+    // The officer writes an urgent alert to replica a and confirms it on replica b.
+    let mut update_id = 1;
+    let mut text = |chat: i64, user: i64, username: &str, text: &str| {
+        update_id += 1;
+        let message = fake.message_json(chat, user, username, json!({ "text": text }));
+        json!({ "update_id": update_id, "message": message })
+    };
+    deliver(
+        &both,
+        0,
+        &text(WANG, WANG, "wang", "/alert urgent Flood warning: stay off Jianshe Road"),
+    )
+    .await;
+    let mut prompt = None;
+    wait_for("the alert's confirmation prompt", Duration::from_secs(20), async || {
+        prompt = fake
+            .sent()
+            .into_iter()
+            .find(|s| s.chat_id == WANG && s.reply_markup.is_some());
+        prompt.is_some()
+    })
+    .await;
+    let prompt = prompt.unwrap();
+    let confirm = prompt.reply_markup.as_ref().unwrap()["inline_keyboard"][0][0]["callback_data"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(confirm.starts_with("alert:send:"), "{confirm}");
+    let press = {
+        let mut update = fake.press_json(WANG, prompt.message_id, WANG, "wang", &confirm);
+        update["update_id"] = json!(9_000_000);
+        update
+    };
+    deliver(&both, 1, &press).await;
+
+    // Reports arrive at both replicas while the alert fans out; replica a is killed once a
+    // quarter of the groups have the alert.
+    let group_copies = |fake: &FakeTelegram| -> HashMap<i64, usize> {
+        let mut copies = HashMap::new();
+        for s in fake.sent() {
+            if s.chat_id <= community(0) && s.text.contains("Flood warning") {
+                *copies.entry(s.chat_id).or_insert(0) += 1;
+            }
+        }
+        copies
+    };
+    let mut reports: i64 = 0;
+    let mut killed = false;
+    let started = Instant::now();
+    while reports < 20 || !killed {
+        reports += 1;
+        let report = text(
+            LIAISON,
+            LI,
+            "li_desk",
+            &format!("/report item location=lobby description=\"bag number {reports}\""),
+        );
+        let live: &[SocketAddr] = if killed { &both[1..] } else { &both };
+        deliver(live, reports as usize, &report).await;
+        if !killed && group_copies(&fake).len() >= GROUPS as usize / 4 {
+            a.child.kill().expect("SIGKILL replica a");
+            a.child.wait().ok();
+            killed = true;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the alert never reached a quarter of the groups"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    wait_for("every group to get the alert", Duration::from_secs(90), async || {
+        group_copies(&fake).len() == GROUPS as usize
+    })
+    .await;
+    wait_for("every report to become a ticket", Duration::from_secs(30), async || {
+        tickets(&store).await == reports
+    })
+    .await;
+    let copies = group_copies(&fake);
+    let twice = copies.values().filter(|&&n| n == 2).count();
+    assert!(
+        copies.values().all(|&n| n <= 2),
+        "at most one duplicate per group for the one kill"
+    );
+    assert_eq!(tickets(&store).await, reports, "every report is exactly one ticket");
+    assert_eq!(
+        fake.too_many_requests(),
+        0,
+        "the replicas together kept to the bot's limits; refused (chat, by the chat's own limit): {:?}\n{}",
+        fake.refusals(),
+        logs(dir.path())
+    );
+    eprintln!("{GROUPS} groups, {reports} reports, one replica killed: {twice} group(s) got the alert twice");
+
+    let mut b = b;
+    b.child.kill().ok();
+    b.child.wait().ok();
+    harness::drop_postgres(store, &name).await;
+}
+
+#[tokio::test]
+async fn leases_leadership_heartbeats_and_shared_budgets_on_postgresql() {
+    let Some((store, name)) = harness::postgres().await else {
+        return;
+    };
+    // A lease: one holder at a time, renewed by its holder, taken over once it runs out.
+    assert!(replicas::hold_lease(&store, "matrix", "a", 300).await.unwrap());
+    assert!(
+        !replicas::hold_lease(&store, "matrix", "b", 300).await.unwrap(),
+        "a holds it"
+    );
+    assert!(
+        replicas::hold_lease(&store, "matrix", "a", 300).await.unwrap(),
+        "renewed"
+    );
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert!(
+        replicas::hold_lease(&store, "matrix", "b", 300).await.unwrap(),
+        "run out: b takes it"
+    );
+    assert!(
+        !replicas::hold_lease(&store, "matrix", "a", 300).await.unwrap(),
+        "a lost it"
+    );
+    replicas::release_lease(&store, "matrix", "a").await.unwrap();
+    assert!(
+        !replicas::hold_lease(&store, "matrix", "a", 300).await.unwrap(),
+        "only the holder releases"
+    );
+    replicas::release_lease(&store, "matrix", "b").await.unwrap();
+    assert!(
+        replicas::hold_lease(&store, "matrix", "a", 300).await.unwrap(),
+        "given up: a takes it"
+    );
+
+    // The scheduler's advisory lock: one leader; when it goes, another can lead.
+    let mut first = replicas::try_lead(&store, "beatbot scheduler")
+        .await
+        .unwrap()
+        .expect("leads");
+    assert!(first.holds().await);
+    assert!(
+        replicas::try_lead(&store, "beatbot scheduler").await.unwrap().is_none(),
+        "one leader"
+    );
+    assert!(replicas::try_lead(&store, "something else").await.unwrap().is_some());
+    drop(first);
+    let mut next = None;
+    for _ in 0..50 {
+        next = replicas::try_lead(&store, "beatbot scheduler").await.unwrap();
+        if next.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(next.is_some(), "the lock went with the leader's connection");
+
+    // Heartbeats: the live replicas split the chats; one that leaves gives its share back.
+    let a = replicas::heartbeat(&store, "replica-a", "test").await.unwrap();
+    assert_eq!(a, replicas::Partition { index: 0, count: 1 });
+    let b = replicas::heartbeat(&store, "replica-b", "test").await.unwrap();
+    assert_eq!(b, replicas::Partition { index: 1, count: 2 });
+    assert_eq!(store.partition(), b, "the store's claims use the latest share");
+    replicas::leave(&store, "replica-b").await.unwrap();
+    assert_eq!(
+        replicas::heartbeat(&store, "replica-a", "test").await.unwrap(),
+        replicas::Partition::ALL
+    );
+
+    // A shared budget of one send per 200 ms: reservations are spaced, whoever makes them.
+    let interval = Duration::from_millis(200);
+    let waits = [
+        replicas::reserve_send(&store, "telegram:1:global", interval)
+            .await
+            .unwrap(),
+        replicas::reserve_send(&store, "telegram:1:global", interval)
+            .await
+            .unwrap(),
+        replicas::reserve_send(&store, "telegram:1:global", interval)
+            .await
+            .unwrap(),
+    ];
+    assert_eq!(waits[0], Duration::ZERO, "free at first");
+    assert!(
+        waits[1] > Duration::from_millis(150) && waits[1] <= interval,
+        "{waits:?}"
+    );
+    assert!(
+        waits[2] > Duration::from_millis(350) && waits[2] <= 2 * interval,
+        "{waits:?}"
+    );
+    assert_eq!(
+        replicas::reserve_send(&store, "telegram:2:global", interval)
+            .await
+            .unwrap(),
+        Duration::ZERO,
+        "another bot token has its own budget"
+    );
+    harness::drop_postgres(store, &name).await;
+}
+
+#[tokio::test]
+async fn on_sqlite_the_one_process_delivers_everywhere_and_holds_every_lease() {
+    let (store, _dir) = harness::sqlite().await;
+    assert!(replicas::hold_lease(&store, "matrix", "a", 300).await.unwrap());
+    assert!(replicas::hold_lease(&store, "matrix", "b", 300).await.unwrap());
+    assert!(replicas::try_lead(&store, "beatbot scheduler").await.unwrap().is_some());
+    assert_eq!(
+        replicas::heartbeat(&store, "a", "test").await.unwrap(),
+        replicas::Partition::ALL
+    );
+    assert!(replicas::live(&store).await.unwrap().is_empty());
+}
