@@ -3,6 +3,9 @@
 //! 1. One alert fanned out to 1,000 linked groups: time to the last delivery as a ratio to the
 //!    minimum the global limit allows (30 messages/s, scaled), 429s received, messages lost.
 //! 2. An `urgent` alert queued behind 5,000 pending tips: time until it reaches its first group.
+//! 3. Paid broadcast (`telegram.paid_broadcast = true`): an `urgent` alert to 1,000 groups at
+//!    Telegram's real speed (the fake server allows paid broadcasts 1,000 a second), time to the
+//!    last delivery, how many went as paid broadcasts, 429s, messages lost.
 //!
 //! Run: `cargo bench --bench telegram_fanout` (add `-- SCALE`, default 10: every Telegram limit
 //! ten times faster on both the fake server and the worker, so the run takes seconds; the ratio
@@ -26,10 +29,21 @@ const OFFICER: i64 = 501;
 /// The bot as `serve` assembles it, against `fake` with every limit `scale`× faster, on a
 /// fresh database with station xinhua, officer wang and `groups` community groups.
 async fn setup(fake: &FakeTelegram, scale: f64, groups: usize) -> anyhow::Result<(Bot, tempfile::TempDir)> {
+    setup_paid(fake, scale, groups, false).await
+}
+
+/// [`setup`], with paid broadcasting on or off.
+async fn setup_paid(
+    fake: &FakeTelegram,
+    scale: f64,
+    groups: usize,
+    paid_broadcast: bool,
+) -> anyhow::Result<(Bot, tempfile::TempDir)> {
     let dir = tempfile::tempdir()?;
     let telegram = config::Telegram {
         poll_timeout: Duration::from_secs(1),
         limits_speedup: scale,
+        paid_broadcast,
         ..config::Telegram::polling(&fake.token, &fake.url())?
     };
     let config = Config {
@@ -193,6 +207,35 @@ async fn urgent_behind_tips(scale: f64) -> anyhow::Result<()> {
     Ok(())
 }
 
+async fn paid_fan_out() -> anyhow::Result<()> {
+    const GROUPS: usize = 1000;
+    let fake = FakeTelegram::start(1.0).await;
+    fake.start_chat(OFFICER);
+    let (bot, _dir) = setup_paid(&fake, 1.0, GROUPS, true).await?;
+    let (app, running) = start(bot).await?;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let confirmed = Instant::now();
+    send_alert(&app, 1, "urgent").await?;
+    while group_messages(&fake).len() < GROUPS && confirmed.elapsed() < Duration::from_secs(60) {
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    let elapsed = confirmed.elapsed();
+    running.stop().await;
+    let sent = group_messages(&fake);
+    let delivered: std::collections::HashSet<i64> = sent.iter().map(|s| s.chat_id).collect();
+    let minimum = Duration::from_secs_f64((GROUPS - 1) as f64 / 1000.0);
+    println!(
+        "| urgent alert to {GROUPS} groups, paid broadcast, real speed | {:.2} s | {:.2} s | {:.3} | {} | {} | {} paid |",
+        elapsed.as_secs_f64(),
+        minimum.as_secs_f64(),
+        elapsed.as_secs_f64() / minimum.as_secs_f64(),
+        fake.too_many_requests(),
+        GROUPS - delivered.len(),
+        sent.iter().filter(|s| s.paid).count()
+    );
+    Ok(())
+}
+
 fn main() -> anyhow::Result<()> {
     let scale: f64 = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(10.0);
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -205,6 +248,8 @@ fn main() -> anyhow::Result<()> {
         fan_out(scale).await?;
         println!();
         urgent_behind_tips(scale).await?;
+        println!();
+        paid_fan_out().await?;
         Ok(())
     })
 }

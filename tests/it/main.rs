@@ -23,5 +23,6 @@ mod transcripts;
 
 mod support {
     pub mod fake_telegram;
+    pub mod replica_process;
     pub mod synapse;
 }

@@ -8,116 +8,26 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use beatbot::app::App;
 use beatbot::clock::SystemClock;
 use beatbot::domain::{GroupKind, Platform};
 use beatbot::store::{Store, query, replicas};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::harness;
 use crate::support::fake_telegram::FakeTelegram;
+use crate::support::replica_process::{deliver, healthy, start_replica};
 
 const GROUPS: i64 = 1000;
 const WANG: i64 = 501;
 const LI: i64 = 601;
 const LIAISON: i64 = -100123;
-const SECRET: &str = "replica-Secret_1";
 /// Every Telegram limit this many times faster, on the fake server and in both replicas (at
 /// ten times, the 3 % margin under the global limit is 3 ms: less than two busy processes on
 /// two cores can keep their requests apart by).
 const SCALE: f64 = 5.0;
-
-/// A free loopback port (taken for a moment, then given to a replica).
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
-struct Replica {
-    child: Child,
-    web: SocketAddr,
-}
-
-fn start_replica(dir: &Path, name: &str, database_url: &str, fake: &FakeTelegram) -> Replica {
-    let port = free_port();
-    let config = dir.join(format!("{name}.toml"));
-    std::fs::write(
-        &config,
-        format!(
-            "scripts_dir = {scripts:?}\ndata_dir = {data:?}\n\
-             [database]\nurl = {database_url:?}\n\
-             [telegram]\ntoken = {token:?}\napi_url = {api:?}\nmode = \"webhook\"\n\
-             webhook_url = \"https://lb.example.org/telegram/webhook\"\nwebhook_secret = {SECRET:?}\n\
-             limits_speedup = {SCALE:?}\n\
-             [web]\nbind = \"127.0.0.1:{port}\"\n",
-            scripts = harness::root().join("bot-scripts").display().to_string(),
-            data = dir.join(name).display().to_string(),
-            token = fake.token,
-            api = fake.url(),
-        ),
-    )
-    .expect("write the replica's configuration");
-    let log = std::fs::File::create(dir.join(format!("{name}.log"))).expect("log file");
-    let child = Command::new(env!("CARGO_BIN_EXE_beatbot"))
-        .args(["--config", config.to_str().unwrap(), "serve"])
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .expect("start beatbot serve");
-    Replica {
-        child,
-        web: SocketAddr::from(([127, 0, 0, 1], port)),
-    }
-}
-
-/// Posts one update to a replica's webhook, as Telegram (through the balancer) would; the
-/// status code, or `None` when nothing answered.
-async fn post(web: SocketAddr, update: &Value) -> Option<u16> {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let body = update.to_string();
-    let mut stream = tokio::net::TcpStream::connect(web).await.ok()?;
-    let request = format!(
-        "POST /telegram/webhook HTTP/1.1\r\nHost: {web}\r\nContent-Type: application/json\r\n\
-         X-Telegram-Bot-Api-Secret-Token: {SECRET}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).await.ok()?;
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).await.ok()?;
-    answer.split_whitespace().nth(1)?.parse().ok()
-}
-
-/// Delivers an update the way Telegram does: to a replica, and again to the next one until
-/// one answers 200 (a replica that died mid-request never confirmed it).
-async fn deliver(replicas: &[SocketAddr], first: usize, update: &Value) {
-    for attempt in 0..40 {
-        let web = replicas[(first + attempt) % replicas.len()];
-        if post(web, update).await == Some(200) {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("no replica accepted update {update}");
-}
-
-async fn healthy(web: SocketAddr) -> bool {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let Ok(mut stream) = tokio::net::TcpStream::connect(web).await else {
-        return false;
-    };
-    let request = format!("GET /healthz HTTP/1.1\r\nHost: {web}\r\nConnection: close\r\n\r\n");
-    if stream.write_all(request.as_bytes()).await.is_err() {
-        return false;
-    }
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).await.is_ok() && answer.starts_with("HTTP/1.1 200")
-}
 
 async fn wait_for(what: &str, timeout: Duration, mut check: impl AsyncFnMut() -> bool) {
     let deadline = Instant::now() + timeout;
@@ -193,8 +103,8 @@ async fn two_replicas_share_the_limits_and_survive_one_killed_mid_alert() {
     fake.start_chat(WANG);
     fake.start_chat(LI);
     let dir = tempfile::tempdir().unwrap();
-    let mut a = start_replica(dir.path(), "a", &url, &fake);
-    let b = start_replica(dir.path(), "b", &url, &fake);
+    let mut a = start_replica(dir.path(), "a", &url, &fake, SCALE);
+    let b = start_replica(dir.path(), "b", &url, &fake, SCALE);
     let both = [a.web, b.web];
     for web in both {
         wait_for("a replica to serve", Duration::from_secs(60), async || {
