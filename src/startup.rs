@@ -242,10 +242,14 @@ impl Running {
         stopped: &watch::Receiver<bool>,
     ) -> Result<Option<crate::web::TelegramWebhook>> {
         let bot = telegram::bot_with_timeout(&cfg.token, cfg.api_url.as_str(), cfg.request_timeout)?;
-        if let Err(e) = telegram::set_commands(&bot, &self.app).await {
-            // The menu is a convenience: the bot works without it.
-            tracing::warn!(error = %format!("{e:#}"), "could not set the Telegram command menus");
-        }
+        // The menus are a convenience the bot works without: set in the background, so the
+        // dozen requests they take do not hold up start-up.
+        let (menu_bot, menu_app) = (bot.clone(), self.app.clone());
+        tokio::spawn(async move {
+            if let Err(e) = telegram::set_commands(&menu_bot, &menu_app).await {
+                tracing::warn!(error = %format!("{e:#}"), "could not set the Telegram command menus");
+            }
+        });
         let username = {
             use teloxide::prelude::Requester;
             bot.get_me()
