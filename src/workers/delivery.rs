@@ -19,7 +19,7 @@ use crate::store::{groups, people};
 pub const MAX_ATTEMPTS: i64 = 8;
 const LEASE_MS: i64 = 60_000;
 /// Small batches, so an urgent message claimed next waits for at most a few sends.
-const BATCH: i64 = 10;
+pub const BATCH: i64 = 10;
 
 /// Why a delivery attempt failed: the worker matches on it to decide what comes next.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -56,6 +56,12 @@ pub trait Deliverer: Send + Sync {
         Ok(())
     }
 
+    /// How many messages one claim takes, their chats served side by side: [`BATCH`], unless
+    /// the platform's sends are slow and unlimited enough to want more in flight.
+    fn batch(&self) -> i64 {
+        BATCH
+    }
+
     /// A link that opens a private chat with the bot (Telegram's `https://t.me/<bot>?start=…`),
     /// for telling someone in a group to open one.
     fn private_chat_link(&self) -> Option<String> {
@@ -72,7 +78,7 @@ pub fn backoff_ms(attempts: i64) -> i64 {
 /// Delivers one batch of due messages; returns how many were attempted.
 pub async fn deliver_due<D: Deliverer>(app: &App, platform: Platform, deliverer: &D) -> Result<usize> {
     let now = app.now();
-    let batch = outbox::claim(&app.store, platform, now, BATCH, LEASE_MS).await?;
+    let batch = outbox::claim(&app.store, platform, now, deliverer.batch(), LEASE_MS).await?;
     // Different chats are served side by side (a homeserver answers each send in tens of
     // milliseconds); the messages of one chat keep their order.
     let mut by_chat: Vec<Vec<&Message>> = Vec::new();
