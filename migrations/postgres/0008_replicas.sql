@@ -24,3 +24,7 @@ CREATE TABLE rate_budgets (
     key TEXT PRIMARY KEY,
     next_at BIGINT NOT NULL
 );
+
+-- The replica that claimed an outbox row: when it dies, the others put its claimed rows back at
+-- once instead of waiting for their lease to run out.
+ALTER TABLE outbox ADD COLUMN leased_by TEXT;

@@ -209,7 +209,7 @@ pub async fn claim(store: &Store, platform: Platform, now: i64, limit: i64, leas
     // With replicas, only the chats of this one's partition (see `store::replicas`).
     let share = store.partition().sql();
     let sql = format!(
-        "UPDATE outbox SET lease_until = $3, attempts = attempts + 1 WHERE id IN (\
+        "UPDATE outbox SET lease_until = $3, attempts = attempts + 1, leased_by = $5 WHERE id IN (\
          SELECT id FROM outbox {index} WHERE platform = $1 AND status = 'pending' AND next_attempt_at <= $2 AND lease_until <= $2{share} \
          ORDER BY priority DESC, id LIMIT $4 {lock}) {RETURNING}"
     );
@@ -219,6 +219,7 @@ pub async fn claim(store: &Store, platform: Platform, now: i64, limit: i64, leas
         .bind(now)
         .bind(now + lease_ms)
         .bind(limit)
+        .bind(crate::metrics::replica_name())
         .fetch_all(&mut tx)
         .await
         .context("claiming outbox messages")?;

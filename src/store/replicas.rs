@@ -96,7 +96,30 @@ pub async fn heartbeat(store: &Store, id: &str, version: &str) -> Result<Partiti
     .await
     .context("recording the replica's heartbeat")?;
     let live = live_ids(&mut tx).await?;
+    // Rows claimed by replicas no longer alive go back now: their lease would hold them for
+    // up to a minute.
+    let placeholders: Vec<String> = (1..=live.len()).map(|i| format!("${i}")).collect();
+    let mut put_back = query(format!(
+        "UPDATE outbox SET lease_until = 0, leased_by = NULL WHERE status = 'pending' AND leased_by IS NOT NULL \
+         AND lease_until > 0 AND leased_by NOT IN ({})",
+        placeholders.join(", ")
+    ));
+    for replica in &live {
+        put_back = put_back.bind(replica.as_str());
+    }
+    let released = put_back
+        .execute(&mut tx)
+        .await
+        .context("putting back what dead replicas had claimed")?
+        .rows_affected();
     tx.commit().await?;
+    if released > 0 {
+        tracing::warn!(
+            released,
+            "put back messages claimed by a replica that stopped answering"
+        );
+        store.wake_deliverers();
+    }
     let index = live.iter().position(|r| r == id).unwrap_or(0);
     let partition = Partition {
         index: index as u32,
