@@ -99,7 +99,15 @@ pub struct TelegramDeliverer {
     /// With replicas on PostgreSQL: the overall budgets are kept in the database, per bot
     /// token (`telegram:<bot id>:global|paid`), so the replicas together keep to them. Chat
     /// budgets stay here: a chat is delivered to by one replica at a time.
-    shared: Option<(Store, String)>,
+    shared: Option<SharedBudget>,
+}
+
+/// The overall budgets' rows in the database: the store and the keys of the free and the
+/// paid budget of this bot token.
+struct SharedBudget {
+    store: Store,
+    global: String,
+    paid: String,
 }
 
 impl TelegramDeliverer {
@@ -134,7 +142,11 @@ impl TelegramDeliverer {
         if store.backend() == Backend::Postgres {
             // The bot's id, not its secret.
             let bot_id = token.split(':').next().unwrap_or_default();
-            self.shared = Some((store.clone(), format!("telegram:{bot_id}")));
+            self.shared = Some(SharedBudget {
+                store: store.clone(),
+                global: format!("telegram:{bot_id}:global"),
+                paid: format!("telegram:{bot_id}:paid"),
+            });
         }
         self
     }
@@ -157,8 +169,18 @@ impl TelegramDeliverer {
     /// request to `chat` left, which [`Deliverer::admit`] spaces the chat's next one from.
     async fn ready(&self, chat: i64, paid: bool) {
         self.global_ready(paid).await;
+        self.note_request(chat);
+    }
+
+    /// Records that a request to `chat` leaves (or was admitted) now; entries older than the
+    /// longest chat period are dropped once there are many.
+    fn note_request(&self, chat: i64) {
         let now = std::time::Instant::now();
         let mut last = self.last_request.lock().unwrap_or_else(|e| e.into_inner());
+        if last.len() > 10_000 {
+            let longest = self.limits.group.max(self.limits.private_chat);
+            last.retain(|_, at| *at + longest > now);
+        }
         let at = last.entry(chat).or_insert(now);
         *at = (*at).max(now);
     }
@@ -178,13 +200,14 @@ impl TelegramDeliverer {
     /// Waits for the global budget (the paid one for `paid` sends): until this request's
     /// slot, on a tokio timer.
     async fn global_ready(&self, paid: bool) {
-        let (slots, interval, name) = if paid {
-            (&self.paid, self.limits.paid, "paid")
+        let (slots, interval) = if paid {
+            (&self.paid, self.limits.paid)
         } else {
-            (&self.global, self.limits.global, "global")
+            (&self.global, self.limits.global)
         };
-        if let Some((store, key)) = &self.shared {
-            match replicas::reserve_send(store, &format!("{key}:{name}"), interval).await {
+        if let Some(shared) = &self.shared {
+            let key = if paid { &shared.paid } else { &shared.global };
+            match replicas::reserve_send(&shared.store, key, interval).await {
                 Ok(wait) => {
                     if !wait.is_zero() {
                         tokio::time::sleep(wait).await;
@@ -355,13 +378,7 @@ impl Deliverer for TelegramDeliverer {
         let limited = if spacing.is_zero() {
             match limiter.check_key(&chat) {
                 Ok(()) => {
-                    let now = std::time::Instant::now();
-                    let mut last = self.last_request.lock().unwrap_or_else(|e| e.into_inner());
-                    if last.len() > 10_000 {
-                        let longest = self.limits.group.max(self.limits.private_chat);
-                        last.retain(|_, at| *at + longest > now);
-                    }
-                    last.insert(chat, now);
+                    self.note_request(chat);
                     return Ok(());
                 }
                 Err(not_until) => not_until.wait_time_from(self.clock.now()),
