@@ -625,3 +625,60 @@ async fn a_front_desk_enrols_by_opening_the_officers_deep_link() {
     assert!(refused.text.contains("already been used"), "{}", refused.text);
     bot.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_paid_broadcast_only_urgent_alert_copies_go_as_paid_broadcasts() {
+    let fake = FakeTelegram::start(10.0).await;
+    let (app, _dir) = world().await;
+    fake.start_chat(WANG);
+    let communities = [-2001_i64, -2002, -2003];
+    for chat in communities {
+        app.link_group(Platform::Telegram, &chat.to_string(), GroupKind::Community, "xinhua")
+            .await
+            .unwrap();
+    }
+    let mut config = telegram_config(&fake, 10.0);
+    if let Some(t) = config.telegram.as_mut() {
+        t.paid_broadcast = true;
+    }
+    let bot = serve(&config, app).await;
+    for (level, text) in [
+        ("warning", "Warning: ice on Jianshe Road"),
+        ("urgent", "Urgent: gas leak on Jianshe Road"),
+    ] {
+        fake.text(WANG, WANG, "wang", &format!("/alert {level} {text}"));
+        let prompt = sent_where(&fake, |s| {
+            s.chat_id == WANG && s.text.contains(text) && s.reply_markup.is_some()
+        })
+        .await;
+        let confirm = prompt.reply_markup.as_ref().unwrap()["inline_keyboard"][0][0]["callback_data"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        fake.press(WANG, prompt.message_id, WANG, "wang", &confirm);
+        for chat in communities {
+            sent_where(&fake, |s| s.chat_id == chat && s.text.contains(text)).await;
+        }
+    }
+    assert!(bot.drained(Platform::Telegram, Duration::from_secs(10)).await.unwrap());
+    let sent = fake.sent();
+    let copies = |text: &str| {
+        sent.iter()
+            .filter(|s| s.chat_id < -2000 && s.text.contains(text))
+            .collect::<Vec<_>>()
+    };
+    assert!(
+        copies("gas leak").iter().all(|s| s.paid),
+        "urgent copies are paid broadcasts"
+    );
+    assert!(
+        copies("ice on").iter().all(|s| !s.paid),
+        "a warning stays within the free limits"
+    );
+    assert!(
+        sent.iter().filter(|s| s.chat_id == WANG).all(|s| !s.paid),
+        "the officer's prompts, progress and summary are free"
+    );
+    assert_eq!(fake.too_many_requests(), 0);
+    bot.stop().await;
+}
