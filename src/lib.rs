@@ -11,6 +11,7 @@ pub mod demo;
 pub mod domain;
 pub mod faq_cli;
 pub mod matching;
+pub mod memory;
 pub mod metrics;
 pub mod platforms;
 pub mod replay;

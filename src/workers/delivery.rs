@@ -292,6 +292,7 @@ pub async fn run<D: Deliverer>(
             }
         };
         if n == 0 {
+            crate::memory::give_back();
             let wait = match idle_wait(&app, platform).await {
                 Ok(wait) => wait,
                 Err(e) => {

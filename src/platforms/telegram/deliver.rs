@@ -180,6 +180,12 @@ impl TelegramDeliverer {
         if last.len() > 10_000 {
             let longest = self.limits.group.max(self.limits.private_chat);
             last.retain(|_, at| *at + longest > now);
+            // The chats' rate limiters keep a state per chat ever sent to: a day's 100,000
+            // residents would stay in memory.
+            for limiter in [&self.private_chats, &self.groups] {
+                limiter.retain_recent();
+                limiter.shrink_to_fit();
+            }
         }
         let at = last.entry(chat).or_insert(now);
         *at = (*at).max(now);
