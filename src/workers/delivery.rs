@@ -4,6 +4,7 @@
 //! `retry_after`), or dead after [`MAX_ATTEMPTS`]. When the last copy of an alert is settled,
 //! the officer's summary is enqueued in the same transaction.
 
+use std::collections::HashMap;
 use std::future::Future;
 
 use anyhow::Result;
@@ -75,10 +76,15 @@ pub fn backoff_ms(attempts: i64) -> i64 {
     (1_000i64 << exp).min(300_000)
 }
 
-/// Delivers one batch of due messages; returns how many were attempted.
+/// Delivers one batch of due messages; returns how many were attempted. What became of them
+/// is written in one transaction after the batch (a claim of ten pays one commit, not ten); a
+/// crash in between sends the batch's messages again, at most once more each.
 pub async fn deliver_due<D: Deliverer>(app: &App, platform: Platform, deliverer: &D) -> Result<usize> {
     let now = app.now();
     let batch = outbox::claim(&app.store, platform, now, deliverer.batch(), LEASE_MS).await?;
+    if batch.is_empty() {
+        return Ok(0);
+    }
     // Different chats are served side by side (a homeserver answers each send in tens of
     // milliseconds); the messages of one chat keep their order.
     let mut by_chat: Vec<Vec<&Message>> = Vec::new();
@@ -89,25 +95,71 @@ pub async fn deliver_due<D: Deliverer>(app: &App, platform: Platform, deliverer:
         }
     }
     let runs = by_chat.into_iter().map(|run| async move {
+        // An edit can follow its original in the same batch, before the batch is written.
+        let mut sent_here = HashMap::new();
+        let mut done = Vec::new();
         for message in run {
-            attempt(app, message, deliverer).await?;
+            match attempt(app, message, deliverer, &sent_here).await {
+                Ok(Some(outcome)) => {
+                    if let Outcome::Sent(id) = &outcome.result {
+                        sent_here.insert(message.id, id.clone());
+                    }
+                    done.push(outcome);
+                }
+                Ok(None) => {}
+                Err(e) => return (done, Err(e)),
+            }
         }
-        anyhow::Ok(())
+        (done, Ok(()))
     });
-    for result in futures::future::join_all(runs).await {
-        result?;
+    let mut outcomes = Vec::new();
+    let mut failure = None;
+    for (done, result) in futures::future::join_all(runs).await {
+        outcomes.extend(done);
+        if let Err(e) = result {
+            failure.get_or_insert(e);
+        }
     }
-    Ok(batch.len())
+    // What was sent is written even when another chat's run failed.
+    record(app, outcomes, deliverer.private_chat_link()).await?;
+    match failure {
+        Some(e) => Err(e),
+        None => Ok(batch.len()),
+    }
 }
 
-async fn attempt<D: Deliverer>(app: &App, message: &Message, deliverer: &D) -> Result<()> {
+/// What one attempt came to, written with the rest of its batch by [`record`].
+struct Attempted<'m> {
+    message: &'m Message,
+    result: Outcome,
+    at: i64,
+}
+
+enum Outcome {
+    /// Sent (or edited); the platform's id of the message.
+    Sent(String),
+    Failed(DeliveryError),
+    /// The chat's budget was spent: back in the queue until then, the attempt not counted.
+    Deferred(i64),
+}
+
+/// Tries one message. `None` when it was settled on its own (an edit superseded by a newer
+/// one, or whose original is not delivered yet).
+async fn attempt<'m, D: Deliverer>(
+    app: &App,
+    message: &'m Message,
+    deliverer: &D,
+    sent_here: &HashMap<i64, String>,
+) -> Result<Option<Attempted<'m>>> {
     let metrics = crate::metrics::get();
     if let Err(wait) = deliverer.admit(message) {
         metrics.delivery(message.platform, "deferred");
-        let mut tx = app.store.begin().await?;
-        outbox::defer(&mut tx, message.id, app.now() + wait.as_millis() as i64).await?;
-        tx.commit().await?;
-        return Ok(());
+        let now = app.now();
+        return Ok(Some(Attempted {
+            message,
+            result: Outcome::Deferred(now + wait.as_millis() as i64),
+            at: now,
+        }));
     }
     let edit_target = match message.edit_of {
         Some(original) => {
@@ -115,9 +167,12 @@ async fn attempt<D: Deliverer>(app: &App, message: &Message, deliverer: &D) -> R
             if outbox::withdraw_superseded_edit(&mut tx, message.id, original).await? {
                 tx.commit().await?;
                 metrics.delivery(message.platform, "superseded");
-                return Ok(());
+                return Ok(None);
             }
-            let target = outbox::platform_message_id(&mut tx, original).await?;
+            let target = match sent_here.get(&original) {
+                Some(id) => Some(id.clone()),
+                None => outbox::platform_message_id(&mut tx, original).await?,
+            };
             tx.commit().await?;
             if target.is_none() {
                 let mut tx = app.store.begin().await?;
@@ -133,7 +188,7 @@ async fn attempt<D: Deliverer>(app: &App, message: &Message, deliverer: &D) -> R
                 )
                 .await?;
                 tx.commit().await?;
-                return Ok(());
+                return Ok(None);
             }
             target
         }
@@ -141,19 +196,51 @@ async fn attempt<D: Deliverer>(app: &App, message: &Message, deliverer: &D) -> R
     };
     let outcome = deliverer.deliver(message, edit_target.as_deref()).await;
     let now = app.now();
-    let mut tx = app.store.begin().await?;
-    match outcome {
+    let result = match outcome {
         Ok(platform_id) => {
-            outbox::mark_delivered(&mut tx, message.id, Some(&platform_id), now).await?;
             metrics.delivery(message.platform, "delivered");
             metrics.delivered_after(message.platform, (now - message.created_at) as f64 / 1000.0);
+            Outcome::Sent(platform_id)
         }
         Err(e) => {
             metrics.delivery(message.platform, failure_outcome(&e, message.attempts));
-            settle_failure(app, &mut tx, message, e, deliverer.private_chat_link()).await?
+            Outcome::Failed(e)
+        }
+    };
+    Ok(Some(Attempted {
+        message,
+        result,
+        at: now,
+    }))
+}
+
+/// Writes a batch's outcomes in one transaction; an alert whose copies were among them gets
+/// its progress (and, once every copy is settled, the officer's summary) once.
+async fn record(app: &App, outcomes: Vec<Attempted<'_>>, link: Option<String>) -> Result<()> {
+    if outcomes.is_empty() {
+        return Ok(());
+    }
+    let mut tx = app.store.begin().await?;
+    let mut alerts = Vec::new();
+    for Attempted { message, result, at } in outcomes {
+        match result {
+            Outcome::Sent(platform_id) => {
+                outbox::mark_delivered(&mut tx, message.id, Some(&platform_id), at).await?;
+            }
+            Outcome::Failed(e) => settle_failure(app, &mut tx, message, e, link.clone()).await?,
+            Outcome::Deferred(until) => {
+                outbox::defer(&mut tx, message.id, until).await?;
+                continue;
+            }
+        }
+        if let Some(alert_id) = message.alert_id
+            && !alerts.contains(&alert_id)
+        {
+            alerts.push(alert_id);
         }
     }
-    if let Some(alert_id) = message.alert_id {
+    let now = app.now();
+    for alert_id in alerts {
         for (out, key) in after_delivery(&mut tx, &app.scripts, alert_id).await? {
             enqueue(&mut tx, &[out], &key, now).await?;
         }
