@@ -11,6 +11,7 @@ use beatbot::domain::{GroupKind, Platform};
 use beatbot::platforms::telegram;
 use beatbot::startup::{self, Bot};
 use beatbot::store::Store;
+use beatbot::store::outbox::{self, NewMessage, Target};
 
 use super::harness;
 use crate::support::fake_telegram::{FakeTelegram, Sent};
@@ -341,7 +342,7 @@ async fn metrics_count_updates_and_deliveries_in_polling_mode() {
     fake.start_chat(WANG);
     let mut config = telegram_config(&fake, 10.0);
     config.web_bind = "127.0.0.1:0".parse().unwrap();
-    let bot = serve(&config, app).await;
+    let bot = serve(&config, app.clone()).await;
     let web = bot.web_addr().expect("the web server listens in polling mode too");
     fake.text(WANG, WANG, "wang", "/tip");
     fake.text(WANG, WANG, "wang", "/ack 99999");
@@ -377,6 +378,49 @@ async fn metrics_count_updates_and_deliveries_in_polling_mode() {
     );
     // The outbox gauges have samples only while something waits or is dead: nothing here.
     assert!(!answer.contains("beatbot_outbox_pending{"), "{answer}");
+
+    // A message to a group that removed the bot becomes a dead letter; one queued for an hour
+    // from now waits. The gauges are read from the database at each scrape.
+    const GONE: i64 = -4_242;
+    fake.forbid(GONE);
+    let now = app.now();
+    let mut tx = app.store.begin().await.unwrap();
+    for (chat, idem_key, at) in [(GONE, "m:gone", now), (WANG, "m:later", now + 3_600_000)] {
+        let chat = chat.to_string();
+        let message = NewMessage {
+            target: Target::Chat(Platform::Telegram, &chat),
+            text: "Road works on Jianshe Road",
+            buttons: &[],
+            edit_of: None,
+            priority: 0,
+            idem_key,
+            alert_id: None,
+            fallback_chat: None,
+            photo: None,
+            reply_to: None,
+        };
+        outbox::enqueue(&mut tx, &message, at).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+    let gauge = |answer: &str, name: &str| sample(answer, name).unwrap_or(0.0);
+    let mut answer = String::new();
+    for _ in 0..100 {
+        answer = http_answer(web, "GET", "/metrics", Vec::new(), String::new()).await;
+        if gauge(&answer, "beatbot_outbox_dead_letters{platform=\"telegram\"}") >= 1.0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        gauge(&answer, "beatbot_outbox_dead_letters{platform=\"telegram\"}"),
+        1.0,
+        "{answer}"
+    );
+    assert_eq!(
+        gauge(&answer, "beatbot_outbox_pending{platform=\"telegram\",priority=\"0\"}"),
+        1.0,
+        "{answer}"
+    );
     bot.stop().await;
 }
 
