@@ -82,15 +82,46 @@ impl App {
     pub async fn handle(&self, event: &Inbound) -> Result<Handled> {
         let started = std::time::Instant::now();
         let result = self.handle_once(event).await;
-        let outcome = match &result {
-            Ok((Handled::Done, false)) => "handled",
-            Ok((Handled::Done, true)) => "refused",
-            Ok((Handled::Duplicate, _)) => "duplicate",
-            Err(_) => "failed",
-        };
-        let took = matches!(result, Ok((Handled::Done, _))).then(|| started.elapsed().as_secs_f64());
-        crate::metrics::get().update(event.platform, outcome, took);
+        count(event, &result, started.elapsed());
         result.map(|(handled, _)| handled)
+    }
+
+    /// Handles `events` in their order in one transaction (a group commit: one COMMIT for a
+    /// whole `getUpdates` batch), each under its own savepoint, each seeing the ones before it
+    /// as if they had been handled one at a time. `None` when one of them failed: then nothing
+    /// was committed and the caller handles them one at a time, as [`App::handle`] does.
+    pub async fn handle_batch(&self, events: &[Inbound]) -> Result<Option<Vec<Handled>>> {
+        let started = std::time::Instant::now();
+        let mut tx = self.store.begin().await?;
+        let mut results = Vec::with_capacity(events.len());
+        for event in events {
+            let now = self.now();
+            store::savepoint(&mut tx, COMMAND_SAVEPOINT).await?;
+            match self.handle_in(&mut tx, event, now).await {
+                Ok(result) => {
+                    store::release_savepoint(&mut tx, COMMAND_SAVEPOINT).await?;
+                    results.push(result);
+                }
+                Err(e) => {
+                    tx.rollback().await.ok();
+                    tracing::warn!(error = %format!("{e:#}"), event = %event.event_id, "an update of a batch failed; handling the batch one by one");
+                    return Ok(None);
+                }
+            }
+        }
+        tx.commit().await.context("committing a batch of inbound events")?;
+        // Each update's handling time is its share of the batch's.
+        let each = started.elapsed() / events.len().max(1) as u32;
+        Ok(Some(
+            events
+                .iter()
+                .zip(results)
+                .map(|(event, result)| {
+                    count(event, &Ok(result), each);
+                    result.0
+                })
+                .collect(),
+        ))
     }
 
     /// [`App::handle`]; also whether the event was refused (a user mistake).
@@ -100,19 +131,39 @@ impl App {
         // round trip); the dedupe record, the sender's identification and the refusal are then
         // written again in the same transaction.
         let mut tx = self.store.begin_at_savepoint(COMMAND_SAVEPOINT).await?;
-        if !inbound::record(&mut tx, event.platform, &event.event_id, now).await? {
-            tx.rollback().await.ok();
+        match self.handle_in(&mut tx, event, now).await {
+            Ok((Handled::Duplicate, refused)) => {
+                tx.rollback().await.ok();
+                Ok((Handled::Duplicate, refused))
+            }
+            Ok(done) => {
+                tx.commit().await.context("committing inbound event")?;
+                Ok(done)
+            }
+            Err(e) => {
+                tx.rollback().await.ok();
+                Err(e)
+            }
+        }
+    }
+
+    /// The work of one event inside `tx`, which holds savepoint [`COMMAND_SAVEPOINT`] taken
+    /// just before: dedupe record, identification, dispatch and outbox rows, or (a user
+    /// mistake) everything since the savepoint undone and only the explanation queued. The
+    /// caller commits; an `Err` leaves `tx` to be rolled back.
+    async fn handle_in(&self, tx: &mut Tx, event: &Inbound, now: i64) -> Result<(Handled, bool)> {
+        if !inbound::record(tx, event.platform, &event.event_id, now).await? {
             return Ok((Handled::Duplicate, false));
         }
-        let identity = self.identify(&mut tx, event, now).await?;
-        let mut ctx = self.context(&mut tx, event, identity, now);
+        let identity = self.identify(tx, event, now).await?;
+        let mut ctx = self.context(tx, event, identity, now);
         match dispatch(&mut ctx).await {
             Ok(()) => {
                 let out = std::mem::take(&mut ctx.out);
                 let (me, lang) = (ctx.me.id, ctx.lang);
                 drop(ctx);
                 let fallback = (!event.is_direct).then_some(event.chat_id.as_str());
-                let unreachable = enqueue_from(&mut tx, &out, &event_key(event), fallback, now).await?;
+                let unreachable = enqueue_from(tx, &out, &event_key(event), fallback, now).await?;
                 if !event.is_direct && unreachable.contains(&me) {
                     // The answer belongs in a private chat the person has never opened.
                     let text = self.scripts.templates.render(lang, "common.open_private_chat", &[]);
@@ -121,23 +172,22 @@ impl App {
                         chat_id: event.chat_id.clone(),
                     };
                     enqueue(
-                        &mut tx,
+                        tx,
                         &[Outbound::new(here, text)],
                         &format!("{}:dm", event_key(event)),
                         now,
                     )
                     .await?;
                 }
-                tx.commit().await.context("committing inbound event")?;
             }
             Err(Dispatched::User(err)) => {
                 let lang = ctx.lang;
                 drop(ctx);
-                store::rollback_to_savepoint(&mut tx, COMMAND_SAVEPOINT)
+                store::rollback_to_savepoint(tx, COMMAND_SAVEPOINT)
                     .await
                     .context("rolling back a refused command")?;
-                inbound::record(&mut tx, event.platform, &event.event_id, now).await?;
-                self.identify(&mut tx, event, now).await?;
+                inbound::record(tx, event.platform, &event.event_id, now).await?;
+                self.identify(tx, event, now).await?;
                 // Whatever a refusal echoes back never shows a long number in a group.
                 let args: Vec<(&str, String)> = err
                     .args
@@ -164,13 +214,11 @@ impl App {
                 };
                 let mut refusal = Outbound::new(to, text);
                 refusal.reply_to = Some(event.event_id.clone());
-                enqueue(&mut tx, &[refusal], &event_key(event), now).await?;
-                tx.commit().await.context("committing a refusal")?;
+                enqueue(tx, &[refusal], &event_key(event), now).await?;
                 return Ok((Handled::Done, true));
             }
             Err(Dispatched::Internal(err)) => {
                 drop(ctx);
-                tx.rollback().await.ok();
                 return Err(err.context("handling inbound event"));
             }
         }
@@ -430,4 +478,16 @@ pub async fn enqueue_from(
         }
     }
     Ok(unreachable)
+}
+
+/// Counts what became of `event` in the metrics.
+fn count(event: &Inbound, result: &Result<(Handled, bool)>, took: std::time::Duration) {
+    let outcome = match result {
+        Ok((Handled::Done, false)) => "handled",
+        Ok((Handled::Done, true)) => "refused",
+        Ok((Handled::Duplicate, _)) => "duplicate",
+        Err(_) => "failed",
+    };
+    let took = matches!(result, Ok((Handled::Done, _))).then(|| took.as_secs_f64());
+    crate::metrics::get().update(event.platform, outcome, took);
 }

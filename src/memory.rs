@@ -15,11 +15,14 @@ static LAST: Mutex<Option<Instant>> = Mutex::new(None);
 /// Returns the allocator's free memory to the system, unless that was done less than
 /// [`EVERY`] ago.
 pub fn give_back() {
-    let mut last = LAST.lock().unwrap_or_else(|e| e.into_inner());
-    if last.is_some_and(|at| at.elapsed() < EVERY) {
-        return;
+    {
+        // Another worker trimming (or about to) is as good.
+        let Ok(mut last) = LAST.try_lock() else { return };
+        if last.is_some_and(|at| at.elapsed() < EVERY) {
+            return;
+        }
+        *last = Some(Instant::now());
     }
-    *last = Some(Instant::now());
     trim();
 }
 

@@ -249,7 +249,14 @@ async fn fan_out(ctx: &mut Ctx<'_>, alert: &Alert) -> Result<usize> {
 /// After a delivery attempt of an alert's copy: the officer's progress message edited in place
 /// about ten times over the fan-out ("delivered 340/1,000"), and once none is pending the final
 /// summary (at most once per alert). Returns each message with its idempotency key.
-pub async fn after_delivery(tx: &mut Tx, scripts: &Scripts, alert_id: i64) -> Result<Vec<(Outbound, String)>> {
+/// `just_settled`: how many of the alert's copies were settled since the last call (a delivery
+/// batch settles several at once), so that no step of the progress is skipped.
+pub async fn after_delivery(
+    tx: &mut Tx,
+    scripts: &Scripts,
+    alert_id: i64,
+    just_settled: i64,
+) -> Result<Vec<(Outbound, String)>> {
     alerts::lock(tx, alert_id).await?;
     let (delivered, dead, pending) = outbox::alert_progress(tx, alert_id).await?;
     let Some(alert) = alerts::get(tx, alert_id).await? else {
@@ -266,7 +273,7 @@ pub async fn after_delivery(tx: &mut Tx, scripts: &Scripts, alert_id: i64) -> Re
     let mut out = Vec::new();
     let step = (total / 10).max(1);
     if let Some(progress) = alert.progress_message_id
-        && (pending == 0 || settled % step == 0)
+        && (pending == 0 || settled / step != (settled - just_settled.max(1)) / step)
     {
         let text = scripts.templates.render(
             lang,

@@ -464,6 +464,24 @@ pub(crate) fn level<T>(row: &Row, name: &str, from_level: fn(i64) -> Option<T>) 
     from_level(n).with_context(|| format!("column {name} holds unknown level {n}"))
 }
 
+/// Takes savepoint `name` inside `tx`.
+pub async fn savepoint(tx: &mut Tx, name: &'static str) -> Result<()> {
+    query(format!("SAVEPOINT {name}"))
+        .execute(tx)
+        .await
+        .with_context(|| format!("taking savepoint {name}"))?;
+    Ok(())
+}
+
+/// Keeps what was done since savepoint `name` and forgets the savepoint.
+pub async fn release_savepoint(tx: &mut Tx, name: &'static str) -> Result<()> {
+    query(format!("RELEASE SAVEPOINT {name}"))
+        .execute(tx)
+        .await
+        .with_context(|| format!("releasing savepoint {name}"))?;
+    Ok(())
+}
+
 /// Undoes what was done since savepoint `name` (which stays, and is released by the commit).
 pub async fn rollback_to_savepoint(tx: &mut Tx, name: &'static str) -> Result<()> {
     query(format!("ROLLBACK TO SAVEPOINT {name}"))

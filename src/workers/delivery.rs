@@ -215,33 +215,51 @@ async fn attempt<'m, D: Deliverer>(
 }
 
 /// Writes a batch's outcomes in one transaction; an alert whose copies were among them gets
-/// its progress (and, once every copy is settled, the officer's summary) once.
+/// its progress (and, once every copy is settled, the officer's summary) once. Should that
+/// transaction fail, each outcome is written in its own, so one that cannot be written (or a
+/// conflict with another worker) does not send the rest of the batch again.
 async fn record(app: &App, outcomes: Vec<Attempted<'_>>, link: Option<String>) -> Result<()> {
     if outcomes.is_empty() {
         return Ok(());
     }
+    match write_outcomes(app, &outcomes, link.clone()).await {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            tracing::warn!(error = %format!("{e:#}"), "writing a delivery batch failed; writing its messages one by one");
+            let mut failure = None;
+            for outcome in outcomes.chunks(1) {
+                if let Err(e) = write_outcomes(app, outcome, link.clone()).await {
+                    tracing::error!(error = %format!("{e:#}"), id = outcome[0].message.id, "could not record a delivery");
+                    failure.get_or_insert(e);
+                }
+            }
+            failure.map_or(Ok(()), Err)
+        }
+    }
+}
+
+async fn write_outcomes(app: &App, outcomes: &[Attempted<'_>], link: Option<String>) -> Result<()> {
     let mut tx = app.store.begin().await?;
-    let mut alerts = Vec::new();
+    // Alerts in id order: two workers settling copies of the same alerts lock them alike.
+    let mut alerts = std::collections::BTreeMap::new();
     for Attempted { message, result, at } in outcomes {
         match result {
             Outcome::Sent(platform_id) => {
-                outbox::mark_delivered(&mut tx, message.id, Some(&platform_id), at).await?;
+                outbox::mark_delivered(&mut tx, message.id, Some(platform_id), *at).await?;
             }
-            Outcome::Failed(e) => settle_failure(app, &mut tx, message, e, link.clone()).await?,
+            Outcome::Failed(e) => settle_failure(app, &mut tx, message, e.clone(), link.clone()).await?,
             Outcome::Deferred(until) => {
-                outbox::defer(&mut tx, message.id, until).await?;
+                outbox::defer(&mut tx, message.id, *until).await?;
                 continue;
             }
         }
-        if let Some(alert_id) = message.alert_id
-            && !alerts.contains(&alert_id)
-        {
-            alerts.push(alert_id);
+        if let Some(alert_id) = message.alert_id {
+            *alerts.entry(alert_id).or_insert(0) += 1;
         }
     }
     let now = app.now();
-    for alert_id in alerts {
-        for (out, key) in after_delivery(&mut tx, &app.scripts, alert_id).await? {
+    for (alert_id, settled) in alerts {
+        for (out, key) in after_delivery(&mut tx, &app.scripts, alert_id, settled).await? {
             enqueue(&mut tx, &[out], &key, now).await?;
         }
     }

@@ -273,3 +273,75 @@ async fn concurrent_workers_on_postgres_deliver_every_message_exactly_once() {
     assert_eq!(pending(&app).await, 0);
     harness::drop_postgres(store, &name).await;
 }
+
+/// What each handled event left: every message queued, by chat, in order of queueing.
+async fn queued(app: &App) -> Vec<(String, String)> {
+    let sink = Flaky::default();
+    delivery::drain(app, Platform::Console, &sink).await.unwrap();
+    let mut sent = sink.sent.lock().unwrap().clone();
+    sent.sort();
+    sent
+}
+
+#[tokio::test]
+async fn a_batch_handled_in_one_transaction_does_what_one_at_a_time_does() {
+    let events = [
+        say(
+            "b1",
+            Some("hotels"),
+            "li",
+            "/report item location=lobby description=\"black bag\"",
+        ),
+        say("b2", None, "wang", "/ack 99999"),
+        say(
+            "b1",
+            Some("hotels"),
+            "li",
+            "/report item location=lobby description=\"black bag\"",
+        ),
+        say("b3", None, "resident7", "How do I replace a lost ID card?"),
+        say(
+            "b4",
+            Some("hotels"),
+            "li",
+            "/report item location=garage description=\"grey case\"",
+        ),
+    ];
+    let (one_store, _one_dir) = harness::sqlite().await;
+    let one = app(one_store, Arc::new(FakeClock::new(0))).await;
+    let mut one_by_one = Vec::new();
+    for event in &events {
+        one_by_one.push(one.handle(event).await.unwrap());
+    }
+    let (batch_store, _batch_dir) = harness::sqlite().await;
+    let batch = app(batch_store, Arc::new(FakeClock::new(0))).await;
+    let together = batch.handle_batch(&events).await.unwrap().expect("no update failed");
+    assert_eq!(together, one_by_one);
+    assert_eq!(
+        together,
+        [
+            Handled::Done,
+            Handled::Done,
+            Handled::Duplicate,
+            Handled::Done,
+            Handled::Done
+        ]
+    );
+    // The refusal (no ticket 99999) is undone alone; the reports on either side of it stand.
+    let sent = queued(&batch).await;
+    assert_eq!(sent, queued(&one).await);
+    assert!(sent.iter().any(|(_, t)| t.contains("99999")), "{sent:?}");
+    assert_eq!(
+        sent.iter()
+            .filter(|(c, t)| c == "hotels" && t.contains("Ticket #"))
+            .count(),
+        2,
+        "{sent:?}"
+    );
+    // Handled again, the whole batch is duplicates and changes nothing.
+    assert_eq!(
+        batch.handle_batch(&events).await.unwrap().unwrap(),
+        [Handled::Duplicate; 5]
+    );
+    assert!(queued(&batch).await.is_empty());
+}

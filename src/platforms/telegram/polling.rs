@@ -1,14 +1,17 @@
-//! Long polling: `getUpdates` from the last confirmed offset; each update is handled in its own
-//! transaction, and the offset moves past it only after that transaction commits (an update
-//! the bot does not handle is confirmed at once). Every button press is answered with
+//! Long polling: `getUpdates` from the last confirmed offset; a batch of messages is handled
+//! in one transaction (a group commit; one at a time when it holds a button press or one of
+//! them fails), a single update or a press in its own, and the offset moves past an update
+//! only after the transaction holding it commits (an update the bot does not handle is
+//! confirmed at once). Every button press is answered with
 //! `answerCallbackQuery`, so the user's spinner stops.
 
 use std::time::Duration;
 
 use anyhow::Result;
 use teloxide::prelude::*;
-use teloxide::types::AllowedUpdate;
+use teloxide::types::{AllowedUpdate, Update, UpdateKind};
 
+use super::convert;
 use super::ingress::{answer_press, handle_update};
 use crate::app::App;
 
@@ -51,6 +54,11 @@ pub async fn poll(
                 continue;
             }
         };
+        if let Some(last) = handled_together(&app, &username, &updates).await {
+            offset = last + 1;
+            failures_here = 0;
+            continue;
+        }
         for update in updates {
             if let Err(e) = handle_update(&app, &bot, &username, &update).await {
                 failures_here += 1;
@@ -66,6 +74,28 @@ pub async fn poll(
             }
             failures_here = 0;
             offset = update.id.0 as i32 + 1;
+        }
+    }
+}
+
+/// Handles a batch of messages in one transaction ([`App::handle_batch`], a group commit) and
+/// returns the last update's id. `None` (nothing committed) when the batch holds a single
+/// update or a button press (a press is answered after its own commit), or when one of its
+/// updates failed: then they are handled one at a time.
+async fn handled_together(app: &App, username: &str, updates: &[Update]) -> Option<i32> {
+    if updates.len() < 2 || updates.iter().any(|u| matches!(u.kind, UpdateKind::CallbackQuery(_))) {
+        return None;
+    }
+    let events: Vec<_> = updates
+        .iter()
+        .filter_map(|update| convert(update, username, None))
+        .collect();
+    match app.handle_batch(&events).await {
+        Ok(Some(_)) => updates.last().map(|u| u.id.0 as i32),
+        Ok(None) => None,
+        Err(e) => {
+            tracing::warn!(error = %format!("{e:#}"), "a batch of updates was not handled together; one by one");
+            None
         }
     }
 }
