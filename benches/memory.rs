@@ -169,7 +169,7 @@ async fn settle(fake: &FakeTelegram) -> usize {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args: Vec<i64> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
-    let groups = args.first().copied().unwrap_or(10_000);
+    let groups = args.first().copied().unwrap_or(10_000).max(1);
     let people = args.get(1).copied().unwrap_or(100_000);
     let dir = tempfile::tempdir()?;
     let seeding = Instant::now();
@@ -215,7 +215,12 @@ async fn main() -> anyhow::Result<()> {
             "wang",
             &format!("/alert info Road works on Jianshe Road, day {a}"),
         );
+        let asked = Instant::now();
         let prompt = loop {
+            anyhow::ensure!(
+                asked.elapsed() < Duration::from_secs(120),
+                "the alert's confirmation prompt never came"
+            );
             tokio::time::sleep(Duration::from_millis(200)).await;
             let sent = fake.sent();
             if let Some(prompt) = sent
