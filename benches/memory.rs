@@ -217,10 +217,11 @@ async fn main() -> anyhow::Result<()> {
         );
         let asked = Instant::now();
         let prompt = loop {
-            anyhow::ensure!(
-                asked.elapsed() < Duration::from_secs(120),
-                "the alert's confirmation prompt never came"
-            );
+            if asked.elapsed() > Duration::from_secs(120) {
+                bot.kill().ok();
+                bot.wait().ok();
+                anyhow::bail!("the alert's confirmation prompt never came");
+            }
             tokio::time::sleep(Duration::from_millis(200)).await;
             let sent = fake.sent();
             if let Some(prompt) = sent
