@@ -19,7 +19,11 @@
 
 #[path = "../tests/it/support/fake_telegram.rs"]
 mod fake_telegram;
+#[allow(dead_code)]
+#[path = "../tests/it/support/replica_process.rs"]
+mod replica_process;
 
+use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -120,11 +124,9 @@ async fn seed(dir: &Path, groups: i64) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn serve(dir: &Path, fake: &FakeTelegram) -> Child {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port");
+/// `beatbot serve` on the seeded database, and the address of its web server.
+fn serve(dir: &Path, fake: &FakeTelegram) -> (Child, SocketAddr) {
+    let port = replica_process::free_port();
     let config = dir.join("beatbot.toml");
     std::fs::write(
         &config,
@@ -142,13 +144,14 @@ fn serve(dir: &Path, fake: &FakeTelegram) -> Child {
         ),
     )
     .expect("write the configuration");
-    Command::new(env!("CARGO_BIN_EXE_beatbot"))
+    let child = Command::new(env!("CARGO_BIN_EXE_beatbot"))
         .args(["--config", config.to_str().unwrap(), "serve"])
         .env("BEATBOT_LOG", "error")
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()
-        .expect("start beatbot serve")
+        .expect("start beatbot serve");
+    (child, SocketAddr::from(([127, 0, 0, 1], port)))
 }
 
 /// Waits until the bot has taken every update and sent nothing new for two seconds; the
@@ -178,8 +181,16 @@ async fn main() -> anyhow::Result<()> {
 
     let fake = FakeTelegram::start(SCALE).await;
     fake.start_chat(OFFICER);
-    let mut bot = serve(dir.path(), &fake);
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    let (mut bot, web) = serve(dir.path(), &fake);
+    let starting = Instant::now();
+    while !replica_process::healthy(web).await {
+        if starting.elapsed() > Duration::from_secs(60) {
+            bot.kill().ok();
+            bot.wait().ok();
+            anyhow::bail!("beatbot serve did not start");
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     let (rss, _, fds) = memory(bot.id());
     println!("after start-up: RSS {rss:.1} MB, {fds} open files");
 

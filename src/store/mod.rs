@@ -466,27 +466,23 @@ pub(crate) fn level<T>(row: &Row, name: &str, from_level: fn(i64) -> Option<T>) 
 
 /// Takes savepoint `name` inside `tx`.
 pub async fn savepoint(tx: &mut Tx, name: &'static str) -> Result<()> {
-    query(format!("SAVEPOINT {name}"))
-        .execute(tx)
-        .await
-        .with_context(|| format!("taking savepoint {name}"))?;
-    Ok(())
+    on_savepoint(tx, "SAVEPOINT", name).await
 }
 
 /// Keeps what was done since savepoint `name` and forgets the savepoint.
 pub async fn release_savepoint(tx: &mut Tx, name: &'static str) -> Result<()> {
-    query(format!("RELEASE SAVEPOINT {name}"))
-        .execute(tx)
-        .await
-        .with_context(|| format!("releasing savepoint {name}"))?;
-    Ok(())
+    on_savepoint(tx, "RELEASE SAVEPOINT", name).await
 }
 
 /// Undoes what was done since savepoint `name` (which stays, and is released by the commit).
 pub async fn rollback_to_savepoint(tx: &mut Tx, name: &'static str) -> Result<()> {
-    query(format!("ROLLBACK TO SAVEPOINT {name}"))
+    on_savepoint(tx, "ROLLBACK TO SAVEPOINT", name).await
+}
+
+async fn on_savepoint(tx: &mut Tx, statement: &str, name: &'static str) -> Result<()> {
+    query(format!("{statement} {name}"))
         .execute(tx)
         .await
-        .with_context(|| format!("rolling back to savepoint {name}"))?;
+        .with_context(|| format!("{statement} {name}"))?;
     Ok(())
 }
