@@ -143,8 +143,7 @@ async fn follow_up(ctx: &mut Ctx<'_>, action: FollowUp, body: &str) -> Result<()
         .scripts
         .templates
         .render(lang, key, &[("n", &n), ("level", &level), ("text", &new_text)]);
-    let waiting_text = (action == FollowUp::Update).then_some(message.as_str());
-    let copies = outbox::revise_alert(ctx.tx, id, waiting_text).await?;
+    let copies = outbox::revise_alert(ctx.tx, id, &message, action != FollowUp::Update).await?;
     alerts::follow_up(ctx.tx, id, status, &new_text).await?;
     for copy in &copies {
         let to = Recipient::Chat {

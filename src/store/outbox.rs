@@ -201,7 +201,7 @@ const RETURNING: &str = "RETURNING id, platform, chat_id, text, buttons, edit_of
 
 /// Claims up to `limit` due messages of a platform for `lease_ms`, highest priority first.
 pub async fn claim(store: &Store, platform: Platform, now: i64, limit: i64, lease_ms: i64) -> Result<Vec<Message>> {
-    // SQLite without statistics would pick `outbox_due` and sort every due row per claim.
+    // Said outright: SQLite without statistics could pick a worse index and sort every due row.
     let (index, lock) = match store.backend() {
         Backend::Postgres => ("", "FOR UPDATE SKIP LOCKED"),
         Backend::Sqlite => ("INDEXED BY outbox_claim", ""),
@@ -250,15 +250,25 @@ fn from_row(r: &Row) -> Result<Message> {
     })
 }
 
-pub async fn mark_delivered(conn: &mut Conn, id: i64, platform_message_id: Option<&str>, now: i64) -> Result<()> {
-    query("UPDATE outbox SET status = 'delivered', delivered_at = $3, platform_message_id = $2, last_error = NULL WHERE id = $1")
-        .bind(id)
-        .bind(platform_message_id)
-        .bind(now)
-        .execute(conn)
-        .await
-        .context("marking message delivered")?;
-    Ok(())
+/// Marks a sent message delivered; returns its text as the row holds it now, which differs
+/// from what was sent when an alert was corrected or cancelled while the copy was in flight
+/// ([`revise_alert`] had nothing delivered to list yet).
+pub async fn mark_delivered(
+    conn: &mut Conn,
+    id: i64,
+    platform_message_id: Option<&str>,
+    now: i64,
+) -> Result<Option<String>> {
+    let row = query(
+        "UPDATE outbox SET status = 'delivered', delivered_at = $3, platform_message_id = $2, last_error = NULL WHERE id = $1 RETURNING text",
+    )
+    .bind(id)
+    .bind(platform_message_id)
+    .bind(now)
+    .fetch_optional(conn)
+    .await
+    .context("marking message delivered")?;
+    row.map(|r| col(&r, "text")).transpose()
 }
 
 pub async fn mark_retry(conn: &mut Conn, id: i64, error: &str, next_attempt_at: i64) -> Result<()> {
@@ -532,24 +542,21 @@ pub struct AlertCopy {
     pub chat_id: String,
 }
 
-/// The copies of an alert not yet delivered get `text` instead (they go out corrected), or,
-/// with `None`, are withdrawn; returns the delivered copies, to be edited.
-pub async fn revise_alert(conn: &mut Conn, alert_id: i64, text: Option<&str>) -> Result<Vec<AlertCopy>> {
-    match text {
-        Some(text) => query("UPDATE outbox SET text = $2 WHERE alert_id = $1 AND status = 'pending'")
-            .bind(alert_id)
-            .bind(text)
-            .execute(&mut *conn)
-            .await
-            .context("correcting waiting alert copies")?,
-        None => query(
-            "UPDATE outbox SET status = 'withdrawn', last_error = 'alert cancelled' WHERE alert_id = $1 AND status = 'pending'",
-        )
+/// The copies of an alert not yet delivered get `text` (they go out corrected), or, with
+/// `withdraw`, are withdrawn holding `text` (a copy in flight meanwhile is edited to it once
+/// sent: see [`mark_delivered`]); returns the delivered copies, to be edited.
+pub async fn revise_alert(conn: &mut Conn, alert_id: i64, text: &str, withdraw: bool) -> Result<Vec<AlertCopy>> {
+    let sql = if withdraw {
+        "UPDATE outbox SET text = $2, status = 'withdrawn', last_error = 'alert cancelled' WHERE alert_id = $1 AND status = 'pending'"
+    } else {
+        "UPDATE outbox SET text = $2 WHERE alert_id = $1 AND status = 'pending'"
+    };
+    query(sql)
         .bind(alert_id)
+        .bind(text)
         .execute(&mut *conn)
         .await
-        .context("withdrawing waiting alert copies")?,
-    };
+        .context("revising waiting alert copies")?;
     let rows = query(
         "SELECT id, platform, chat_id FROM outbox WHERE alert_id = $1 AND status = 'delivered' AND edit_of IS NULL ORDER BY id",
     )

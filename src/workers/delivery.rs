@@ -245,7 +245,18 @@ async fn write_outcomes(app: &App, outcomes: &[Attempted<'_>], link: Option<Stri
     for Attempted { message, result, at } in outcomes {
         match result {
             Outcome::Sent(platform_id) => {
-                outbox::mark_delivered(&mut tx, message.id, Some(platform_id), *at).await?;
+                let now_reads = outbox::mark_delivered(&mut tx, message.id, Some(platform_id), *at).await?;
+                if let Some(text) = now_reads.filter(|t| *t != message.text && message.edit_of.is_none()) {
+                    // Corrected or cancelled while in flight: the copy is edited to say so.
+                    let to = Recipient::Chat {
+                        platform: message.platform,
+                        chat_id: message.chat_id.clone(),
+                    };
+                    let mut edit = Outbound::new(to, text);
+                    edit.edit_of = Some(message.id);
+                    edit.priority = message.priority;
+                    enqueue(&mut tx, &[edit], &format!("revised-in-flight:{}", message.id), *at).await?;
+                }
             }
             Outcome::Failed(e) => settle_failure(app, &mut tx, message, e.clone(), link.clone()).await?,
             Outcome::Deferred(until) => {

@@ -345,3 +345,89 @@ async fn a_batch_handled_in_one_transaction_does_what_one_at_a_time_does() {
     );
     assert!(queued(&batch).await.is_empty());
 }
+
+/// Runs `command` (as officer wang) while the first alert copy is on its way to "residents":
+/// the race of an officer's correction with a send already in flight.
+struct Interrupting {
+    app: App,
+    command: Mutex<Option<Inbound>>,
+    /// (chat, text, the platform id it edits, if an edit).
+    seen: Mutex<Vec<(String, String, Option<String>)>>,
+}
+
+impl Deliverer for Interrupting {
+    async fn deliver(&self, m: &Message, edit: Option<&str>) -> Result<String, DeliveryError> {
+        let command = (m.chat_id == "residents" && m.alert_id.is_some())
+            .then(|| self.command.lock().unwrap().take())
+            .flatten();
+        if let Some(command) = command {
+            self.app.handle(&command).await.unwrap();
+        }
+        self.seen
+            .lock()
+            .unwrap()
+            .push((m.chat_id.clone(), m.text.clone(), edit.map(str::to_owned)));
+        Ok(edit.map_or_else(|| format!("p{}", m.id), str::to_owned))
+    }
+}
+
+/// An alert confirmed by wang, its copies queued for "hotels" and "residents".
+async fn confirmed_alert(app: &App) {
+    app.handle(&say("r1", None, "wang", "/alert warning Flooding on Xinhua Road"))
+        .await
+        .unwrap();
+    delivery::drain(app, Platform::Console, &Flaky::default())
+        .await
+        .unwrap();
+    let confirm = Content::Press {
+        data: "alert:send:1".into(),
+        message: None,
+    };
+    app.handle(&beatbot::platforms::console::Console::inbound(
+        "r2".into(),
+        None,
+        "wang",
+        confirm,
+    ))
+    .await
+    .unwrap();
+}
+
+/// What each group shows in the end: the text of its alert copy after the last edit of it.
+async fn shown_after_race(command: &str) -> Vec<(String, String)> {
+    let (store, _dir) = harness::sqlite().await;
+    let app = app(store, Arc::new(FakeClock::new(0))).await;
+    confirmed_alert(&app).await;
+    let racer = Interrupting {
+        app: app.clone(),
+        command: Mutex::new(Some(say("r3", None, "wang", command))),
+        seen: Mutex::default(),
+    };
+    delivery::drain(&app, Platform::Console, &racer).await.unwrap();
+    assert!(racer.command.lock().unwrap().is_none(), "the command ran mid-send");
+    let seen = racer.seen.lock().unwrap().clone();
+    ["hotels", "residents"]
+        .into_iter()
+        .map(|chat| {
+            let last = seen
+                .iter()
+                .rfind(|(c, t, _)| c == chat && (t.contains("Flooding") || t.contains("Water")))
+                .unwrap_or_else(|| panic!("nothing of the alert in {chat}: {seen:?}"));
+            (chat.to_owned(), last.1.clone())
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_copy_in_flight_when_the_alert_is_cancelled_is_edited_to_say_so() {
+    for (chat, text) in shown_after_race("/alert cancel 1").await {
+        assert!(text.contains('❌'), "{chat} still shows the alert as live: {text}");
+    }
+}
+
+#[tokio::test]
+async fn a_copy_in_flight_when_the_alert_is_corrected_is_edited_to_the_correction() {
+    for (chat, text) in shown_after_race("/alert update 1 Water on Xinhua Road has gone down").await {
+        assert!(text.contains("gone down"), "{chat} still shows the old text: {text}");
+    }
+}
