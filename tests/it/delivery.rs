@@ -93,24 +93,7 @@ async fn failed_deliveries_are_retried_with_backoff_and_then_dead_lettered_into_
     let (store, _dir) = harness::sqlite().await;
     let clock = Arc::new(FakeClock::new(0));
     let app = app(store, clock.clone()).await;
-    app.handle(&say("a1", None, "wang", "/alert warning Flooding on Xinhua Road"))
-        .await
-        .unwrap();
-    // The confirmation message must be delivered before its button can be pressed.
-    let ok = Flaky::default();
-    delivery::drain(&app, Platform::Console, &ok).await.unwrap();
-    let confirm = Content::Press {
-        data: "alert:send:1".into(),
-        message: None,
-    };
-    app.handle(&beatbot::platforms::console::Console::inbound(
-        "a2".into(),
-        None,
-        "wang",
-        confirm,
-    ))
-    .await
-    .unwrap();
+    confirmed_alert(&app, "/alert warning Flooding on Xinhua Road").await;
 
     // "residents" always fails; "hotels" gets through.
     let flaky = Flaky {
@@ -371,11 +354,10 @@ impl Deliverer for Interrupting {
     }
 }
 
-/// An alert confirmed by wang, its copies queued for "hotels" and "residents".
-async fn confirmed_alert(app: &App) {
-    app.handle(&say("r1", None, "wang", "/alert warning Flooding on Xinhua Road"))
-        .await
-        .unwrap();
+/// Alert #1 (`command`) confirmed by wang, its copies queued for every linked group.
+async fn confirmed_alert(app: &App, command: &str) {
+    app.handle(&say("r1", None, "wang", command)).await.unwrap();
+    // The confirmation message must be delivered before its button can be pressed.
     delivery::drain(app, Platform::Console, &Flaky::default())
         .await
         .unwrap();
@@ -397,7 +379,7 @@ async fn confirmed_alert(app: &App) {
 async fn shown_after_race(command: &str) -> Vec<(String, String)> {
     let (store, _dir) = harness::sqlite().await;
     let app = app(store, Arc::new(FakeClock::new(0))).await;
-    confirmed_alert(&app).await;
+    confirmed_alert(&app, "/alert warning Flooding on Xinhua Road").await;
     let racer = Interrupting {
         app: app.clone(),
         command: Mutex::new(Some(say("r3", None, "wang", command))),
