@@ -8,8 +8,8 @@ use clap::Parser;
 
 use beatbot::cli::commands::{self, Post};
 use beatbot::cli::{
-    AuditCommand, Cli, Command, GroupCommand, LiaisonCommand, OfficerCommand, ScriptsCommand, StationCommand,
-    TelegramModeArg,
+    AuditCommand, Cli, Command, GroupCommand, LiaisonCommand, OfficerCommand, OutboxCommand, ScriptsCommand,
+    StationCommand, TelegramModeArg,
 };
 use beatbot::config::{Settings, TelegramModeName};
 use beatbot::domain::{Platform, Role};
@@ -85,6 +85,9 @@ async fn run(cli: Cli, mut settings: Settings) -> Result<ExitCode> {
             .await
             .map(|()| done),
         Command::Faq { command } => commands::faq(&config, command).await,
+        Command::Outbox {
+            command: OutboxCommand::DeadLetters { station, limit, action },
+        } => beatbot::cli::outbox::dead_letters(&config, station.as_deref(), limit, action).await,
         Command::Station { command } => match command {
             StationCommand::Add { id, name, lang } => commands::station_add(&config, &id, &name, lang).await,
             StationCommand::Retention { id, days } => commands::station_retention(&config, &id, days).await,

@@ -3,6 +3,7 @@
 //! otherwise by clap), and in [`commands`] the library functions each subcommand calls.
 
 pub mod commands;
+pub mod outbox;
 
 use std::path::PathBuf;
 
@@ -74,6 +75,11 @@ pub enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// The outbox: messages that could not be delivered.
+    Outbox {
+        #[command(subcommand)]
+        command: OutboxCommand,
+    },
     /// The FAQ: what the bot would do with a question, and how it fares on a labelled set.
     Faq {
         #[command(subcommand)]
@@ -91,6 +97,46 @@ pub enum Command {
         #[arg(long)]
         csv: bool,
     },
+}
+
+#[derive(Subcommand)]
+pub enum OutboxCommand {
+    /// Messages that can never be delivered (the bot was removed or blocked, the platform
+    /// refused them, or they ran out of attempts): list them (the default), or put them back
+    /// in the queue (`retry`) or drop them (`drop`).
+    #[command(name = "dead-letters")]
+    DeadLetters {
+        /// Only this station's (its groups, people and alerts).
+        #[arg(long, global = true)]
+        station: Option<String>,
+        /// List at most this many.
+        #[arg(long, default_value_t = 100)]
+        limit: i64,
+        #[command(subcommand)]
+        action: Option<DeadLetterAction>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum DeadLetterAction {
+    /// List them, oldest first: `beatbot outbox dead-letters list --station xinhua`.
+    List,
+    /// Queue them again, attempts from zero: `beatbot outbox dead-letters retry 12 15` or
+    /// `… retry --all [--station S]`.
+    Retry(DeadLetterSelection),
+    /// Give them up for good (kept as withdrawn, no longer counted as failed):
+    /// `beatbot outbox dead-letters drop 12` or `… drop --all [--station S]`.
+    Drop(DeadLetterSelection),
+}
+
+#[derive(Args)]
+pub struct DeadLetterSelection {
+    /// The dead letters' numbers (the first column of the list).
+    #[arg(required_unless_present = "all", conflicts_with = "all")]
+    pub ids: Vec<i64>,
+    /// Every dead letter (of `--station` when given).
+    #[arg(long)]
+    pub all: bool,
 }
 
 #[derive(Subcommand)]

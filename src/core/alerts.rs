@@ -9,7 +9,7 @@ use super::{Ctx, Dispatched, Outbound, Recipient, UserError};
 use crate::domain::{AlertAudience, AlertLevel, AlertStatus, Button, GroupKind, Lang, Press};
 use crate::scripts::Scripts;
 use crate::store::alerts::{self, Alert};
-use crate::store::{Tx, groups, outbox, people, stations};
+use crate::store::{Tx, dead_letters, groups, outbox, people, stations};
 
 fn level_label(scripts: &Scripts, lang: Lang, level: AlertLevel) -> String {
     let key = match level {
@@ -290,7 +290,7 @@ pub async fn after_delivery(
     }
     if pending == 0 && !alert.summary_sent && alerts::claim_summary(tx, alert_id).await? {
         let failed = total - delivered;
-        let text = scripts.templates.render(
+        let mut text = scripts.templates.render(
             lang,
             "alert.summary",
             &[
@@ -300,9 +300,45 @@ pub async fn after_delivery(
                 ("failed", &failed.to_string()),
             ],
         );
+        if failed > 0 {
+            text.push_str(&failure_reasons(tx, scripts, lang, alert_id, failed - dead).await?);
+        }
         let mut summary = Outbound::new(Recipient::Person(officer.id), text);
         summary.priority = alert.level.priority();
         out.push((summary, format!("alert-summary:{alert_id}")));
     }
     Ok(out)
+}
+
+/// What failed and why, a line per reason (the platform's own words for a refusal, cut
+/// short), and where to see and retry the failed copies. `unqueued`: targets that could not
+/// be queued at all.
+async fn failure_reasons(tx: &mut Tx, scripts: &Scripts, lang: Lang, alert_id: i64, unqueued: i64) -> Result<String> {
+    let mut lines = String::new();
+    let mut line = |key: &str, count: i64, reason: &str| {
+        lines.push('\n');
+        lines.push_str(
+            &scripts
+                .templates
+                .render(lang, key, &[("count", &count.to_string()), ("reason", reason)]),
+        );
+    };
+    let mut gone = 0;
+    for (status, reason, count) in dead_letters::alert_failures(tx, alert_id).await? {
+        if status == "gone" {
+            gone += count;
+        } else {
+            let short: String = reason.chars().take(80).collect();
+            line("alert.failure_dead", count, &short);
+        }
+    }
+    if gone > 0 {
+        line("alert.failure_gone", gone, "");
+    }
+    if unqueued > 0 {
+        line("alert.failure_unreachable", unqueued, "");
+    }
+    lines.push('\n');
+    lines.push_str(&scripts.templates.render(lang, "alert.failures_hint", &[]));
+    Ok(lines)
 }

@@ -9,6 +9,7 @@
 
 pub mod alerts;
 pub mod counters;
+pub mod dead_letters;
 pub mod deadlines;
 pub mod dialogues;
 pub mod groups;

@@ -16,11 +16,11 @@ use super::harness;
 
 /// Fails the first `failures` attempts for chats in `failing`, then succeeds; records sends.
 #[derive(Default)]
-struct Flaky {
-    failing: Vec<String>,
-    failures: usize,
-    attempts: AtomicUsize,
-    sent: Mutex<Vec<(String, String)>>,
+pub(crate) struct Flaky {
+    pub(crate) failing: Vec<String>,
+    pub(crate) failures: usize,
+    pub(crate) attempts: AtomicUsize,
+    pub(crate) sent: Mutex<Vec<(String, String)>>,
 }
 
 impl Deliverer for Flaky {
@@ -36,7 +36,7 @@ impl Deliverer for Flaky {
     }
 }
 
-async fn app(store: Store, clock: Arc<FakeClock>) -> App {
+pub(crate) async fn app(store: Store, clock: Arc<FakeClock>) -> App {
     let (scripts, faq) = harness::scripts();
     let app = App::from_parts(store, scripts, faq, clock);
     let dm = |n: &str| vec![(Platform::Console, n.to_owned(), Some(format!("dm:{n}")))];
@@ -51,11 +51,11 @@ async fn app(store: Store, clock: Arc<FakeClock>) -> App {
     app
 }
 
-fn say(id: &str, chat: Option<&str>, user: &str, text: &str) -> Inbound {
+pub(crate) fn say(id: &str, chat: Option<&str>, user: &str, text: &str) -> Inbound {
     beatbot::platforms::console::Console::inbound(id.into(), chat, user, Content::Text(text.into()))
 }
 
-async fn pending(app: &App) -> i64 {
+pub(crate) async fn pending(app: &App) -> i64 {
     let mut tx = app.store.begin().await.unwrap();
     let n = outbox::pending_count(&mut tx, Platform::Console).await.unwrap();
     tx.commit().await.unwrap();
@@ -93,7 +93,7 @@ async fn failed_deliveries_are_retried_with_backoff_and_then_dead_lettered_into_
     let (store, _dir) = harness::sqlite().await;
     let clock = Arc::new(FakeClock::new(0));
     let app = app(store, clock.clone()).await;
-    confirmed_alert(&app, "/alert warning Flooding on Xinhua Road").await;
+    confirmed_alert(&app, 1, "/alert warning Flooding on Xinhua Road").await;
 
     // "residents" always fails; "hotels" gets through.
     let flaky = Flaky {
@@ -354,19 +354,21 @@ impl Deliverer for Interrupting {
     }
 }
 
-/// Alert #1 (`command`) confirmed by wang, its copies queued for every linked group.
-async fn confirmed_alert(app: &App, command: &str) {
-    app.handle(&say("r1", None, "wang", command)).await.unwrap();
+/// Alert #`n` (`command`) confirmed by wang, its copies queued for every linked group.
+pub(crate) async fn confirmed_alert(app: &App, n: i64, command: &str) {
+    app.handle(&say(&format!("alert{n}"), None, "wang", command))
+        .await
+        .unwrap();
     // The confirmation message must be delivered before its button can be pressed.
     delivery::drain(app, Platform::Console, &Flaky::default())
         .await
         .unwrap();
     let confirm = Content::Press {
-        data: "alert:send:1".into(),
+        data: format!("alert:send:{n}"),
         message: None,
     };
     app.handle(&beatbot::platforms::console::Console::inbound(
-        "r2".into(),
+        format!("alert{n}-confirm"),
         None,
         "wang",
         confirm,
@@ -379,7 +381,7 @@ async fn confirmed_alert(app: &App, command: &str) {
 async fn shown_after_race(command: &str) -> Vec<(String, String)> {
     let (store, _dir) = harness::sqlite().await;
     let app = app(store, Arc::new(FakeClock::new(0))).await;
-    confirmed_alert(&app, "/alert warning Flooding on Xinhua Road").await;
+    confirmed_alert(&app, 1, "/alert warning Flooding on Xinhua Road").await;
     let racer = Interrupting {
         app: app.clone(),
         command: Mutex::new(Some(say("r3", None, "wang", command))),
