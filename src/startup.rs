@@ -117,6 +117,14 @@ impl Bot {
             running
                 .workers
                 .push(tokio::spawn(replica::heartbeat(app.store.clone(), id, stopped.clone())));
+        } else {
+            let released = replicas::release_claims_of_a_dead_run(&app.store).await?;
+            if released > 0 {
+                tracing::warn!(
+                    messages = released,
+                    "the last run stopped while sending; its messages are due again"
+                );
+            }
         }
         let mut webhook = None;
         if let Some(tg) = &config.telegram {

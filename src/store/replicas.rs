@@ -79,6 +79,25 @@ impl Membership {
     }
 }
 
+/// On SQLite only one process serves: whatever the outbox shows claimed was claimed by an
+/// earlier run that died (a crash, a kill, a power cut) and goes back now instead of waiting
+/// out its lease (a minute). Returns how many rows. Nothing on PostgreSQL, where the live
+/// replicas' heartbeats put back what dead ones held.
+pub async fn release_claims_of_a_dead_run(store: &Store) -> Result<u64> {
+    if store.backend() != Backend::Sqlite {
+        return Ok(0);
+    }
+    let mut tx = store.begin().await?;
+    let released =
+        query("UPDATE outbox SET lease_until = 0, leased_by = NULL WHERE status = 'pending' AND lease_until > 0")
+            .execute(&mut tx)
+            .await
+            .context("putting back what an earlier run had claimed")?
+            .rows_affected();
+    tx.commit().await?;
+    Ok(released)
+}
+
 /// Records that replica `id` is alive and returns its partition among the live replicas
 /// (ordered by id), which the store's outbox claims use from now on.
 pub async fn heartbeat(store: &Store, id: &str, version: &str) -> Result<Partition> {

@@ -6,6 +6,7 @@ mod authorization;
 mod casework;
 mod cli;
 mod commands;
+mod crash;
 mod dead_letters;
 mod delivery;
 mod faq;

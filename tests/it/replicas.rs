@@ -11,20 +11,16 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use beatbot::app::App;
-use beatbot::clock::SystemClock;
-use beatbot::domain::{GroupKind, Platform};
 use beatbot::store::{Store, query, replicas};
 use serde_json::json;
 
 use super::harness;
+use crate::crash::{DESKS, LIAISON, WANG, community, world};
 use crate::support::fake_telegram::FakeTelegram;
-use crate::support::replica_process::{deliver, healthy, start_replica};
+use crate::support::replica_process::{alert_confirmation, deliver, healthy, start_replica, wait_for};
 
 const GROUPS: i64 = 1000;
-const WANG: i64 = 501;
-const LI: i64 = 601;
-const LIAISON: i64 = -100123;
+const LI: i64 = DESKS[0].1;
 /// Every Telegram limit this many times faster, on the fake server and in both replicas (at
 /// ten times, the 3 % margin under the global limit is 3 ms: less than two busy processes on
 /// two cores can keep their requests apart by).
@@ -32,40 +28,6 @@ const SCALE: f64 = 5.0;
 /// Refusals by the overall limit tolerated for timer and database jitter under load (out of
 /// about 1,100 requests); none by a chat's own limit.
 const MAX_JITTER_REFUSALS: usize = 3;
-
-async fn wait_for(what: &str, timeout: Duration, mut check: impl AsyncFnMut() -> bool) {
-    let deadline = Instant::now() + timeout;
-    while !check().await {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-/// Station xinhua with officer wang, front desk li and its liaison group, and 1,000
-/// community groups, all on Telegram.
-async fn world(store: &Store) {
-    let (scripts, faq) = harness::scripts();
-    let app = App::from_parts(store.clone(), scripts, faq, std::sync::Arc::new(SystemClock));
-    let tg = |id: i64| vec![(Platform::Telegram, id.to_string(), Some(id.to_string()))];
-    assert!(harness::xinhua(&app, |handle| tg(if handle == "wang" { WANG } else { LI })).await);
-    app.link_group(Platform::Telegram, &LIAISON.to_string(), GroupKind::Liaison, "xinhua")
-        .await
-        .unwrap();
-    for g in 0..GROUPS {
-        app.link_group(
-            Platform::Telegram,
-            &community(g).to_string(),
-            GroupKind::Community,
-            "xinhua",
-        )
-        .await
-        .unwrap();
-    }
-}
-
-fn community(g: i64) -> i64 {
-    -1_000_000 - g
-}
 
 /// The replicas' logs, for a failure's message.
 fn logs(dir: &Path) -> String {
@@ -102,7 +64,7 @@ async fn two_replicas_share_the_limits_and_survive_one_killed_mid_alert() {
         "{}/{name}",
         harness::postgres_url().rsplit_once('/').map(|(b, _)| b).unwrap()
     );
-    world(&store).await;
+    world(&store, GROUPS, 1).await;
     let fake = FakeTelegram::start(SCALE).await;
     fake.start_chat(WANG);
     fake.start_chat(LI);
@@ -136,27 +98,7 @@ async fn two_replicas_share_the_limits_and_survive_one_killed_mid_alert() {
         &text(WANG, WANG, "wang", "/alert urgent Flood warning: stay off Jianshe Road"),
     )
     .await;
-    let mut prompt = None;
-    wait_for("the alert's confirmation prompt", Duration::from_secs(20), async || {
-        prompt = fake
-            .sent()
-            .into_iter()
-            .find(|s| s.chat_id == WANG && s.reply_markup.is_some());
-        prompt.is_some()
-    })
-    .await;
-    let prompt = prompt.unwrap();
-    let confirm = prompt.reply_markup.as_ref().unwrap()["inline_keyboard"][0][0]["callback_data"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    assert!(confirm.starts_with("alert:send:"), "{confirm}");
-    let press = {
-        let mut update = fake.press_json(WANG, prompt.message_id, WANG, "wang", &confirm);
-        update["update_id"] = json!(9_000_000);
-        update
-    };
-    deliver(&both, 1, &press).await;
+    deliver(&both, 1, &alert_confirmation(&fake, WANG, "wang", 9_000_000).await).await;
 
     // Reports arrive at both replicas while the alert fans out; replica a is killed once a
     // quarter of the groups have the alert.

@@ -6,7 +6,7 @@
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
@@ -29,7 +29,19 @@ pub struct Replica {
 }
 
 pub fn start_replica(dir: &Path, name: &str, database_url: &str, fake: &FakeTelegram, scale: f64) -> Replica {
-    let port = free_port();
+    start_replica_on(dir, name, database_url, fake, scale, free_port())
+}
+
+/// [`start_replica`] on a given web port (a process restarted where the balancer expects it).
+/// Its log is appended to, so a restarted process's log follows the killed one's.
+pub fn start_replica_on(
+    dir: &Path,
+    name: &str,
+    database_url: &str,
+    fake: &FakeTelegram,
+    scale: f64,
+    port: u16,
+) -> Replica {
     let config = dir.join(format!("{name}.toml"));
     std::fs::write(
         &config,
@@ -50,7 +62,11 @@ pub fn start_replica(dir: &Path, name: &str, database_url: &str, fake: &FakeTele
         ),
     )
     .expect("write the replica's configuration");
-    let log = std::fs::File::create(dir.join(format!("{name}.log"))).expect("log file");
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join(format!("{name}.log")))
+        .expect("log file");
     let child = Command::new(env!("CARGO_BIN_EXE_beatbot"))
         .args(["--config", config.to_str().unwrap(), "serve"])
         .env("RUST_LOG", "info")
@@ -105,4 +121,36 @@ pub async fn healthy(web: SocketAddr) -> bool {
     }
     let mut answer = String::new();
     stream.read_to_string(&mut answer).await.is_ok() && answer.starts_with("HTTP/1.1 200")
+}
+
+/// Waits until `check` holds, polling every 100 ms; fails the test after `timeout`.
+pub async fn wait_for(what: &str, timeout: Duration, mut check: impl AsyncFnMut() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while !check().await {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Once the officer (`officer`, a Telegram user in their private chat) has the confirmation
+/// prompt of an alert: the update pressing its Confirm button, numbered `update_id`.
+pub async fn alert_confirmation(fake: &FakeTelegram, officer: i64, username: &str, update_id: i64) -> Value {
+    let mut prompt = None;
+    wait_for("the alert's confirmation prompt", Duration::from_secs(60), async || {
+        prompt = fake
+            .sent()
+            .into_iter()
+            .find(|s| s.chat_id == officer && s.reply_markup.is_some());
+        prompt.is_some()
+    })
+    .await;
+    let prompt = prompt.expect("found");
+    let confirm = prompt.reply_markup.as_ref().expect("buttons")["inline_keyboard"][0][0]["callback_data"]
+        .as_str()
+        .expect("callback data")
+        .to_owned();
+    assert!(confirm.starts_with("alert:send:"), "{confirm}");
+    let mut press = fake.press_json(officer, prompt.message_id, officer, username, &confirm);
+    press["update_id"] = serde_json::json!(update_id);
+    press
 }
