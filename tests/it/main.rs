@@ -11,6 +11,7 @@ mod dead_letters;
 mod delivery;
 mod faq;
 mod faq_cli;
+mod fuzz;
 mod harness;
 mod matrix;
 mod matrix_transcripts;

@@ -28,6 +28,14 @@ pub struct Replica {
     pub web: SocketAddr,
 }
 
+/// A test that fails (or forgets) leaves no `beatbot serve` behind.
+impl Drop for Replica {
+    fn drop(&mut self) {
+        self.child.kill().ok();
+        self.child.wait().ok();
+    }
+}
+
 pub fn start_replica(dir: &Path, name: &str, database_url: &str, fake: &FakeTelegram, scale: f64) -> Replica {
     start_replica_on(dir, name, database_url, fake, scale, free_port())
 }
