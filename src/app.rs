@@ -10,6 +10,7 @@ use crate::clock::Clock;
 use crate::core::faq::FaqService;
 use crate::core::{Ctx, Dispatched, Inbound, Outbound, Recipient, dispatch};
 use crate::domain::{GroupKind, Lang, Platform, Role};
+use crate::flood::Verdict;
 use crate::scripts::Scripts;
 use crate::store::outbox::{NewMessage, Target};
 use crate::store::people::NewPerson;
@@ -29,6 +30,8 @@ pub struct App {
     pub faq: Arc<FaqService>,
     pub clock: Arc<dyn Clock>,
     pub start_links: StartLinks,
+    /// Who is sending too much, in memory (see [`crate::flood`]).
+    pub flood: Arc<crate::flood::Flood>,
 }
 
 /// Per platform, how a link into a private chat with the bot begins, learnt when the platform
@@ -69,6 +72,7 @@ impl App {
             faq,
             clock,
             start_links: StartLinks::default(),
+            flood: Arc::default(),
         }
     }
 
@@ -155,6 +159,9 @@ impl App {
         if !inbound::record(tx, event.platform, &event.event_id, now).await? {
             return Ok((Handled::Duplicate, false));
         }
+        if self.flooded(tx, event, now).await? {
+            return Ok((Handled::Done, false));
+        }
         let identity = self.identify(tx, event, now).await?;
         let mut ctx = self.context(tx, event, identity, now);
         match dispatch(&mut ctx).await {
@@ -223,6 +230,37 @@ impl App {
             }
         }
         Ok((Handled::Done, false))
+    }
+
+    /// Whether `event` is one too many from its sender or its group ([`crate::flood`]): the
+    /// first one over the limit is answered with "slow down" in the chat, the rest ignored.
+    async fn flooded(&self, tx: &mut Tx, event: &Inbound, now: i64) -> Result<bool> {
+        let settings = &self.scripts.settings;
+        let group = (!event.is_direct).then_some(event.chat_id.as_str());
+        let verdict = self.flood.check(
+            event.platform,
+            &event.sender,
+            group,
+            now,
+            settings.flood_per_person,
+            settings.flood_per_group,
+        );
+        match verdict {
+            Verdict::Pass => Ok(false),
+            Verdict::Drop => Ok(true),
+            Verdict::Warn => {
+                tracing::warn!(platform = %event.platform, in_group = group.is_some(), "too many messages at once: ignoring them for a few seconds");
+                let (me, _, _) = self.identify(tx, event, now).await?;
+                let lang = crate::core::context_language(&self.scripts, &me);
+                let text = self.scripts.templates.render(lang, "common.slow_down", &[]);
+                let here = Recipient::Chat {
+                    platform: event.platform,
+                    chat_id: event.chat_id.clone(),
+                };
+                enqueue(tx, &[Outbound::new(here, text)], &event_key(event), now).await?;
+                Ok(true)
+            }
+        }
     }
 
     fn context<'a>(&'a self, tx: &'a mut Tx, event: &'a Inbound, identity: Identity, now: i64) -> Ctx<'a> {

@@ -9,7 +9,9 @@ use rand::Rng;
 use super::args::{Arg, arguments};
 use super::{Ctx, Dispatched, UserError};
 use crate::store::invites::{self, Unusable};
-use crate::store::{people, stations};
+use crate::store::{counters, people, stations};
+
+const HOUR_MS: i64 = 3_600_000;
 
 /// Letters and digits that cannot be misread for one another (no 0/O, 1/I/L).
 const CODE_ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
@@ -111,12 +113,37 @@ pub async fn join(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
     if ctx.me.role.is_staff() {
         return Err(UserError::new("join.staff").into());
     }
+    // Wrong codes are counted per person and clock hour; past the limit even a right code is
+    // refused until the hour is over, so codes cannot be guessed.
+    let wrong_key = format!("join-wrong:{}:{}", ctx.me.id, ctx.now / HOUR_MS);
+    let limit = ctx.scripts.settings.wrong_join_codes;
+    if counters::times_advanced(ctx.tx, &wrong_key).await? >= limit {
+        return Err(UserError::new("join.locked").into());
+    }
     let invite = match invites::redeem(ctx.tx, &code, ctx.me.id, ctx.now).await? {
         Ok(invite) => invite,
-        Err(Unusable::Unknown) => return Err(UserError::new("join.unknown").into()),
-        Err(Unusable::Used) => return Err(UserError::new("join.used").into()),
-        Err(Unusable::Expired) => return Err(UserError::new("join.expired").into()),
-        Err(Unusable::Revoked) => return Err(UserError::new("join.revoked").into()),
+        Err(why) => {
+            let wrong = counters::next_counter(ctx.tx, &wrong_key).await? + 1;
+            let key = if wrong >= limit {
+                tracing::warn!(
+                    person = ctx.me.id,
+                    wrong,
+                    "wrong enrolment codes: locked out until the hour is over"
+                );
+                "join.locked"
+            } else {
+                match why {
+                    Unusable::Unknown => "join.unknown",
+                    Unusable::Used => "join.used",
+                    Unusable::Expired => "join.expired",
+                    Unusable::Revoked => "join.revoked",
+                }
+            };
+            // Answered, not refused: a refusal would undo the count of this wrong code.
+            let text = ctx.msg(key, &[]);
+            ctx.reply(text);
+            return Ok(());
+        }
     };
     if ctx.me.role == crate::domain::Role::Liaison && ctx.me.hotel_id == Some(invite.hotel_id) {
         // Rolled back with the refusal: the code stays good for a colleague.

@@ -36,6 +36,9 @@ struct RawSettings {
     dialogue_expiry_hours: Option<i64>,
     invite_hours: Option<i64>,
     silent_hotel_days: Option<i64>,
+    flood_per_person: Option<u32>,
+    flood_per_group: Option<u32>,
+    wrong_join_codes: Option<u32>,
     feedback: Option<RawFeedback>,
 }
 
@@ -257,6 +260,9 @@ fn load_settings(dir: &Path, errors: &mut Vec<ScriptError>) -> Option<Settings> 
         dialogue_expiry_hours: raw.dialogue_expiry_hours.unwrap_or(24),
         invite_hours: raw.invite_hours.unwrap_or(72),
         silent_hotel_days: raw.silent_hotel_days.unwrap_or(7),
+        flood_per_person: raw.flood_per_person.unwrap_or(20),
+        flood_per_group: raw.flood_per_group.unwrap_or(60),
+        wrong_join_codes: raw.wrong_join_codes.unwrap_or(5).max(1).into(),
     })
 }
 

@@ -38,6 +38,13 @@ pub struct Settings {
     /// After how many days without a word from its front desks a hotel is flagged to its beat
     /// officer.
     pub silent_hotel_days: i64,
+    /// Messages one person may send in [`crate::flood::WINDOW_MS`] before the rest are ignored
+    /// (after one "slow down"); 0: no limit.
+    pub flood_per_person: u32,
+    /// The same for all senders of one group together.
+    pub flood_per_group: u32,
+    /// Wrong `/join` codes a person may try in an hour before being locked out for the hour.
+    pub wrong_join_codes: i64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -15,3 +15,13 @@ pub async fn next_counter(conn: &mut Conn, name: &str) -> Result<i64> {
     .context("advancing counter")?;
     col(&row, "value")
 }
+
+/// How many times a named counter was advanced (0 if never).
+pub async fn times_advanced(conn: &mut Conn, name: &str) -> Result<i64> {
+    let row = query("SELECT value FROM counters WHERE name = $1")
+        .bind(name)
+        .fetch_optional(conn)
+        .await
+        .context("reading counter")?;
+    Ok(row.map(|r| col::<i64>(&r, "value")).transpose()?.map_or(0, |v| v + 1))
+}

@@ -44,6 +44,8 @@ async fn every_command_is_refused_to_exactly_the_roles_its_audience_leaves_out()
     for command in COMMANDS {
         let typed = std::iter::once(format!("/{}", command.name)).chain(command.aliases.iter().map(|a| a.to_string()));
         for text in typed {
+            // Two messages from each person per command: at people's pace, not a flood.
+            step(&mut bot, "@advance 2s").await.unwrap();
             for (who, role) in PEOPLE {
                 // In the asker's language, which a Chinese alias may have chosen.
                 let refusal = match command.audience {

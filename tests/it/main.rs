@@ -2,6 +2,7 @@
 //! PostgreSQL, the command line, Telegram against a fake Bot API server, Matrix against a real
 //! Synapse, and property tests of the parser and the dialogue.
 
+mod abuse;
 mod authorization;
 mod casework;
 mod cli;
@@ -14,6 +15,7 @@ mod faq_cli;
 mod fuzz;
 mod harness;
 mod matrix;
+mod matrix_crash;
 mod matrix_transcripts;
 mod privacy;
 mod properties;

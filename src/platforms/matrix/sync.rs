@@ -100,8 +100,10 @@ pub async fn run(
                     Some(room) => room.is_direct().await.unwrap_or(false),
                     None => false,
                 };
-                if update.timeline.limited {
-                    // More happened than one sync carries: older events were left out.
+                // More happened than one sync carries: older events were left out. Synapse also
+                // marks the first timeline of a room the bot has just joined as limited, however
+                // few events it holds: what came before the join was never the bot's to read.
+                if update.timeline.limited && !joined_in(&update.timeline.events, &bot) {
                     tracing::warn!(room = %room_id, "a sync left events out (more than {TIMELINE_LIMIT} at once)");
                 }
                 for event in &update.timeline.events {
@@ -122,6 +124,18 @@ pub async fn run(
         platform_state::set(&mut tx, SYNC_TOKEN_KEY, &response.next_batch).await?;
         tx.commit().await?;
     }
+}
+
+/// Whether `events` hold the bot's own join: the room is new to it in this sync.
+fn joined_in(events: &[matrix_sdk::deserialized_responses::TimelineEvent], bot: &UserId) -> bool {
+    use matrix_sdk::ruma::events::{AnySyncStateEvent, AnySyncTimelineEvent};
+    events.iter().any(|event| {
+        matches!(
+            event.raw().deserialize(),
+            Ok(AnySyncTimelineEvent::State(AnySyncStateEvent::RoomMember(m)))
+                if m.state_key() == bot && *m.membership() == MembershipState::Join
+        )
+    })
 }
 
 /// Events per room one sync may carry; Synapse's default is 10, which a burst of messages (or
