@@ -12,6 +12,7 @@ mod dead_letters;
 mod delivery;
 mod faq;
 mod faq_cli;
+mod faults;
 mod fuzz;
 mod harness;
 mod matrix;

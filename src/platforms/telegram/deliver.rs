@@ -254,8 +254,16 @@ pub fn classify(error: RequestError) -> DeliveryError {
             | ApiError::CantInitiateConversation
             | ApiError::CantTalkWithBots,
         ) => DeliveryError::Gone("the bot can no longer write to this chat".into()),
+        // Telegram's (or its proxy's) own trouble: worth trying again.
         RequestError::Api(ApiError::Unknown(description))
-            if description.contains("Internal Server Error") || description.contains("Bad Gateway") =>
+            if [
+                "Internal Server Error",
+                "Bad Gateway",
+                "Service Unavailable",
+                "Gateway Timeout",
+            ]
+            .iter()
+            .any(|trouble| description.contains(trouble)) =>
         {
             DeliveryError::Retry {
                 after_ms: None,

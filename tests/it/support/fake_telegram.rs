@@ -46,6 +46,8 @@ pub enum Fault {
     Drop,
     /// Answer after this delay.
     Slow(Duration),
+    /// Answer 200 with a body that is not JSON (a proxy's error page).
+    Garbage,
 }
 
 #[derive(Default)]
@@ -58,6 +60,8 @@ struct Inner {
     commands: Vec<Value>,
     webhook: Option<String>,
     faults: VecDeque<Fault>,
+    /// Until when every sending request suffers one of these faults, in turn.
+    outage: Option<(Instant, Vec<Fault>, usize)>,
     /// Send times per chat and overall, for the limits.
     per_chat: HashMap<i64, VecDeque<Instant>>,
     global: VecDeque<Instant>,
@@ -220,6 +224,11 @@ impl FakeTelegram {
         self.lock().updates.len()
     }
 
+    /// For `duration` from now, every sending request suffers one of `faults`, in turn.
+    pub fn outage(&self, duration: Duration, faults: &[Fault]) {
+        self.lock().outage = Some((Instant::now() + duration, faults.to_vec(), 0));
+    }
+
     pub fn inject(&self, fault: Fault) {
         self.lock().faults.push_back(fault);
     }
@@ -345,9 +354,29 @@ async fn handle(
     let method = canonical(&method);
     // Faults hit the sending methods, where delivery has to cope with them.
     if matches!(method.as_str(), "sendMessage" | "sendPhoto" | "editMessageText") {
-        let fault = fake.lock().faults.pop_front();
+        let fault = {
+            let mut inner = fake.lock();
+            match &mut inner.outage {
+                Some((until, faults, next)) if Instant::now() < *until && !faults.is_empty() => {
+                    *next += 1;
+                    Some(faults[*next % faults.len()])
+                }
+                _ => inner.faults.pop_front(),
+            }
+        };
         match fault {
-            Some(Fault::Status(code)) => return error(code, "Internal Server Error", None),
+            Some(Fault::Status(code)) => {
+                let reason = match code {
+                    502 => "Bad Gateway",
+                    503 => "Service Unavailable",
+                    504 => "Gateway Timeout",
+                    _ => "Internal Server Error",
+                };
+                return error(code, reason, None);
+            }
+            Some(Fault::Garbage) => {
+                return (StatusCode::OK, "<html><body>upstream error</body></html>").into_response();
+            }
             Some(Fault::Drop) => {
                 // Never answer: the client times out, as on a dropped connection.
                 std::future::pending::<()>().await;
