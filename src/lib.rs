@@ -10,6 +10,7 @@ pub mod core;
 pub mod demo;
 pub mod domain;
 pub mod faq_cli;
+pub mod fault_log;
 pub mod flood;
 pub mod matching;
 pub mod memory;

@@ -17,6 +17,7 @@ use teloxide::Bot;
 use teloxide::types::Update;
 
 use crate::app::App;
+use crate::fault_log::FaultLog;
 use crate::platforms::telegram;
 
 /// What the webhook needs: the bot, its username (for mentions) and the shared secret.
@@ -93,10 +94,12 @@ async fn telegram_webhook(State(state): State<WebState>, headers: HeaderMap, bod
     let Ok(update) = serde_json::from_str::<Update>(text) else {
         return StatusCode::BAD_REQUEST;
     };
+    static WEBHOOK: FaultLog = FaultLog::new("handling webhook updates (Telegram resends them)");
     if let Err(e) = telegram::handle_update(&state.app, &hook.bot, &hook.username, &update).await {
-        tracing::error!(error = %format!("{e:#}"), update = update.id.0, "webhook update not handled; Telegram will resend it");
+        WEBHOOK.failed(&e);
         return StatusCode::INTERNAL_SERVER_ERROR;
     }
+    WEBHOOK.worked();
     StatusCode::OK
 }
 

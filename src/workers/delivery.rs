@@ -13,6 +13,7 @@ use crate::app::{App, enqueue};
 use crate::core::alerts::after_delivery;
 use crate::core::{Outbound, Recipient};
 use crate::domain::Platform;
+use crate::fault_log::FaultLog;
 use crate::store::outbox::{self, Message};
 use crate::store::{groups, people};
 
@@ -399,11 +400,15 @@ pub async fn run<D: Deliverer>(
     mut shutdown: tokio::sync::watch::Receiver<bool>,
 ) -> Result<()> {
     let waker = app.store.outbox_waker();
+    let faults = FaultLog::new("delivering messages");
     loop {
         let n = match deliver_due(&app, platform, &deliverer).await {
-            Ok(n) => n,
+            Ok(n) => {
+                faults.worked();
+                n
+            }
             Err(e) => {
-                tracing::error!(error = %format!("{e:#}"), "delivery batch failed");
+                faults.failed(&e);
                 0
             }
         };
@@ -412,7 +417,7 @@ pub async fn run<D: Deliverer>(
             let wait = match idle_wait(&app, platform).await {
                 Ok(wait) => wait,
                 Err(e) => {
-                    tracing::error!(error = %format!("{e:#}"), "could not look at the outbox");
+                    faults.failed(&e);
                     IDLE_LOOK
                 }
             };

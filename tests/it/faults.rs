@@ -306,3 +306,97 @@ async fn postgresql_killing_the_bots_connections_mid_work_loses_nothing() {
     drop(bot);
     harness::drop_postgres(store, &name).await;
 }
+
+/// A tmpfs mounted for a test, unmounted when dropped.
+struct Mounted(std::path::PathBuf);
+
+impl Drop for Mounted {
+    fn drop(&mut self) {
+        std::process::Command::new("umount")
+            .arg("-l")
+            .arg(&self.0)
+            .status()
+            .ok();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_disk_refuses_updates_until_space_returns_and_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let disk = dir.path().join("disk");
+    std::fs::create_dir_all(&disk).unwrap();
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=16m", "tmpfs"])
+        .arg(&disk)
+        .status()
+        .is_ok_and(|s| s.success());
+    if !mounted {
+        eprintln!("!!!!! SKIPPED the full-disk test: mounting a tmpfs needs root (CI has it) !!!!!");
+        return;
+    }
+    let _unmount = Mounted(disk.clone());
+    let url = format!("sqlite://{}", disk.join("test.db").display());
+    let store = Store::open(&url).await.unwrap();
+    let (fake, bot) = serving(&store, dir.path(), &url).await;
+    let mut updates = Updates { fake: &fake, next: 0 };
+
+    // The disk fills up (another program's file takes every byte left).
+    let filler = disk.join("filler");
+    {
+        use std::io::Write;
+        let mut file = std::fs::File::create(&filler).unwrap();
+        let chunk = vec![0u8; 64 * 1024];
+        while file.write_all(&chunk).is_ok() {}
+        let _ = file.flush();
+    }
+    let reports: Vec<Value> = (1..=10)
+        .map(|r| {
+            let (handle, id, _) = DESKS[r as usize % DESKS.len()];
+            updates.text(
+                LIAISON,
+                id,
+                handle,
+                &format!("/report item location=lobby description=\"bag number {r}\""),
+            )
+        })
+        .collect();
+    let sending = async {
+        for report in &reports {
+            deliver(&bot, report).await;
+        }
+    };
+    let freeing = async {
+        // Telegram keeps redelivering for a while; then space comes back.
+        tokio::time::sleep(Duration::from_secs(6)).await;
+        let while_full = count(&store, "SELECT COUNT(*) AS n FROM tickets").await;
+        assert!(healthy(bot.web).await, "still answering health checks");
+        std::fs::remove_file(&filler).unwrap();
+        while_full
+    };
+    let ((), while_full) = tokio::join!(sending, freeing);
+    wait_for("every report to become a ticket", Duration::from_secs(60), async || {
+        count(&store, "SELECT COUNT(*) AS n FROM tickets").await == 10
+    })
+    .await;
+    wait_for(
+        "every report confirmed in the desks' group",
+        Duration::from_secs(60),
+        async || {
+            fake.sent()
+                .iter()
+                .filter(|s| s.chat_id == LIAISON && s.text.contains("Ticket #"))
+                .count()
+                == 10
+        },
+    )
+    .await;
+    let log = std::fs::read_to_string(dir.path().join("bot.log")).unwrap_or_default();
+    let full_lines = log.lines().filter(|l| l.contains("full")).count();
+    assert!(
+        full_lines <= 4,
+        "one line when the fault began (per kind of work), not one per attempt: {full_lines}"
+    );
+    eprintln!("disk full for 6 s: {while_full} tickets meanwhile, {full_lines} log lines about it");
+    assert_eq!(while_full, 0, "nothing could be written while the disk was full");
+    drop(bot);
+}
