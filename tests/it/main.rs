@@ -22,6 +22,7 @@ mod privacy;
 mod properties;
 mod replicas;
 mod schema;
+mod soak;
 mod store_contract;
 mod telegram;
 mod telegram_transcripts;

@@ -192,6 +192,11 @@ impl FakeTelegram {
         message
     }
 
+    /// How many messages the bot sent (edits not counted), without copying them.
+    pub fn sent_count(&self) -> usize {
+        self.lock().sent.iter().filter(|s| s.method == "sendMessage").count()
+    }
+
     /// Everything the bot sent or edited so far.
     pub fn sent(&self) -> Vec<Sent> {
         self.lock().sent.clone()
