@@ -26,8 +26,9 @@ const LI: i64 = DESKS[0].1;
 /// two cores can keep their requests apart by).
 const SCALE: f64 = 5.0;
 /// Refusals by the overall limit tolerated for timer and database jitter under load (out of
-/// about 1,100 requests); none by a chat's own limit.
-const MAX_JITTER_REFUSALS: usize = 3;
+/// about 1,100 requests; 4 were seen once while the crash tests' processes and a fuzz run
+/// shared the two cores); none by a chat's own limit. Two unshared budgets draw hundreds.
+const MAX_JITTER_REFUSALS: usize = 10;
 
 /// The replicas' logs, for a failure's message.
 fn logs(dir: &Path) -> String {
