@@ -14,8 +14,11 @@ use crate::core::alerts::after_delivery;
 use crate::core::{Outbound, Recipient};
 use crate::domain::Platform;
 use crate::fault_log::FaultLog;
+
+mod rounds;
 use crate::store::outbox::{self, Message};
 use crate::store::{groups, people};
+pub use rounds::STRAGGLER_WAIT;
 
 /// Attempts before a message is dead-lettered.
 pub const MAX_ATTEMPTS: i64 = 8;
@@ -136,6 +139,7 @@ struct Attempted<'m> {
     at: i64,
 }
 
+#[derive(Clone)]
 enum Outcome {
     /// Sent (or edited); the platform's id of the message.
     Sent(String),
@@ -393,7 +397,7 @@ const IDLE_LOOK: std::time::Duration = std::time::Duration::from_secs(10);
 /// The worker loop: deliver while anything is due; when nothing is, sleep until a transaction
 /// of this process queues messages, the next waiting message falls due, or [`IDLE_LOOK`] —
 /// an idle bot does not poll its database.
-pub async fn run<D: Deliverer>(
+pub async fn run<D: Deliverer + 'static>(
     app: App,
     platform: Platform,
     deliverer: D,
@@ -401,8 +405,10 @@ pub async fn run<D: Deliverer>(
 ) -> Result<()> {
     let waker = app.store.outbox_waker();
     let faults = FaultLog::new("delivering messages");
+    let deliverer = std::sync::Arc::new(deliverer);
+    let stragglers = rounds::Stragglers::default();
     loop {
-        let n = match deliver_due(&app, platform, &deliverer).await {
+        let n = match rounds::deliver_round(&app, platform, &deliverer, &stragglers).await {
             Ok(n) => {
                 faults.worked();
                 n

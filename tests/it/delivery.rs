@@ -415,3 +415,60 @@ async fn a_copy_in_flight_when_the_alert_is_corrected_is_edited_to_the_correctio
         assert!(text.contains("gone down"), "{chat} still shows the old text: {text}");
     }
 }
+
+/// Holds the alert's send to chat "g0" for `hold` (a request that hangs before Telegram's 5xx);
+/// records the order in which chats got their messages.
+struct OneHangs {
+    hold: std::time::Duration,
+    order: Arc<Mutex<Vec<String>>>,
+}
+
+impl Deliverer for OneHangs {
+    async fn deliver(&self, m: &Message, _edit: Option<&str>) -> Result<String, DeliveryError> {
+        if m.chat_id == "g0" && m.alert_id.is_some() {
+            tokio::time::sleep(self.hold).await;
+        }
+        self.order.lock().unwrap().push(m.chat_id.clone());
+        Ok(format!("p{}", m.id))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_send_that_hangs_does_not_hold_up_the_other_chats() {
+    let (store, _dir) = harness::sqlite().await;
+    let app = app(store, Arc::new(FakeClock::new(0))).await;
+    for g in 0..30 {
+        app.link_group(Platform::Console, &format!("g{g}"), GroupKind::Community, "xinhua")
+            .await
+            .unwrap();
+    }
+    confirmed_alert(&app, 1, "/alert warning Flooding on Xinhua Road").await;
+    let order = Arc::new(Mutex::new(Vec::new()));
+    let hangs = OneHangs {
+        hold: delivery::STRAGGLER_WAIT * 4,
+        order: order.clone(),
+    };
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let worker = tokio::spawn(delivery::run(app.clone(), Platform::Console, hangs, stopped));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !order.lock().unwrap().iter().any(|c| c == "g0") {
+        assert!(std::time::Instant::now() < deadline, "g0 never got the alert");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let order = order.lock().unwrap().clone();
+    let hung = order.iter().position(|c| c == "g0").unwrap();
+    for g in 1..30 {
+        let chat = format!("g{g}");
+        let at = order.iter().position(|c| *c == chat);
+        assert!(
+            at.is_some_and(|at| at < hung),
+            "{chat} waited for g0's hanging send: {order:?}"
+        );
+    }
+    stop.send(true).unwrap();
+    worker.await.unwrap().unwrap();
+    for g in 0..30 {
+        let chat = format!("g{g}");
+        assert_eq!(order.iter().filter(|c| **c == chat).count(), 1, "{chat} once");
+    }
+}
