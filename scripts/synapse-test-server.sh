@@ -242,6 +242,8 @@ cmd_start() {
     "$PY" - "$port" 2>/dev/null <<'EOF' || die "127.0.0.1:$port is already in use"
 import socket, sys
 s = socket.socket()
+# As Synapse binds: a port left in TIME_WAIT by a stopped server is free to listen on again.
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 try:
     s.bind(("127.0.0.1", int(sys.argv[1])))
 finally:

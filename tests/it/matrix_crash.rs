@@ -25,6 +25,26 @@ use crate::support::synapse::{Person, bot_account, synapse};
 
 const ROOMS: usize = 40;
 
+/// The configuration of a bot serving Matrix only (as `name` on `homeserver`) on the SQLite
+/// database `dir/test.db`: its file and web port.
+fn matrix_config(dir: &std::path::Path, homeserver: &str, name: &str) -> (std::path::PathBuf, u16) {
+    let port = free_port();
+    let config = dir.join("bot.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "scripts_dir = {scripts:?}\ndata_dir = {data:?}\n[database]\nurl = {db:?}\n\
+             [matrix]\nhomeserver = {homeserver:?}\nuser = {name:?}\npassword = \"pw-{name}\"\n\
+             [web]\nbind = \"127.0.0.1:{port}\"\n",
+            scripts = scripts_without_flood_control(dir).display().to_string(),
+            data = dir.join("bot").display().to_string(),
+            db = format!("sqlite://{}", dir.join("test.db").display()),
+        ),
+    )
+    .unwrap();
+    (config, port)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killed_mid_alert_on_matrix_every_room_gets_it_exactly_once() {
     let kills: u64 = std::env::var("MATRIX_CRASH_KILLS")
@@ -38,21 +58,7 @@ async fn killed_mid_alert_on_matrix_every_room_gets_it_exactly_once() {
     assert!(harness::xinhua(&app, console).await);
 
     let (name, bot_id) = bot_account().await;
-    let port = free_port();
-    let config = dir.path().join("bot.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "scripts_dir = {scripts:?}\ndata_dir = {data:?}\n[database]\nurl = {db:?}\n\
-             [matrix]\nhomeserver = {hs:?}\nuser = {name:?}\npassword = \"pw-{name}\"\n\
-             [web]\nbind = \"127.0.0.1:{port}\"\n",
-            scripts = scripts_without_flood_control(dir.path()).display().to_string(),
-            data = dir.path().join("bot").display().to_string(),
-            db = format!("sqlite://{}", dir.path().join("test.db").display()),
-            hs = synapse().url,
-        ),
-    )
-    .unwrap();
+    let (config, port) = matrix_config(dir.path(), &synapse().url, &name);
     let start = || spawn(dir.path(), "bot", &config, port);
     let mut bot = start();
     wait_for("the bot to serve", Duration::from_secs(120), async || {
@@ -174,4 +180,84 @@ async fn killed_mid_alert_on_matrix_every_room_gets_it_exactly_once() {
             .collect::<Vec<_>>()
             .join("\n")
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn synapse_stopped_and_started_again_loses_nothing_and_answers_once() {
+    use crate::support::synapse::{Synapse, exempt_on, register_on, unique};
+    // A homeserver of this test's own: stopping the shared one would fail the other tests.
+    let server = tokio::task::spawn_blocking(Synapse::start).await.unwrap();
+    let (store, dir) = harness::sqlite().await;
+    let (scripts, faq) = harness::scripts();
+    let app = App::from_parts(store.clone(), scripts, faq, Arc::new(SystemClock));
+    let console = |n: &str| vec![(Platform::Console, n.to_owned(), Some(format!("dm:{n}")))];
+    assert!(harness::xinhua(&app, console).await);
+    let name = unique("beatbot");
+    let bot_id = register_on(&server, &name).await;
+    exempt_on(&server, bot_id.as_str()).await;
+    let (config, port) = matrix_config(dir.path(), &server.url, &name);
+    let bot = spawn(dir.path(), "bot", &config, port);
+    wait_for("the bot to serve", Duration::from_secs(120), async || {
+        healthy(bot.web).await
+    })
+    .await;
+    let mut resident = Person::new_on(&server, "resident").await;
+    let room = resident.create_room(&[&bot_id], false).await;
+    resident.wait_for_member(&room, &bot_id, 120).await;
+    app.link_group(Platform::Matrix, room.as_str(), GroupKind::Community, "xinhua")
+        .await
+        .unwrap();
+    resident.say(&room, "/tip").await;
+    resident.wait_for(60, |s| s.room == room && s.body.contains("🃏")).await;
+
+    // The homeserver goes down; meanwhile the officer sends an alert.
+    server.stop();
+    app.handle(&say("a1", None, "wang", "/alert urgent Flood warning: homeserver test"))
+        .await
+        .unwrap();
+    delivery::drain(&app, Platform::Console, &Flaky::default())
+        .await
+        .unwrap();
+    let press = Content::Press {
+        data: "alert:send:1".into(),
+        message: None,
+    };
+    app.handle(&Console::inbound("a2".into(), None, "wang", press))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    server.start_again();
+    resident.say(&room, "/tip").await;
+
+    let is_alert =
+        |s: &crate::support::synapse::Seen| s.room == room && s.body.contains("Flood warning: homeserver test");
+    let tips_seen = |resident: &Person| {
+        resident
+            .seen
+            .iter()
+            .filter(|s| s.room == room && s.body.contains("🃏"))
+            .count()
+    };
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !(resident.seen.iter().any(is_alert) && tips_seen(&resident) >= 2) {
+        assert!(Instant::now() < deadline, "after the restart: {:#?}", resident.seen);
+        resident.sync().await;
+    }
+    // A resend would show up now.
+    let alert = resident.all_within(5, is_alert).await;
+    let tips = tips_seen(&resident);
+    eprintln!(
+        "after the homeserver came back: {} copies of the alert, {tips} tips",
+        alert.len()
+    );
+    assert_eq!(
+        alert.len(),
+        1,
+        "the alert queued while the homeserver was down arrived once"
+    );
+    assert_eq!(
+        tips, 2,
+        "the tip asked for after the restart was answered, the first not again"
+    );
+    drop(bot);
 }

@@ -25,27 +25,19 @@ pub struct Synapse {
 /// The homeserver of this test run, started on first use.
 pub fn synapse() -> &'static Synapse {
     static SERVER: OnceLock<Synapse> = OnceLock::new();
-    SERVER.get_or_init(|| {
+    SERVER.get_or_init(Synapse::start)
+}
+
+impl Synapse {
+    /// A homeserver of its own on a free loopback port (the shared one is [`synapse`]); it
+    /// stops when the test process ends.
+    pub fn start() -> Synapse {
         let dir = tempfile::tempdir().expect("temp dir");
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("a free port")
             .port();
-        let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/synapse-test-server.sh");
-        let out = std::process::Command::new("bash")
-            .arg(&script)
-            .arg("start")
-            .arg(dir.path())
-            .arg(port.to_string())
-            .env("BEATBOT_SYNAPSE_WATCH_PID", std::process::id().to_string())
-            .output()
-            .expect("running scripts/synapse-test-server.sh");
-        assert!(
-            out.status.success(),
-            "Synapse did not start:\n{}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        run_script(&["start", &dir.path().display().to_string(), &port.to_string()]);
         let url = format!("http://127.0.0.1:{port}");
         let admin_token = login_token(&url, "admin", "admin-password");
         Synapse {
@@ -53,7 +45,34 @@ pub fn synapse() -> &'static Synapse {
             admin_token,
             _dir: dir,
         }
-    })
+    }
+
+    /// Stops the server (its data stays).
+    pub fn stop(&self) {
+        run_script(&["stop", &self._dir.path().display().to_string()]);
+    }
+
+    /// Starts the stopped server again, on the same port with the same data.
+    pub fn start_again(&self) {
+        let port = self.url.rsplit(':').next().expect("a port").to_owned();
+        run_script(&["start", &self._dir.path().display().to_string(), &port]);
+    }
+}
+
+fn run_script(args: &[&str]) {
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/synapse-test-server.sh");
+    let out = std::process::Command::new("bash")
+        .arg(&script)
+        .args(args)
+        .env("BEATBOT_SYNAPSE_WATCH_PID", std::process::id().to_string())
+        .output()
+        .expect("running scripts/synapse-test-server.sh");
+    assert!(
+        out.status.success(),
+        "synapse-test-server.sh {args:?} failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// A password login over plain HTTP (blocking: used while starting).
@@ -86,8 +105,13 @@ pub fn unique(name: &str) -> String {
 /// Registers `name` (through the client API, `m.login.dummy`) without logging in; the
 /// password is `pw-NAME`.
 pub async fn register(name: &str) -> OwnedUserId {
+    register_on(synapse(), name).await
+}
+
+/// [`register`] on another homeserver.
+pub async fn register_on(server: &Synapse, name: &str) -> OwnedUserId {
     let client = Client::builder()
-        .homeserver_url(&synapse().url)
+        .homeserver_url(&server.url)
         .build()
         .await
         .expect("client");
@@ -102,16 +126,21 @@ pub async fn register(name: &str) -> OwnedUserId {
 /// Lifts Synapse's message rate limit for `user` (the admin API the README tells operators
 /// to use for the bot).
 pub async fn exempt(user: &str) {
-    let url = format!("{}/_synapse/admin/v1/users/{user}/override_ratelimit", synapse().url);
+    exempt_on(synapse(), user).await
+}
+
+/// [`exempt`] on another homeserver.
+pub async fn exempt_on(server: &Synapse, user: &str) {
+    let url = format!("{}/_synapse/admin/v1/users/{user}/override_ratelimit", server.url);
     let client = Client::builder()
-        .homeserver_url(&synapse().url)
+        .homeserver_url(&server.url)
         .build()
         .await
         .expect("client");
     let resp = client
         .http_client()
         .post(url)
-        .bearer_auth(&synapse().admin_token)
+        .bearer_auth(&server.admin_token)
         .header("content-type", "application/json")
         .body(r#"{"messages_per_second":0,"burst_count":0}"#)
         .send()
@@ -194,14 +223,19 @@ pub struct Person {
 
 impl Person {
     pub async fn new(name: &str) -> Person {
+        Person::new_on(synapse(), name).await
+    }
+
+    /// [`Person::new`] on another homeserver.
+    pub async fn new_on(server: &Synapse, name: &str) -> Person {
         let name = unique(name);
-        let id = register(&name).await;
+        let id = register_on(server, &name).await;
         // Joining rooms counts against Synapse's message limit too: people in tests are
         // exempted, so only the bot's own limits are under test.
-        exempt(id.as_str()).await;
+        exempt_on(server, id.as_str()).await;
         let store = tempfile::tempdir().expect("temp dir");
         let client = Client::builder()
-            .homeserver_url(&synapse().url)
+            .homeserver_url(&server.url)
             .sqlite_store(store.path(), None)
             .respect_login_well_known(false)
             .build()
