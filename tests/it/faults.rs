@@ -88,6 +88,14 @@ async fn count(store: &Store, sql: &'static str) -> i64 {
     n
 }
 
+/// How many reports the bot confirmed in the desks' group.
+fn confirmed_reports(fake: &FakeTelegram) -> usize {
+    fake.sent()
+        .iter()
+        .filter(|s| s.chat_id == LIAISON && s.text.contains("Ticket #"))
+        .count()
+}
+
 fn groups_with_alert(fake: &FakeTelegram) -> HashSet<i64> {
     fake.sent()
         .iter()
@@ -154,13 +162,7 @@ async fn telegram_failing_every_way_for_a_while_loses_nothing_and_delivery_resum
     wait_for(
         "every report to be confirmed in the desks' group",
         Duration::from_secs(60),
-        async || {
-            fake.sent()
-                .iter()
-                .filter(|s| s.chat_id == LIAISON && s.text.contains("Ticket #"))
-                .count()
-                >= 10
-        },
+        async || confirmed_reports(&fake) >= 10,
     )
     .await;
     let recovered = began.elapsed();
@@ -381,13 +383,7 @@ async fn a_full_disk_refuses_updates_until_space_returns_and_loses_nothing() {
     wait_for(
         "every report confirmed in the desks' group",
         Duration::from_secs(60),
-        async || {
-            fake.sent()
-                .iter()
-                .filter(|s| s.chat_id == LIAISON && s.text.contains("Ticket #"))
-                .count()
-                == 10
-        },
+        async || confirmed_reports(&fake) == 10,
     )
     .await;
     let log = std::fs::read_to_string(dir.path().join("bot.log")).unwrap_or_default();

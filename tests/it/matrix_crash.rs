@@ -12,13 +12,10 @@ use std::time::{Duration, Instant};
 
 use beatbot::app::App;
 use beatbot::clock::SystemClock;
-use beatbot::core::Content;
 use beatbot::domain::{GroupKind, Platform};
-use beatbot::platforms::console::Console;
 use beatbot::store::query;
-use beatbot::workers::delivery;
 
-use super::delivery::{Flaky, say};
+use super::delivery::confirmed_alert;
 use super::harness;
 use crate::support::replica_process::{Replica, free_port, healthy, scripts_without_flood_control, spawn, wait_for};
 use crate::support::synapse::{Person, bot_account, synapse};
@@ -85,24 +82,7 @@ async fn killed_mid_alert_on_matrix_every_room_gets_it_exactly_once() {
     let mut in_flight_at_kill = Vec::new();
     let mut dice = std::process::id() as u64 | 1;
     for n in 1..=kills as i64 {
-        app.handle(&say(
-            &format!("a{n}"),
-            None,
-            "wang",
-            &format!("/alert urgent Flood warning {n}: Matrix rooms"),
-        ))
-        .await
-        .unwrap();
-        delivery::drain(&app, Platform::Console, &Flaky::default())
-            .await
-            .unwrap();
-        let press = Content::Press {
-            data: format!("alert:send:{n}"),
-            message: None,
-        };
-        app.handle(&Console::inbound(format!("a{n}-confirm"), None, "wang", press))
-            .await
-            .unwrap();
+        confirmed_alert(&app, n, &format!("/alert urgent Flood warning {n}: Matrix rooms")).await;
         let claimed = |n: i64| {
             let store = store.clone();
             async move {
@@ -212,19 +192,7 @@ async fn synapse_stopped_and_started_again_loses_nothing_and_answers_once() {
 
     // The homeserver goes down; meanwhile the officer sends an alert.
     server.stop();
-    app.handle(&say("a1", None, "wang", "/alert urgent Flood warning: homeserver test"))
-        .await
-        .unwrap();
-    delivery::drain(&app, Platform::Console, &Flaky::default())
-        .await
-        .unwrap();
-    let press = Content::Press {
-        data: "alert:send:1".into(),
-        message: None,
-    };
-    app.handle(&Console::inbound("a2".into(), None, "wang", press))
-        .await
-        .unwrap();
+    confirmed_alert(&app, 1, "/alert urgent Flood warning: homeserver test").await;
     tokio::time::sleep(Duration::from_secs(5)).await;
     server.start_again();
     resident.say(&room, "/tip").await;
