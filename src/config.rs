@@ -31,6 +31,11 @@ pub struct Config {
     pub matrix: Option<Matrix>,
     /// Where the web server listens (health, metrics, and the webhook in webhook mode).
     pub web_bind: SocketAddr,
+    /// The address the web server is reached at from outside (for the links of the CAP feed);
+    /// `None`: the address each request came to.
+    pub public_url: Option<url::Url>,
+    /// Official warnings polled from CAP feeds.
+    pub feeds: Vec<crate::feeds::Feed>,
 }
 
 #[derive(Clone)]
@@ -107,6 +112,7 @@ pub struct Settings {
     pub telegram: TelegramSettings,
     pub matrix: MatrixSettings,
     pub web: WebSettings,
+    pub feeds: Vec<crate::feeds::FeedSettings>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -151,6 +157,7 @@ pub struct MatrixSettings {
 #[serde(default, deny_unknown_fields)]
 pub struct WebSettings {
     pub bind: String,
+    pub public_url: String,
 }
 
 impl Default for Settings {
@@ -163,6 +170,7 @@ impl Default for Settings {
             telegram: TelegramSettings::default(),
             matrix: MatrixSettings::default(),
             web: WebSettings::default(),
+            feeds: Vec::new(),
         }
     }
 }
@@ -179,6 +187,7 @@ impl Default for WebSettings {
     fn default() -> Self {
         WebSettings {
             bind: "127.0.0.1:8080".into(),
+            public_url: String::new(),
         }
     }
 }
@@ -321,6 +330,22 @@ impl Settings {
                 self.web.bind
             );
         };
+        let public_url = match self.web.public_url.as_str() {
+            "" => None,
+            u => match url::Url::parse(u) {
+                Ok(u) if matches!(u.scheme(), "http" | "https") => Some(u),
+                _ => bail!("bad configuration `web.public_url`: must be an http(s) URL, got `{u}`"),
+            },
+        };
+        let mut names = std::collections::HashSet::new();
+        let mut feeds = Vec::new();
+        for (i, f) in self.feeds.into_iter().enumerate() {
+            let feed = f.parse(i)?;
+            if !names.insert(feed.name.clone()) {
+                bail!("bad configuration `feeds[{i}].name`: `{}` names two feeds", feed.name);
+            }
+            feeds.push(feed);
+        }
         Ok(Config {
             scripts_dir: self.scripts_dir,
             data_dir: self.data_dir,
@@ -328,6 +353,8 @@ impl Settings {
             telegram: self.telegram.parse()?,
             matrix: self.matrix.parse()?,
             web_bind,
+            public_url,
+            feeds,
         })
     }
 }

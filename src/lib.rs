@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod audit;
+pub mod cap;
 pub mod cli;
 pub mod clock;
 pub mod config;
@@ -11,6 +12,7 @@ pub mod demo;
 pub mod domain;
 pub mod faq_cli;
 pub mod fault_log;
+pub mod feeds;
 pub mod flood;
 pub mod matching;
 pub mod memory;

@@ -130,11 +130,18 @@ impl Bot {
         if let Some(tg) = &config.telegram {
             webhook = running.start_telegram(tg, &stopped).await?;
         }
-        running.start_web(config.web_bind, webhook, &stopped).await?;
+        running
+            .start_web(config.web_bind, config.public_url.clone(), webhook, &stopped)
+            .await?;
         if let Some(mx) = &config.matrix {
             running.start_matrix(mx, &config.data_dir, &stopped).await?;
         }
         if scheduler {
+            running.workers.push(tokio::spawn(crate::workers::feeds::run(
+                app.clone(),
+                config.feeds.clone(),
+                stopped.clone(),
+            )));
             running.workers.push(tokio::spawn(scheduler::run(app, stopped)));
         }
         Ok(running)
@@ -203,6 +210,7 @@ impl Running {
     async fn start_web(
         &mut self,
         bind: SocketAddr,
+        public_url: Option<url::Url>,
         webhook: Option<crate::web::TelegramWebhook>,
         stopped: &watch::Receiver<bool>,
     ) -> Result<()> {
@@ -210,6 +218,7 @@ impl Running {
         let router = crate::web::router(crate::web::WebState {
             app: self.app.clone(),
             telegram: webhook,
+            public_url,
         });
         let listener = match tokio::net::TcpListener::bind(bind).await {
             Ok(listener) => listener,

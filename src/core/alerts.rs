@@ -6,10 +6,58 @@
 use anyhow::Result;
 
 use super::{Ctx, Dispatched, Outbound, Recipient, UserError};
+use crate::cap::{Area, Category, Certainty, Severity, Urgency};
 use crate::domain::{AlertAudience, AlertLevel, AlertStatus, Button, GroupKind, Lang, Press};
 use crate::scripts::Scripts;
-use crate::store::alerts::{self, Alert};
-use crate::store::{Tx, dead_letters, groups, outbox, people, stations};
+use crate::store::alerts::{self, Alert, AlertCap};
+use crate::store::{Tx, cap, dead_letters, groups, outbox, people, stations};
+
+/// CAP's fields for an officer's one-line alert, from its level (docs/decisions.md): info is
+/// a Minor safety notice for the future, warning a Moderate one expected soon, urgent a Severe
+/// one happening now; the headline is the text's first line, the area the station's.
+pub fn officer_cap(
+    level: AlertLevel,
+    event: &str,
+    text: &str,
+    station_name: &str,
+    now: i64,
+    expiry_hours: i64,
+) -> AlertCap {
+    let (urgency, severity, certainty) = match level {
+        AlertLevel::Info => (Urgency::Future, Severity::Minor, Certainty::Likely),
+        AlertLevel::Warning => (Urgency::Expected, Severity::Moderate, Certainty::Likely),
+        AlertLevel::Urgent => (Urgency::Immediate, Severity::Severe, Certainty::Observed),
+    };
+    let first_line = text.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or_default();
+    let headline: String = first_line.chars().take(80).collect();
+    AlertCap {
+        category: Category::Safety,
+        event: Some(event.to_owned()),
+        urgency,
+        severity,
+        certainty,
+        headline: Some(headline),
+        instruction: None,
+        area: Area {
+            description: station_name.to_owned(),
+            ..Area::default()
+        },
+        effective_at: Some(now),
+        expires_at: Some(now + expiry_hours * 3_600_000),
+        source: "officer".to_owned(),
+        texts: Default::default(),
+    }
+}
+
+/// The level an official warning is delivered at: Extreme and Severe ones overtake everything,
+/// Moderate ones go as warnings, the rest as notices.
+pub fn level_of(severity: Severity) -> AlertLevel {
+    match severity {
+        Severity::Extreme | Severity::Severe => AlertLevel::Urgent,
+        Severity::Moderate => AlertLevel::Warning,
+        Severity::Minor | Severity::Unknown => AlertLevel::Info,
+    }
+}
 
 fn level_label(scripts: &Scripts, lang: Lang, level: AlertLevel) -> String {
     let key = match level {
@@ -60,7 +108,23 @@ pub async fn draft(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
     let Some(station) = ctx.me.station_id.clone() else {
         return Err(UserError::new("common.no_station").into());
     };
-    let id = alerts::insert_draft(ctx.tx, &station, ctx.me.id, level, audience, &text, ctx.now).await?;
+    let station_row = stations::get(ctx.tx, &station).await?;
+    let station_lang = station_row
+        .as_ref()
+        .map(|s| s.lang)
+        .unwrap_or(ctx.scripts.settings.default_lang);
+    let station_name = station_row.map(|s| s.name).unwrap_or_else(|| station.clone());
+    let label = level_label(ctx.scripts, station_lang, level);
+    let event = label.trim_start_matches(|c: char| !c.is_alphanumeric());
+    let cap = officer_cap(
+        level,
+        event,
+        &text,
+        &station_name,
+        ctx.now,
+        ctx.scripts.settings.alert_expiry_hours,
+    );
+    let id = alerts::insert_draft(ctx.tx, &station, ctx.me.id, level, audience, &text, &cap, ctx.now).await?;
     let level_text = level_label(ctx.scripts, ctx.lang, level);
     let preview = ctx.msg(
         "alert.preview",
@@ -81,7 +145,7 @@ pub async fn draft(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
 
 /// What an officer can do with an alert already sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum FollowUp {
+pub enum FollowUp {
     /// New text: copies waiting go out with it, delivered ones are edited.
     Update,
     /// Copies waiting are withdrawn, delivered ones edited to say it is cancelled.
@@ -120,11 +184,38 @@ async fn follow_up(ctx: &mut Ctx<'_>, action: FollowUp, body: &str) -> Result<()
     if alert.status != AlertStatus::Sent {
         return Err(UserError::new("alert.not_active").arg("n", id.to_string()).into());
     }
-    let lang = stations::get(ctx.tx, &alert.station_id)
+    let (edits, copies) = revise(ctx.tx, ctx.scripts, &alert, action, text, ctx.now).await?;
+    for edit in edits {
+        ctx.send(edit);
+    }
+    let n = id.to_string();
+    let done_key = match action {
+        FollowUp::Update => "alert.updated",
+        FollowUp::Cancel => "alert.withdrawn",
+        FollowUp::AllClear => "alert.cleared",
+    };
+    let text = ctx.msg(done_key, &[("n", &n), ("count", &copies.to_string())]);
+    ctx.reply(text);
+    Ok(())
+}
+
+/// Applies a follow-up to a sent alert: copies still waiting get the new text (or are
+/// withdrawn), delivered ones are edited, the alert's status and text change and its CAP
+/// Update or Cancel is published. Returns the edits to queue and how many copies they edit.
+pub async fn revise(
+    tx: &mut Tx,
+    scripts: &Scripts,
+    alert: &Alert,
+    action: FollowUp,
+    text: &str,
+    now: i64,
+) -> Result<(Vec<Outbound>, usize)> {
+    let id = alert.id;
+    let lang = stations::get(tx, &alert.station_id)
         .await?
         .map(|s| s.lang)
-        .unwrap_or(ctx.scripts.settings.default_lang);
-    let level = level_label(ctx.scripts, lang, alert.level);
+        .unwrap_or(scripts.settings.default_lang);
+    let level = level_label(scripts, lang, alert.level);
     let n = id.to_string();
     let (key, status, new_text) = match action {
         FollowUp::Update => ("alert.updated_message", AlertStatus::Sent, text.to_owned()),
@@ -139,30 +230,31 @@ async fn follow_up(ctx: &mut Ctx<'_>, action: FollowUp, body: &str) -> Result<()
             },
         ),
     };
-    let message = ctx
-        .scripts
+    let message = scripts
         .templates
         .render(lang, key, &[("n", &n), ("level", &level), ("text", &new_text)]);
-    let copies = outbox::revise_alert(ctx.tx, id, &message, action != FollowUp::Update).await?;
-    alerts::follow_up(ctx.tx, id, status, &new_text).await?;
-    for copy in &copies {
-        let to = Recipient::Chat {
-            platform: copy.platform,
-            chat_id: copy.chat_id.clone(),
-        };
-        let mut edit = Outbound::new(to, message.clone());
-        edit.edit_of = Some(copy.id);
-        edit.priority = alert.level.priority();
-        ctx.send(edit);
-    }
-    let done_key = match action {
-        FollowUp::Update => "alert.updated",
-        FollowUp::Cancel => "alert.withdrawn",
-        FollowUp::AllClear => "alert.cleared",
+    let copies = outbox::revise_alert(tx, id, &message, action != FollowUp::Update).await?;
+    alerts::follow_up(tx, id, status, &new_text).await?;
+    let (msg_type, response) = match action {
+        FollowUp::Update => ("Update", None),
+        FollowUp::Cancel => ("Cancel", None),
+        FollowUp::AllClear => ("Update", Some("AllClear")),
     };
-    let text = ctx.msg(done_key, &[("n", &n), ("count", &copies.len().to_string())]);
-    ctx.reply(text);
-    Ok(())
+    cap::publish(tx, id, &alert.station_id, msg_type, now, &new_text, response).await?;
+    let edits = copies
+        .iter()
+        .map(|copy| {
+            let to = Recipient::Chat {
+                platform: copy.platform,
+                chat_id: copy.chat_id.clone(),
+            };
+            let mut edit = Outbound::new(to, message.clone());
+            edit.edit_of = Some(copy.id);
+            edit.priority = alert.level.priority();
+            edit
+        })
+        .collect();
+    Ok((edits, copies.len()))
 }
 
 /// The confirmation buttons of a draft: send it (`send`) or drop it.
@@ -174,6 +266,10 @@ pub async fn press(ctx: &mut Ctx<'_>, id: i64, send: bool, message: Option<i64>)
         return Err(UserError::new("alert.already_handled").arg("n", id.to_string()).into());
     };
     let n = id.to_string();
+    if send && alert.expired_at(ctx.now) {
+        alerts::finish_draft(ctx.tx, id, AlertStatus::Cancelled, 0, ctx.now).await?;
+        return Err(UserError::new("alert.expired_draft").arg("n", n).into());
+    }
     let text = if send {
         let count = fan_out(ctx, &alert).await?;
         if count == 0 {
@@ -187,6 +283,7 @@ pub async fn press(ctx: &mut Ctx<'_>, id: i64, send: bool, message: Option<i64>)
         if let Some(message) = message {
             alerts::set_progress_message(ctx.tx, id, message).await?;
         }
+        cap::publish(ctx.tx, id, &alert.station_id, "Alert", ctx.now, &alert.text, None).await?;
         ctx.msg("alert.sending", &[("n", &n), ("count", &count.to_string())])
     } else {
         alerts::finish_draft(ctx.tx, id, AlertStatus::Cancelled, 0, ctx.now).await?;
@@ -202,16 +299,27 @@ pub async fn press(ctx: &mut Ctx<'_>, id: i64, send: bool, message: Option<i64>)
 
 /// One outbound message per target group (and subscriber for `all`); returns the count.
 async fn fan_out(ctx: &mut Ctx<'_>, alert: &Alert) -> Result<usize> {
+    let out = copies(ctx.tx, ctx.scripts, alert).await?;
+    let count = out.len();
+    for o in out {
+        ctx.send(o);
+    }
+    Ok(count)
+}
+
+/// The copies of `alert`: one per target group (in the station's language) and, for `all`,
+/// one per resident subscribed to alerts (in theirs).
+pub async fn copies(tx: &mut Tx, scripts: &Scripts, alert: &Alert) -> Result<Vec<Outbound>> {
     let kind = match alert.audience {
         AlertAudience::Community => Some(GroupKind::Community),
         AlertAudience::Liaison => Some(GroupKind::Liaison),
         AlertAudience::Station | AlertAudience::All => None,
     };
-    let station_lang = stations::get(ctx.tx, &alert.station_id)
+    let station_lang = stations::get(tx, &alert.station_id)
         .await?
         .map(|s| s.lang)
-        .unwrap_or(ctx.scripts.settings.default_lang);
-    let mut targets: Vec<(Recipient, Lang)> = groups::of_station(ctx.tx, &alert.station_id, kind)
+        .unwrap_or(scripts.settings.default_lang);
+    let mut targets: Vec<(Recipient, Lang)> = groups::of_station(tx, &alert.station_id, kind)
         .await?
         .into_iter()
         .map(|g| {
@@ -225,24 +333,53 @@ async fn fan_out(ctx: &mut Ctx<'_>, alert: &Alert) -> Result<usize> {
         })
         .collect();
     if alert.audience == AlertAudience::All {
-        for person in people::subscribers(ctx.tx, &alert.station_id, "alerts").await? {
-            let lang = ctx.lang_of(&person);
+        for person in people::subscribers(tx, &alert.station_id, "alerts").await? {
+            let lang = super::context::language_of(scripts, &person);
             targets.push((Recipient::Person(person.id), lang));
         }
     }
-    for (to, lang) in &targets {
-        let level = level_label(ctx.scripts, *lang, alert.level);
-        let text = ctx.scripts.templates.render(
-            *lang,
+    let mut out = Vec::with_capacity(targets.len());
+    for (to, lang) in targets {
+        let level = level_label(scripts, lang, alert.level);
+        let text = scripts.templates.render(
+            lang,
             "alert.message",
-            &[("n", &alert.id.to_string()), ("level", &level), ("text", &alert.text)],
+            &[
+                ("n", &alert.id.to_string()),
+                ("level", &level),
+                ("text", alert.text_in(lang)),
+            ],
         );
-        let mut out = Outbound::new(to.clone(), text);
-        out.priority = alert.level.priority();
-        out.alert_id = Some(alert.id);
-        ctx.send(out);
+        let mut copy = Outbound::new(to, text);
+        copy.priority = alert.level.priority();
+        copy.alert_id = Some(alert.id);
+        out.push(copy);
     }
-    Ok(targets.len())
+    Ok(out)
+}
+
+/// Sends a drafted alert without an officer's press (an official warning that goes out at
+/// once): its copies queued, the draft marked sent, its CAP Alert published. Returns how many
+/// copies; 0 (and nothing changed) when it has no one to go to or was no longer a draft.
+pub async fn send_drafted(tx: &mut Tx, scripts: &Scripts, alert: &Alert, now: i64) -> Result<usize> {
+    let out = copies(tx, scripts, alert).await?;
+    if out.is_empty() || !alerts::finish_draft(tx, alert.id, AlertStatus::Sent, out.len() as i64, now).await? {
+        return Ok(0);
+    }
+    cap::publish(tx, alert.id, &alert.station_id, "Alert", now, &alert.text, None).await?;
+    crate::app::enqueue(tx, &out, &format!("alert:{}", alert.id), now).await?;
+    Ok(out.len())
+}
+
+/// Alerts past their expiry: their copies still waiting (held for quiet hours, queued behind
+/// a long fan-out, retrying) are withdrawn; delivered copies stay as they are. Returns how many
+/// copies were withdrawn.
+pub async fn expire(tx: &mut Tx, now: i64) -> Result<u64> {
+    let mut withdrawn = 0;
+    for id in alerts::take_expired(tx, now).await? {
+        withdrawn += outbox::withdraw_alert_copies(tx, id, "alert expired").await?;
+    }
+    Ok(withdrawn)
 }
 
 /// After a delivery attempt of an alert's copy: the officer's progress message edited in place

@@ -23,6 +23,7 @@ pub mod stats;
 mod subscriptions;
 pub mod tickets;
 mod tips;
+pub mod warnings;
 
 use anyhow::Result;
 

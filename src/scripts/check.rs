@@ -39,6 +39,7 @@ struct RawSettings {
     flood_per_person: Option<u32>,
     flood_per_group: Option<u32>,
     wrong_join_codes: Option<u32>,
+    alert_expiry_hours: Option<u32>,
     feedback: Option<RawFeedback>,
 }
 
@@ -263,6 +264,7 @@ fn load_settings(dir: &Path, errors: &mut Vec<ScriptError>) -> Option<Settings> 
         flood_per_person: raw.flood_per_person.unwrap_or(20),
         flood_per_group: raw.flood_per_group.unwrap_or(60),
         wrong_join_codes: raw.wrong_join_codes.unwrap_or(5).max(1).into(),
+        alert_expiry_hours: raw.alert_expiry_hours.unwrap_or(24).max(1).into(),
     })
 }
 

@@ -45,6 +45,9 @@ pub struct Settings {
     pub flood_per_group: u32,
     /// Wrong `/join` codes a person may try in an hour before being locked out for the hour.
     pub wrong_join_codes: i64,
+    /// How long an officer's alert applies unless the officer says otherwise: past it, copies
+    /// still waiting are withdrawn (CAP `expires`).
+    pub alert_expiry_hours: i64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

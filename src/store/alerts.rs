@@ -2,10 +2,32 @@
 
 use anyhow::{Context, Result};
 
-use super::{Conn, col, query};
+use super::sql::Query;
+use super::{Conn, col, col_enum, query};
+use crate::cap::{Area, Category, Certainty, Severity, Urgency};
 use crate::domain::{AlertAudience, AlertLevel, AlertStatus};
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// An alert's CAP fields beyond its text (the description).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlertCap {
+    pub category: Category,
+    pub event: Option<String>,
+    pub urgency: Urgency,
+    pub severity: Severity,
+    pub certainty: Certainty,
+    pub headline: Option<String>,
+    pub instruction: Option<String>,
+    /// The area's description, shapes and codes.
+    pub area: Area,
+    pub effective_at: Option<i64>,
+    pub expires_at: Option<i64>,
+    /// `officer`, or the feed an official warning came from.
+    pub source: String,
+    /// A warning from a feed: its text per language (`zh`, `en`).
+    pub texts: std::collections::BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
 pub struct Alert {
     pub id: i64,
     pub station_id: String,
@@ -18,8 +40,64 @@ pub struct Alert {
     pub summary_sent: bool,
     /// The officer's message edited in place with the delivery progress (an outbox id).
     pub progress_message_id: Option<i64>,
+    pub created_at: i64,
+    pub sent_at: Option<i64>,
+    pub cap: AlertCap,
 }
 
+impl Alert {
+    /// Its text in `lang`: a warning from a feed has one per language, an officer's one.
+    pub fn text_in(&self, lang: crate::domain::Lang) -> &str {
+        self.cap
+            .texts
+            .get(lang.code())
+            .map(String::as_str)
+            .unwrap_or(&self.text)
+    }
+    /// Whether it has expired by `now`.
+    pub fn expired_at(&self, now: i64) -> bool {
+        self.cap.expires_at.is_some_and(|at| at <= now)
+    }
+}
+
+/// Binds an alert's CAP fields, in the order of [`CAP_COLUMNS`], after what `q` has bound.
+fn bind_cap(q: Query, cap: &AlertCap) -> Result<Query> {
+    let area = serde_json::to_string(&cap.area).context("writing an alert's area")?;
+    let texts = (!cap.texts.is_empty())
+        .then(|| serde_json::to_string(&cap.texts))
+        .transpose()
+        .context("writing an alert's texts")?;
+    Ok(q.bind(cap.category.as_str())
+        .bind(cap.event.as_deref())
+        .bind(cap.urgency.as_str())
+        .bind(cap.severity.as_str())
+        .bind(cap.certainty.as_str())
+        .bind(cap.headline.as_deref())
+        .bind(cap.instruction.as_deref())
+        .bind(cap.area.description.as_str())
+        .bind(area)
+        .bind(cap.effective_at)
+        .bind(cap.expires_at)
+        .bind(texts))
+}
+
+/// The columns [`bind_cap`] binds, in its order.
+const CAP_COLUMNS: [&str; 12] = [
+    "category",
+    "event",
+    "urgency",
+    "severity",
+    "certainty",
+    "headline",
+    "instruction",
+    "area_desc",
+    "area_json",
+    "effective_at",
+    "expires_at",
+    "texts_json",
+];
+
+#[allow(clippy::too_many_arguments)]
 pub async fn insert_draft(
     conn: &mut Conn,
     station: &str,
@@ -27,50 +105,125 @@ pub async fn insert_draft(
     level: AlertLevel,
     audience: AlertAudience,
     text: &str,
+    cap: &AlertCap,
     now: i64,
 ) -> Result<i64> {
-    let row = query(
-        "INSERT INTO alerts (station_id, officer_id, level, audience, text, status, created_at) \
-         VALUES ($1, $2, $3, $4, $5, 'draft', $6) RETURNING id",
-    )
-    .bind(station)
-    .bind(officer)
-    .bind(level.as_str())
-    .bind(audience.as_str())
-    .bind(text)
-    .bind(now)
-    .fetch_one(conn)
-    .await
-    .context("drafting alert")?;
+    let placeholders: Vec<String> = (8..8 + CAP_COLUMNS.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "INSERT INTO alerts (station_id, officer_id, level, audience, text, source, created_at, status, {}) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'draft', {}) RETURNING id",
+        CAP_COLUMNS.join(", "),
+        placeholders.join(", ")
+    );
+    let q = query(sql)
+        .bind(station)
+        .bind(officer)
+        .bind(level.as_str())
+        .bind(audience.as_str())
+        .bind(text)
+        .bind(cap.source.as_str())
+        .bind(now);
+    let row = bind_cap(q, cap)?.fetch_one(conn).await.context("drafting alert")?;
     col(&row, "id")
 }
 
-pub async fn get(conn: &mut Conn, id: i64) -> Result<Option<Alert>> {
-    let row = query(
-        "SELECT id, station_id, officer_id, level, audience, text, status, targets, summary_sent, progress_message_id \
-         FROM alerts WHERE id = $1",
-    )
-    .bind(id)
-    .fetch_optional(conn)
-    .await
-    .context("loading alert")?;
-    row.map(|r| {
-        let level: String = col(&r, "level")?;
-        let audience: String = col(&r, "audience")?;
-        Ok(Alert {
-            id: col(&r, "id")?,
-            station_id: col(&r, "station_id")?,
-            officer_id: col(&r, "officer_id")?,
-            level: AlertLevel::parse(&level).with_context(|| format!("unknown level {level}"))?,
-            audience: AlertAudience::parse(&audience).with_context(|| format!("unknown audience {audience}"))?,
-            text: col(&r, "text")?,
-            status: super::col_enum(&r, "status", AlertStatus::from_db)?,
-            targets: col(&r, "targets")?,
-            summary_sent: col::<i64>(&r, "summary_sent")? != 0,
-            progress_message_id: col(&r, "progress_message_id")?,
-        })
+const ALERT_COLUMNS: &str = "id, station_id, officer_id, level, audience, text, status, targets, summary_sent, \
+     progress_message_id, created_at, sent_at, category, event, urgency, severity, certainty, headline, \
+     instruction, area_desc, area_json, effective_at, expires_at, source, texts_json";
+
+fn alert_from_row(r: &super::Row) -> Result<Alert> {
+    let level: String = col(r, "level")?;
+    let audience: String = col(r, "audience")?;
+    let mut area: Area = match col::<Option<String>>(r, "area_json")? {
+        Some(json) => serde_json::from_str(&json).context("reading an alert's area")?,
+        None => Area::default(),
+    };
+    area.description = col::<Option<String>>(r, "area_desc")?.unwrap_or_default();
+    let texts = match col::<Option<String>>(r, "texts_json")? {
+        Some(json) => serde_json::from_str(&json).context("reading an alert's texts")?,
+        None => Default::default(),
+    };
+    Ok(Alert {
+        id: col(r, "id")?,
+        station_id: col(r, "station_id")?,
+        officer_id: col(r, "officer_id")?,
+        level: AlertLevel::parse(&level).with_context(|| format!("unknown level {level}"))?,
+        audience: AlertAudience::parse(&audience).with_context(|| format!("unknown audience {audience}"))?,
+        text: col(r, "text")?,
+        status: col_enum(r, "status", AlertStatus::from_db)?,
+        targets: col(r, "targets")?,
+        summary_sent: col::<i64>(r, "summary_sent")? != 0,
+        progress_message_id: col(r, "progress_message_id")?,
+        created_at: col(r, "created_at")?,
+        sent_at: col(r, "sent_at")?,
+        cap: AlertCap {
+            category: col_enum(r, "category", Category::from_db)?,
+            event: col(r, "event")?,
+            urgency: col_enum(r, "urgency", Urgency::from_db)?,
+            severity: col_enum(r, "severity", Severity::from_db)?,
+            certainty: col_enum(r, "certainty", Certainty::from_db)?,
+            headline: col(r, "headline")?,
+            instruction: col(r, "instruction")?,
+            area,
+            effective_at: col(r, "effective_at")?,
+            expires_at: col(r, "expires_at")?,
+            source: col(r, "source")?,
+            texts,
+        },
     })
-    .transpose()
+}
+
+pub async fn get(conn: &mut Conn, id: i64) -> Result<Option<Alert>> {
+    let row = query(format!("SELECT {ALERT_COLUMNS} FROM alerts WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+        .context("loading alert")?;
+    row.as_ref().map(alert_from_row).transpose()
+}
+
+/// Replaces an alert's text and CAP fields (an official Update of a warning).
+pub async fn replace_content(conn: &mut Conn, id: i64, text: &str, cap: &AlertCap) -> Result<()> {
+    let sets: Vec<String> = CAP_COLUMNS
+        .iter()
+        .enumerate()
+        .map(|(i, c)| format!("{c} = ${}", i + 3))
+        .collect();
+    let sql = format!(
+        "UPDATE alerts SET text = $2, expired = 0, {} WHERE id = $1",
+        sets.join(", ")
+    );
+    bind_cap(query(sql).bind(id).bind(text), cap)?
+        .execute(conn)
+        .await
+        .context("replacing an alert's content")?;
+    Ok(())
+}
+
+/// Sent alerts whose expiry has passed by `now` and whose waiting copies are not yet
+/// withdrawn; each is marked expired as it is returned.
+pub async fn take_expired(conn: &mut Conn, now: i64) -> Result<Vec<i64>> {
+    let rows =
+        query("UPDATE alerts SET expired = 1 WHERE status = 'sent' AND expired = 0 AND expires_at <= $1 RETURNING id")
+            .bind(now)
+            .fetch_all(conn)
+            .await
+            .context("finding expired alerts")?;
+    rows.iter().map(|r| col(r, "id")).collect()
+}
+
+/// A station's alerts that were sent (whatever became of them since), newest first.
+pub async fn sent_of_station(conn: &mut Conn, station: &str, limit: i64) -> Result<Vec<Alert>> {
+    let rows = query(format!(
+        "SELECT {ALERT_COLUMNS} FROM alerts WHERE station_id = $1 AND sent_at IS NOT NULL \
+         AND status IN ('sent', 'withdrawn', 'cleared') ORDER BY id DESC LIMIT $2"
+    ))
+    .bind(station)
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+    .context("listing a station's alerts")?;
+    rows.iter().map(alert_from_row).collect()
 }
 
 /// Moves a draft on (`sent` with its target count, or `cancelled`); `false` if it was no

@@ -8,6 +8,7 @@
 //! milliseconds and flags are integers, so rows decode the same on both backends.
 
 pub mod alerts;
+pub mod cap;
 pub mod counters;
 pub mod dead_letters;
 pub mod deadlines;
@@ -101,6 +102,12 @@ const SQLITE_MIGRATIONS: migrate::Migrations = &[
         include_str!("../../migrations/sqlite/0007_throughput.sql"),
     ),
     (8, "replicas", include_str!("../../migrations/sqlite/0008_replicas.sql")),
+    (
+        9,
+        "leaner outbox",
+        include_str!("../../migrations/sqlite/0009_leaner_outbox.sql"),
+    ),
+    (10, "cap", include_str!("../../migrations/sqlite/0010_cap.sql")),
 ];
 const POSTGRES_MIGRATIONS: migrate::Migrations = &[
     (
@@ -135,6 +142,12 @@ const POSTGRES_MIGRATIONS: migrate::Migrations = &[
         "replicas",
         include_str!("../../migrations/postgres/0008_replicas.sql"),
     ),
+    (
+        9,
+        "leaner outbox",
+        include_str!("../../migrations/postgres/0009_leaner_outbox.sql"),
+    ),
+    (10, "cap", include_str!("../../migrations/postgres/0010_cap.sql")),
 ];
 
 impl Store {
@@ -486,4 +499,36 @@ async fn on_savepoint(tx: &mut Tx, statement: &str, name: &'static str) -> Resul
         .await
         .with_context(|| format!("{statement} {name}"))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every migration file is applied: a file left out of the list (as 0009 once was) would
+    /// leave databases without its change and nothing would say so.
+    #[test]
+    fn every_migration_file_is_in_its_backends_list() {
+        for (dir, list) in [
+            ("sqlite", super::SQLITE_MIGRATIONS),
+            ("postgres", super::POSTGRES_MIGRATIONS),
+        ] {
+            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("migrations")
+                .join(dir);
+            let mut files: Vec<String> = std::fs::read_dir(&path)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .filter(|n| n.ends_with(".sql"))
+                .collect();
+            files.sort();
+            assert_eq!(files.len(), list.len(), "{dir}: {files:?}");
+            for (file, (version, _, sql)) in files.iter().zip(list) {
+                assert!(
+                    file.starts_with(&format!("{version:04}_")),
+                    "{dir}: {file} is not version {version}"
+                );
+                let text = std::fs::read_to_string(path.join(file)).unwrap();
+                assert_eq!(&text, sql, "{dir}: {file} is not the one listed as {version}");
+            }
+        }
+    }
 }

@@ -542,6 +542,19 @@ pub struct AlertCopy {
     pub chat_id: String,
 }
 
+/// Withdraws the copies of an alert still waiting (with `reason` as their last error);
+/// returns how many.
+pub async fn withdraw_alert_copies(conn: &mut Conn, alert_id: i64, reason: &str) -> Result<u64> {
+    let done =
+        query("UPDATE outbox SET status = 'withdrawn', last_error = $2 WHERE alert_id = $1 AND status = 'pending'")
+            .bind(alert_id)
+            .bind(reason)
+            .execute(conn)
+            .await
+            .context("withdrawing waiting alert copies")?;
+    Ok(done.rows_affected())
+}
+
 /// The copies of an alert not yet delivered get `text` (they go out corrected), or, with
 /// `withdraw`, are withdrawn holding `text` (a copy in flight meanwhile is edited to it once
 /// sent: see [`mark_delivered`]); returns the delivered copies, to be edited.

@@ -20,6 +20,8 @@ use crate::app::App;
 use crate::fault_log::FaultLog;
 use crate::platforms::telegram;
 
+mod cap;
+
 /// What the webhook needs: the bot, its username (for mentions) and the shared secret.
 #[derive(Clone)]
 pub struct TelegramWebhook {
@@ -32,13 +34,18 @@ pub struct TelegramWebhook {
 pub struct WebState {
     pub app: App,
     pub telegram: Option<TelegramWebhook>,
+    /// Where the server is reached from outside, for absolute links (the CAP feed's).
+    pub public_url: Option<url::Url>,
 }
 
-/// The routes: `GET /healthz`, `POST /telegram/webhook`.
+/// The routes: `GET /healthz`, `GET /metrics`, `POST /telegram/webhook`, and the CAP feed
+/// (`GET /cap/{station}.atom`, `GET /cap/alerts/{identifier}.xml`).
 pub fn router(state: WebState) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/metrics", get(metrics))
+        .route("/cap/{file}", get(cap::station_feed))
+        .route("/cap/alerts/{file}", get(cap::message))
         .route("/telegram/webhook", post(telegram_webhook))
         .with_state(state)
 }

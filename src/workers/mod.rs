@@ -2,6 +2,7 @@
 //! (ticket deadlines, the silent-hotel watch, the retention purge).
 
 pub mod delivery;
+pub mod feeds;
 pub mod replica;
 pub mod scheduler;
 pub mod sla;

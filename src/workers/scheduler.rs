@@ -1,6 +1,7 @@
 //! Periodic jobs run when due: ticket deadlines (escalation, reminders, breaches), the
 //! silent-hotel watch, the daily retention purge, dropping report dialogues left half-filled
-//! past their expiry, and forgetting inbound event ids older than three days. Every job reads
+//! past their expiry, withdrawing the waiting copies of alerts past their CAP expiry, and
+//! forgetting inbound event ids older than three days. Every job reads
 //! the app's clock, so a transcript's `@advance` runs what became due.
 
 use anyhow::Result;
@@ -56,7 +57,11 @@ pub async fn tick(app: &App) -> Result<()> {
     inbound::forget_before(&mut tx, now - DEDUPE_WINDOW_MS).await?;
     let steps = sla::run(app, &mut tx, now).await?;
     let silent = watch::silent_hotels(app, &mut tx, now).await?;
+    let expired_copies = crate::core::alerts::expire(&mut tx, now).await?;
     tx.commit().await?;
+    if expired_copies > 0 {
+        tracing::info!(copies = expired_copies, "alert copies withdrawn: their alert expired");
+    }
     if dropped > 0 {
         tracing::info!(dropped, "expired report dialogues");
     }

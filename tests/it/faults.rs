@@ -1,6 +1,7 @@
 //! Faults, against the real binary: Telegram answering 500/502/503/504, not answering at all and
 //! answering with a proxy's HTML page for a while; the SQLite database locked by another
-//! process for seconds at a time; PostgreSQL killing the bot's connections mid-work. Delivery
+//! process for seconds at a time; PostgreSQL killing the bot's connections mid-work, and
+//! PostgreSQL restarted. Delivery
 //! resumes by itself when the fault ends, nothing confirmed is lost, nothing is done twice.
 
 use std::collections::HashSet;
@@ -12,6 +13,7 @@ use serde_json::{Value, json};
 use super::harness;
 use crate::crash::{DESKS, LIAISON, WANG, community, world};
 use crate::support::fake_telegram::{FakeTelegram, Fault};
+use crate::support::private_postgres::PrivatePostgres;
 use crate::support::replica_process::{
     Replica, alert_confirmation, free_port, healthy, post, scripts_without_flood_control, spawn, wait_for,
 };
@@ -307,6 +309,82 @@ async fn postgresql_killing_the_bots_connections_mid_work_loses_nothing() {
     assert!(healthy(bot.web).await, "the bot kept serving");
     drop(bot);
     harness::drop_postgres(store, &name).await;
+}
+
+/// PostgreSQL restarted by its administrator (`pg_ctl stop -m fast`, down for 5 s, started
+/// again) while an alert fans out and reports come in: on a server of the test's own, since
+/// the shared one serves the other tests.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgresql_restarted_mid_work_loses_nothing_and_recovers_by_itself() {
+    use sqlx::Connection;
+    let Some(server) = tokio::task::spawn_blocking(PrivatePostgres::start).await.unwrap() else {
+        return;
+    };
+    let mut admin = sqlx::PgConnection::connect(&server.url("postgres")).await.unwrap();
+    sqlx::raw_sql("CREATE DATABASE beatbot")
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    admin.close().await.ok();
+    let url = server.url("beatbot");
+    let store = Store::open(&url).await.expect("a store on the private server");
+    let dir = tempfile::tempdir().unwrap();
+    let (fake, bot) = serving(&store, dir.path(), &url).await;
+    let mut updates = Updates { fake: &fake, next: 0 };
+
+    let server = std::sync::Arc::new(server);
+    let restart = {
+        let server = server.clone();
+        async move {
+            tokio::time::sleep(Duration::from_millis(1500)).await;
+            tokio::task::spawn_blocking(move || {
+                server.stop();
+                std::thread::sleep(Duration::from_secs(5));
+                server.start_again();
+            })
+            .await
+            .unwrap();
+        }
+    };
+    let traffic = alert_and_reports(&bot, &fake, &mut updates, 20);
+    tokio::join!(restart, traffic);
+
+    wait_for("every group to get the alert", Duration::from_secs(120), async || {
+        groups_with_alert(&fake).len() == GROUPS as usize
+    })
+    .await;
+    wait_for("every report to become a ticket", Duration::from_secs(60), async || {
+        count(&store, "SELECT COUNT(*) AS n FROM tickets").await >= 20
+    })
+    .await;
+    wait_for(
+        "every report confirmed in the desks' group",
+        Duration::from_secs(60),
+        async || confirmed_reports(&fake) >= 20,
+    )
+    .await;
+    assert_eq!(
+        count(&store, "SELECT COUNT(*) AS n FROM tickets").await,
+        20,
+        "each report once"
+    );
+    assert!(healthy(bot.web).await, "the bot kept serving");
+    let log = std::fs::read_to_string(dir.path().join("bot.log")).unwrap_or_default();
+    let fault_lines = log.lines().filter(|l| l.contains("failing")).count();
+    let copies = fake
+        .sent()
+        .iter()
+        .filter(|s| s.chat_id <= community(0) && s.text.contains("Flood warning"))
+        .count();
+    eprintln!("PostgreSQL down 5 s: {copies} copies for {GROUPS} groups, {fault_lines} fault lines in the log");
+    for line in log.lines().filter(|l| l.contains("WARN") || l.contains("ERROR")) {
+        eprintln!("  {}", line.chars().take(220).collect::<String>());
+    }
+    assert!(
+        (1..=6).contains(&fault_lines),
+        "a line when a fault began (and a reminder a minute), not one per attempt: {fault_lines}\n{log}"
+    );
+    drop(bot);
 }
 
 /// A tmpfs mounted for a test, unmounted when dropped.

@@ -4,6 +4,7 @@
 
 mod abuse;
 mod authorization;
+mod cap;
 mod casework;
 mod cli;
 mod commands;
@@ -30,6 +31,7 @@ mod transcripts;
 
 mod support {
     pub mod fake_telegram;
+    pub mod private_postgres;
     pub mod replica_process;
     pub mod synapse;
 }

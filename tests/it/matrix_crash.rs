@@ -229,3 +229,82 @@ async fn synapse_stopped_and_started_again_loses_nothing_and_answers_once() {
     );
     drop(bot);
 }
+
+/// The homeserver refuses the sync token the bot saved (expired, from a server whose database
+/// was restored, or damaged): the bot says so in one log line, syncs afresh, answers what came
+/// while it was away, and answers nothing twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sync_token_the_homeserver_refuses_is_replaced_and_nothing_is_missed() {
+    let (store, dir) = harness::sqlite().await;
+    let (scripts, faq) = harness::scripts();
+    let app = App::from_parts(store.clone(), scripts, faq, Arc::new(SystemClock));
+    let console = |n: &str| vec![(Platform::Console, n.to_owned(), Some(format!("dm:{n}")))];
+    assert!(harness::xinhua(&app, console).await);
+    let (name, bot_id) = bot_account().await;
+    let (config, port) = matrix_config(dir.path(), &synapse().url, &name);
+    let start = || spawn(dir.path(), "bot", &config, port);
+    let bot = start();
+    wait_for("the bot to serve", Duration::from_secs(120), async || {
+        healthy(bot.web).await
+    })
+    .await;
+    let mut resident = Person::new("resident").await;
+    let room = resident.create_room(&[&bot_id], false).await;
+    resident.wait_for_member(&room, &bot_id, 120).await;
+    app.link_group(Platform::Matrix, room.as_str(), GroupKind::Community, "xinhua")
+        .await
+        .unwrap();
+    let tips = |resident: &Person| {
+        resident
+            .seen
+            .iter()
+            .filter(|s| s.room == room && s.body.contains("🃏"))
+            .count()
+    };
+    resident.say(&room, "/tip").await;
+    resident.wait_for(60, |s| s.room == room && s.body.contains("🃏")).await;
+
+    // The bot stops; its saved token goes bad; a resident asks meanwhile.
+    drop(bot);
+    let mut tx = store.begin().await.unwrap();
+    let saved = beatbot::store::platform_state::get(&mut tx, "matrix.sync_token")
+        .await
+        .unwrap();
+    assert!(saved.is_some(), "the bot saved a sync token");
+    beatbot::store::platform_state::set(&mut tx, "matrix.sync_token", "s0_expired_token")
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    resident.say(&room, "/tip").await;
+
+    let bot = start();
+    let deadline = Instant::now() + Duration::from_secs(180);
+    while tips(&resident) < 2 {
+        assert!(
+            Instant::now() < deadline,
+            "no answer after the token was refused: {:#?}\n{}",
+            resident.seen,
+            std::fs::read_to_string(dir.path().join("bot.log")).unwrap_or_default()
+        );
+        resident.sync().await;
+    }
+    // A third question is answered too (the fresh token works), and nothing twice.
+    resident.say(&room, "/tip").await;
+    while tips(&resident) < 3 {
+        assert!(
+            Instant::now() < deadline,
+            "no answer with the fresh token: {:#?}",
+            resident.seen
+        );
+        resident.sync().await;
+    }
+    let _ = resident.all_within(5, |_| false).await;
+    assert_eq!(tips(&resident), 3, "each /tip answered once: {:#?}", resident.seen);
+    let log = std::fs::read_to_string(dir.path().join("bot.log")).unwrap();
+    assert_eq!(
+        log.matches("refused the saved sync token").count(),
+        1,
+        "one clear line for the fault:\n{log}"
+    );
+    drop(bot);
+}

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use anyhow::Result;
 use matrix_sdk::Client;
-use matrix_sdk::config::SyncSettings;
+use matrix_sdk::config::{SyncSettings, SyncToken};
 use matrix_sdk::ruma::events::AnyStrippedStateEvent;
 use matrix_sdk::ruma::events::room::member::MembershipState;
 use matrix_sdk::ruma::{OwnedRoomId, UserId};
@@ -45,9 +45,16 @@ pub async fn run(
     };
     let joining: Arc<Mutex<HashSet<OwnedRoomId>>> = Arc::default();
     let mut first = super::committed_sync_token(&app.store).await?.is_none();
+    // Set after the homeserver refused the saved token: events from this time on are handled
+    // from the fresh sync's timelines (those already handled are skipped as seen).
+    let mut catch_up_from: Option<i64> = None;
     let mut failures: u32 = 0;
     loop {
-        let settings = SyncSettings::default().timeout(timeout).filter(long_timeline());
+        let mut settings = SyncSettings::default().timeout(timeout).filter(long_timeline());
+        if catch_up_from.is_some() {
+            // The SDK keeps the refused token in memory too: sync without one explicitly.
+            settings = settings.token(SyncToken::NoToken);
+        }
         let response = tokio::select! {
             r = client.sync_once(settings) => r,
             _ = shutdown.changed() => return Ok(()),
@@ -56,6 +63,16 @@ pub async fn run(
             Ok(r) => {
                 failures = 0;
                 r
+            }
+            Err(e) if !first && catch_up_from.is_none() && token_refused(&e) => {
+                let from = last_synced_at(&app).await?;
+                tracing::warn!(
+                    error = %e,
+                    "the homeserver refused the saved sync token; syncing afresh and handling what \
+                     each room received since the last sync"
+                );
+                catch_up_from = Some(from);
+                continue;
             }
             Err(e) => {
                 failures += 1;
@@ -107,6 +124,9 @@ pub async fn run(
                     tracing::warn!(room = %room_id, "a sync left events out (more than {TIMELINE_LIMIT} at once)");
                 }
                 for event in &update.timeline.events {
+                    if catch_up_from.is_some_and(|from| sent_at(event) < from) {
+                        continue;
+                    }
                     if event.kind.is_utd() {
                         tracing::warn!(room = %room_id, "an event could not be decrypted; skipped");
                         continue;
@@ -120,10 +140,51 @@ pub async fn run(
             }
         }
         first = false;
+        catch_up_from = None;
         let mut tx = app.store.begin().await?;
         platform_state::set(&mut tx, SYNC_TOKEN_KEY, &response.next_batch).await?;
+        platform_state::set(&mut tx, SYNCED_AT_KEY, &app.now().to_string()).await?;
         tx.commit().await?;
     }
+}
+
+/// When the last sync was committed (ms); kept beside the token.
+const SYNCED_AT_KEY: &str = "matrix.synced_at";
+
+/// How far before the last committed sync a catch-up reaches back: events the homeserver put
+/// into a room just before that sync but showed only after it (clock skew, slow federation).
+const CATCH_UP_MARGIN_MS: i64 = 5 * 60 * 1000;
+
+/// The homeserver refused the request itself, not for a while: with a saved token that means
+/// the token (expired, from a server whose database was restored, or malformed). Rate limits and
+/// a lost login are not that.
+fn token_refused(e: &matrix_sdk::Error) -> bool {
+    e.as_client_api_error().is_some_and(|api| {
+        let status = api.status_code.as_u16();
+        matches!(status, 400 | 404 | 410)
+    })
+}
+
+/// Where a catch-up after a refused token starts: a little before the last committed sync, or
+/// a day back when that time is unknown (a database from before it was kept).
+async fn last_synced_at(app: &App) -> Result<i64> {
+    let mut tx = app.store.begin().await?;
+    let saved = platform_state::get(&mut tx, SYNCED_AT_KEY).await?;
+    tx.commit().await?;
+    Ok(match saved.and_then(|s| s.parse::<i64>().ok()) {
+        Some(at) => at - CATCH_UP_MARGIN_MS,
+        None => app.now() - 24 * 60 * 60 * 1000,
+    })
+}
+
+/// When the homeserver received `event` (ms), 0 when it does not say.
+fn sent_at(event: &matrix_sdk::deserialized_responses::TimelineEvent) -> i64 {
+    event
+        .raw()
+        .get_field::<i64>("origin_server_ts")
+        .ok()
+        .flatten()
+        .unwrap_or(0)
 }
 
 /// Whether `events` hold the bot's own join: the room is new to it in this sync.
