@@ -380,8 +380,11 @@ async fn postgresql_restarted_mid_work_loses_nothing_and_recovers_by_itself() {
     for line in log.lines().filter(|l| l.contains("WARN") || l.contains("ERROR")) {
         eprintln!("  {}", line.chars().take(220).collect::<String>());
     }
+    // Whether the outage shows as a failure at all depends on timing: a connection asked for
+    // while the server is down waits for it (the pool's acquire timeout is longer than the
+    // outage) and succeeds when it is back. When work did fail, it was said once, not per try.
     assert!(
-        (1..=6).contains(&fault_lines),
+        fault_lines <= 6,
         "a line when a fault began (and a reminder a minute), not one per attempt: {fault_lines}\n{log}"
     );
     drop(bot);
