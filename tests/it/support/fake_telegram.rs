@@ -48,6 +48,8 @@ pub enum Fault {
     Slow(Duration),
     /// Answer 200 with a body that is not JSON (a proxy's error page).
     Garbage,
+    /// Answer 200 with JSON cut off mid-way.
+    BadJson,
 }
 
 #[derive(Default)]
@@ -381,6 +383,9 @@ async fn handle(
             }
             Some(Fault::Garbage) => {
                 return (StatusCode::OK, "<html><body>upstream error</body></html>").into_response();
+            }
+            Some(Fault::BadJson) => {
+                return (StatusCode::OK, r#"{"ok":true,"result":{"message_id":"#).into_response();
             }
             Some(Fault::Drop) => {
                 // Never answer: the client times out, as on a dropped connection.
