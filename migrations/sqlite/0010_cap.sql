@@ -18,6 +18,11 @@ ALTER TABLE alerts ADD COLUMN source TEXT NOT NULL DEFAULT 'officer';
 ALTER TABLE alerts ADD COLUMN texts_json TEXT;
 -- Set once the alert has expired and its waiting copies were withdrawn.
 ALTER TABLE alerts ADD COLUMN expired INTEGER NOT NULL DEFAULT 0;
+-- What it is about, for residents' and groups' choices (weather, fraud, traffic, security,
+-- missing); how many copies were held for quiet hours and how many groups had unticked it.
+ALTER TABLE alerts ADD COLUMN topic TEXT NOT NULL DEFAULT 'security' CONSTRAINT alerts_topic_check CHECK (topic IN ('weather', 'fraud', 'traffic', 'security', 'missing', 'tips'));
+ALTER TABLE alerts ADD COLUMN held INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE alerts ADD COLUMN unsubscribed INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX alerts_live ON alerts (expires_at) WHERE status = 'sent' AND expired = 0;
 
 -- Every CAP message a station published for its alerts: the Alert when it was sent, an Update
@@ -65,3 +70,43 @@ CREATE TABLE feed_state (
     next_poll_at INTEGER NOT NULL DEFAULT 0,
     failures INTEGER NOT NULL DEFAULT 0
 );
+
+-- Residents choose topics: what was one category `alerts` is every alert topic now.
+CREATE TEMP TABLE _old AS SELECT * FROM main.subscriptions;
+DROP TABLE main.subscriptions;
+CREATE TABLE subscriptions (
+    person_id INTEGER NOT NULL REFERENCES people(id),
+    category TEXT NOT NULL,
+    PRIMARY KEY (person_id, category),
+    CONSTRAINT subscriptions_category_check CHECK (category IN ('weather', 'fraud', 'traffic', 'security', 'missing', 'tips'))
+);
+INSERT INTO subscriptions (person_id, category) SELECT person_id, category FROM temp._old WHERE category <> 'alerts';
+INSERT INTO subscriptions (person_id, category)
+    SELECT o.person_id, t.topic FROM temp._old o
+    CROSS JOIN (SELECT 'weather' AS topic UNION ALL SELECT 'fraud' UNION ALL SELECT 'traffic'
+                UNION ALL SELECT 'security' UNION ALL SELECT 'missing') t
+    WHERE o.category = 'alerts';
+DROP TABLE temp._old;
+
+-- Topics an officer unticked for a group (none: the group gets every topic).
+CREATE TABLE group_muted_topics (
+    group_id INTEGER NOT NULL REFERENCES groups(id),
+    topic TEXT NOT NULL,
+    PRIMARY KEY (group_id, topic)
+);
+
+-- Quiet hours per person, minutes after midnight in the station's time zone: both NULL, the
+-- bot-scripts default; quiet_from = -1, none.
+ALTER TABLE people ADD COLUMN quiet_from INTEGER;
+ALTER TABLE people ADD COLUMN quiet_to INTEGER;
+
+-- Messages to a person held until their quiet hours end, then sent as one digest.
+CREATE TABLE held_messages (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    person_id INTEGER NOT NULL REFERENCES people(id),
+    alert_id INTEGER REFERENCES alerts(id),
+    text TEXT NOT NULL,
+    release_at INTEGER NOT NULL,
+    created_at INTEGER NOT NULL
+);
+CREATE INDEX held_messages_due ON held_messages (release_at);

@@ -7,16 +7,19 @@ use anyhow::Result;
 
 use super::{Ctx, Dispatched, Outbound, Recipient, UserError};
 use crate::cap::{Area, Category, Certainty, Severity, Urgency};
-use crate::domain::{AlertAudience, AlertLevel, AlertStatus, Button, GroupKind, Lang, Press};
+use crate::domain::{AlertAudience, AlertLevel, AlertStatus, Button, GroupKind, Lang, Press, Topic};
 use crate::scripts::Scripts;
 use crate::store::alerts::{self, Alert, AlertCap};
 use crate::store::{Tx, cap, dead_letters, groups, outbox, people, stations};
+use crate::store::{held, subscriptions};
 
 /// CAP's fields for an officer's one-line alert, from its level (docs/decisions.md): info is
 /// a Minor safety notice for the future, warning a Moderate one expected soon, urgent a Severe
-/// one happening now; the headline is the text's first line, the area the station's.
+/// one happening now; the category follows the topic (weather: Met, traffic: Transport, else
+/// Safety); the headline is the text's first line, the area the station's.
 pub fn officer_cap(
     level: AlertLevel,
+    topic: Topic,
     event: &str,
     text: &str,
     station_name: &str,
@@ -31,7 +34,12 @@ pub fn officer_cap(
     let first_line = text.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or_default();
     let headline: String = first_line.chars().take(80).collect();
     AlertCap {
-        category: Category::Safety,
+        topic,
+        category: match topic {
+            Topic::Weather => Category::Met,
+            Topic::Traffic => Category::Transport,
+            _ => Category::Safety,
+        },
         event: Some(event.to_owned()),
         urgency,
         severity,
@@ -85,21 +93,41 @@ pub async fn draft(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
         UserError::new("alert.bad_level").arg("level", level_word.chars().take(20).collect::<String>())
     })?;
     body = body.trim();
+    // `to=…` and `about=…` count as options only as the first or last words after the level.
     let mut to = None;
-    if let Some(after) = body.strip_prefix("to=") {
-        let (word, text) = after.split_once(char::is_whitespace).unwrap_or((after, ""));
-        to = Some(word);
-        body = text.trim();
-    } else if let Some((text, last)) = body.rsplit_once(char::is_whitespace)
-        && let Some(word) = last.strip_prefix("to=")
-    {
-        to = Some(word);
-        body = text.trim();
+    let mut about = None;
+    loop {
+        let (first, after) = body.split_once(char::is_whitespace).unwrap_or((body, ""));
+        let (before, last) = body.rsplit_once(char::is_whitespace).unwrap_or(("", body));
+        let (word, remaining) = if option_word(first) {
+            (first, after)
+        } else if option_word(last) {
+            (last, before)
+        } else {
+            break;
+        };
+        match word.split_once('=') {
+            Some(("to", v)) if to.is_none() => to = Some(v),
+            Some(("about", v)) if about.is_none() => about = Some(v),
+            _ => break,
+        }
+        body = remaining.trim();
     }
     let audience = match to {
         None => AlertAudience::Station,
         Some(v) => AlertAudience::parse(v)
             .ok_or_else(|| UserError::new("alert.bad_audience").arg("to", v.chars().take(20).collect::<String>()))?,
+    };
+    let topic = match about {
+        None => Topic::Security,
+        Some(v) => match Topic::parse(v) {
+            Some([one]) if *one != Topic::Tips => *one,
+            _ => {
+                return Err(UserError::new("alert.bad_topic")
+                    .arg("about", v.chars().take(20).collect::<String>())
+                    .into());
+            }
+        },
     };
     let text = body.to_owned();
     if text.is_empty() {
@@ -118,6 +146,7 @@ pub async fn draft(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
     let event = label.trim_start_matches(|c: char| !c.is_alphanumeric());
     let cap = officer_cap(
         level,
+        topic,
         event,
         &text,
         &station_name,
@@ -141,6 +170,11 @@ pub async fn draft(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
     ]];
     ctx.to_me(preview, buttons);
     Ok(())
+}
+
+/// `to=…` or `about=…`.
+fn option_word(word: &str) -> bool {
+    word.starts_with("to=") || word.starts_with("about=")
 }
 
 /// What an officer can do with an alert already sent.
@@ -275,9 +309,10 @@ pub async fn press(ctx: &mut Ctx<'_>, id: i64, send: bool, message: Option<i64>)
         if count == 0 {
             return Err(UserError::new("alert.no_targets").into());
         }
+        let queued = ctx.out.iter().filter(|o| o.alert_id == Some(id)).count();
         // Claimed before anything is sent: a second confirmation running at the same time
         // finds the draft gone and sends nothing.
-        if !alerts::finish_draft(ctx.tx, id, AlertStatus::Sent, count as i64, ctx.now).await? {
+        if !alerts::finish_draft(ctx.tx, id, AlertStatus::Sent, queued as i64, ctx.now).await? {
             return Err(UserError::new("alert.already_handled").arg("n", n).into());
         }
         if let Some(message) = message {
@@ -297,19 +332,37 @@ pub async fn press(ctx: &mut Ctx<'_>, id: i64, send: bool, message: Option<i64>)
     Ok(())
 }
 
-/// One outbound message per target group (and subscriber for `all`); returns the count.
+/// One outbound message per target group (and subscriber for `all`); returns the count
+/// (copies held for quiet hours included).
 async fn fan_out(ctx: &mut Ctx<'_>, alert: &Alert) -> Result<usize> {
-    let out = copies(ctx.tx, ctx.scripts, alert).await?;
-    let count = out.len();
-    for o in out {
+    let fanout = copies(ctx.tx, ctx.scripts, alert, ctx.now).await?;
+    let count = fanout.out.len() + fanout.held;
+    for o in fanout.out {
         ctx.send(o);
     }
     Ok(count)
 }
 
-/// The copies of `alert`: one per target group (in the station's language) and, for `all`,
-/// one per resident subscribed to alerts (in theirs).
-pub async fn copies(tx: &mut Tx, scripts: &Scripts, alert: &Alert) -> Result<Vec<Outbound>> {
+/// An alert's copies, and what did not become one.
+pub struct Fanout {
+    /// To send now.
+    pub out: Vec<Outbound>,
+    /// Copies held for residents' quiet hours (already stored: they come in the morning digest).
+    pub held: usize,
+    /// Groups that unticked the alert's topic.
+    pub unsubscribed: usize,
+}
+
+/// Whether an alert goes out even in the middle of someone's night.
+fn wakes(alert: &Alert) -> bool {
+    alert.level == AlertLevel::Urgent || alert.cap.severity.rank() >= Severity::Severe.rank()
+}
+
+/// The copies of `alert`: one per target group that has not unticked its topic (in the
+/// station's language) and, for `all`, one per resident subscribed to its topic (in theirs) —
+/// held until morning for those in their quiet hours unless it is urgent. Held copies are
+/// stored here; the counts are recorded on the alert.
+pub async fn copies(tx: &mut Tx, scripts: &Scripts, alert: &Alert, now: i64) -> Result<Fanout> {
     let kind = match alert.audience {
         AlertAudience::Community => Some(GroupKind::Community),
         AlertAudience::Liaison => Some(GroupKind::Liaison),
@@ -319,29 +372,24 @@ pub async fn copies(tx: &mut Tx, scripts: &Scripts, alert: &Alert) -> Result<Vec
         .await?
         .map(|s| s.lang)
         .unwrap_or(scripts.settings.default_lang);
-    let mut targets: Vec<(Recipient, Lang)> = groups::of_station(tx, &alert.station_id, kind)
-        .await?
-        .into_iter()
-        .map(|g| {
-            (
-                Recipient::Chat {
-                    platform: g.platform,
-                    chat_id: g.chat_id,
-                },
-                station_lang,
-            )
-        })
-        .collect();
-    if alert.audience == AlertAudience::All {
-        for person in people::subscribers(tx, &alert.station_id, "alerts").await? {
-            let lang = super::context::language_of(scripts, &person);
-            targets.push((Recipient::Person(person.id), lang));
+    let topic = alert.cap.topic;
+    let muting = subscriptions::groups_muting(tx, topic.as_str()).await?;
+    let mut unsubscribed = 0;
+    let mut targets: Vec<(Recipient, Lang)> = Vec::new();
+    for g in groups::of_station(tx, &alert.station_id, kind).await? {
+        if muting.contains(&g.id) {
+            unsubscribed += 1;
+            continue;
         }
+        let to = Recipient::Chat {
+            platform: g.platform,
+            chat_id: g.chat_id,
+        };
+        targets.push((to, station_lang));
     }
-    let mut out = Vec::with_capacity(targets.len());
-    for (to, lang) in targets {
+    let text_for = |lang: Lang| {
         let level = level_label(scripts, lang, alert.level);
-        let text = scripts.templates.render(
+        scripts.templates.render(
             lang,
             "alert.message",
             &[
@@ -349,26 +397,52 @@ pub async fn copies(tx: &mut Tx, scripts: &Scripts, alert: &Alert) -> Result<Vec
                 ("level", &level),
                 ("text", alert.text_in(lang)),
             ],
-        );
-        let mut copy = Outbound::new(to, text);
-        copy.priority = alert.level.priority();
-        copy.alert_id = Some(alert.id);
-        out.push(copy);
+        )
+    };
+    let mut held = 0;
+    if alert.audience == AlertAudience::All {
+        let tz = scripts.settings.timezone;
+        for person in people::subscribers(tx, &alert.station_id, topic.as_str()).await? {
+            let lang = super::context::language_of(scripts, &person);
+            let until = super::quiet::window(scripts, &person).and_then(|w| super::quiet::quiet_until(now, tz, w));
+            match until {
+                Some(release) if !wakes(alert) => {
+                    held::hold(tx, person.id, Some(alert.id), &text_for(lang), release, now).await?;
+                    held += 1;
+                }
+                _ => targets.push((Recipient::Person(person.id), lang)),
+            }
+        }
     }
-    Ok(out)
+    alerts::set_fanout_counts(tx, alert.id, held as i64, unsubscribed as i64).await?;
+    let out = targets
+        .into_iter()
+        .map(|(to, lang)| {
+            let mut copy = Outbound::new(to, text_for(lang));
+            copy.priority = alert.level.priority();
+            copy.alert_id = Some(alert.id);
+            copy
+        })
+        .collect();
+    Ok(Fanout {
+        out,
+        held,
+        unsubscribed,
+    })
 }
 
 /// Sends a drafted alert without an officer's press (an official warning that goes out at
 /// once): its copies queued, the draft marked sent, its CAP Alert published. Returns how many
 /// copies; 0 (and nothing changed) when it has no one to go to or was no longer a draft.
 pub async fn send_drafted(tx: &mut Tx, scripts: &Scripts, alert: &Alert, now: i64) -> Result<usize> {
-    let out = copies(tx, scripts, alert).await?;
-    if out.is_empty() || !alerts::finish_draft(tx, alert.id, AlertStatus::Sent, out.len() as i64, now).await? {
+    let fanout = copies(tx, scripts, alert, now).await?;
+    let count = fanout.out.len() + fanout.held;
+    if count == 0 || !alerts::finish_draft(tx, alert.id, AlertStatus::Sent, fanout.out.len() as i64, now).await? {
         return Ok(0);
     }
     cap::publish(tx, alert.id, &alert.station_id, "Alert", now, &alert.text, None).await?;
-    crate::app::enqueue(tx, &out, &format!("alert:{}", alert.id), now).await?;
-    Ok(out.len())
+    crate::app::enqueue(tx, &fanout.out, &format!("alert:{}", alert.id), now).await?;
+    Ok(count)
 }
 
 /// Alerts past their expiry: their copies still waiting (held for quiet hours, queued behind
@@ -439,6 +513,23 @@ pub async fn after_delivery(
         );
         if failed > 0 {
             text.push_str(&failure_reasons(tx, scripts, lang, alert_id, failed - dead).await?);
+        }
+        if alert.held > 0 {
+            text.push('\n');
+            text.push_str(
+                &scripts
+                    .templates
+                    .render(lang, "alert.summary_held", &[("count", &alert.held.to_string())]),
+            );
+        }
+        if alert.unsubscribed > 0 {
+            let topic = scripts.templates.render(lang, alert.cap.topic.label_key(), &[]);
+            text.push('\n');
+            text.push_str(&scripts.templates.render(
+                lang,
+                "alert.summary_unsubscribed",
+                &[("count", &alert.unsubscribed.to_string()), ("topic", &topic)],
+            ));
         }
         let mut summary = Outbound::new(Recipient::Person(officer.id), text);
         summary.priority = alert.level.priority();

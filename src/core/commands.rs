@@ -7,7 +7,7 @@
 use futures::future::BoxFuture;
 
 use super::{
-    Ctx, Dispatched, alerts, dialogue, enrolment, faq, feedback, help, language, links, reports, reviews, stats,
+    Ctx, Dispatched, alerts, dialogue, enrolment, faq, feedback, help, language, links, quiet, reports, reviews, stats,
     subscriptions, tickets, tips,
 };
 use crate::domain::Role;
@@ -129,6 +129,12 @@ pub static COMMANDS: &[Command] = &[
         &["订阅"],
         Anyone,
         handler!(|ctx, rest| subscriptions::subscribe(ctx, rest).await),
+    ),
+    command(
+        "quiet",
+        &["免打扰", "勿扰"],
+        Anyone,
+        handler!(|ctx, rest| quiet::quiet(ctx, rest).await),
     ),
     command(
         "unsubscribe",

@@ -16,6 +16,7 @@ pub mod fields;
 pub mod help;
 mod language;
 mod links;
+pub mod quiet;
 pub mod rating;
 pub mod reports;
 pub mod reviews;
@@ -149,6 +150,7 @@ async fn press(ctx: &mut Ctx<'_>, data: &str, message: Option<i64>) -> Result<()
         }
         Some(Press::AlertSend { alert }) if staff => alerts::press(ctx, alert, true, message).await,
         Some(Press::AlertCancel { alert }) if staff => alerts::press(ctx, alert, false, message).await,
+        Some(Press::Topic { topic }) => subscriptions::press(ctx, topic, message).await,
         _ => Err(UserError::new("common.expired_button").into()),
     }
 }

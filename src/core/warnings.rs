@@ -171,8 +171,10 @@ fn alert_cap(source: &str, m: &CapMessage, info: &Info) -> AlertCap {
         area.circles.extend(a.circles.iter().cloned());
         area.geocodes.extend(a.geocodes.iter().cloned());
     }
+    let category = info.categories.first().copied().unwrap_or(crate::cap::Category::Other);
     AlertCap {
-        category: info.categories.first().copied().unwrap_or(crate::cap::Category::Other),
+        topic: crate::domain::Topic::of_cap(category),
+        category,
         event: Some(info.event.clone()),
         urgency: info.urgency,
         severity: m.severity(),

@@ -49,6 +49,7 @@ mod person;
 mod press;
 mod report;
 mod text;
+mod topic;
 
 pub use alert::{AlertAudience, AlertLevel, AlertStatus};
 pub use lang::Lang;
@@ -57,3 +58,4 @@ pub use person::{GroupKind, Platform, Role};
 pub use press::{DialogueStep, Press};
 pub use report::{Escalation, ReportKind, ResolveNotice, TicketNo, TicketStatus};
 pub use text::{InputProblem, check_input, mask_tail, redact_numbers};
+pub use topic::Topic;

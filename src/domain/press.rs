@@ -21,6 +21,8 @@ pub enum Press {
     AlertSend { alert: i64 },
     /// Drop a drafted alert (`alert:cancel:ID`).
     AlertCancel { alert: i64 },
+    /// Tick or untick a topic of the `/subscribe` checklist (`sub:N`, N its index).
+    Topic { topic: super::Topic },
 }
 
 /// A step of the report dialogue.
@@ -53,6 +55,7 @@ impl Press {
             Press::FaqAdd { question } => format!("faq:add:{question}"),
             Press::AlertSend { alert } => format!("alert:send:{alert}"),
             Press::AlertCancel { alert } => format!("alert:cancel:{alert}"),
+            Press::Topic { topic } => format!("sub:{}", topic.index()),
         }
     }
 
@@ -102,6 +105,11 @@ impl Press {
                 ("add", q) => Some(Press::FaqAdd { question: number(q)? }),
                 _ => None,
             },
+            "sub" => {
+                let n = number(rest)?;
+                let topic = *super::Topic::ALL.get(usize::try_from(n).ok()?)?;
+                Some(Press::Topic { topic })
+            }
             "alert" => match rest.split_once(':')? {
                 ("send", id) => Some(Press::AlertSend { alert: number(id)? }),
                 ("cancel", id) => Some(Press::AlertCancel { alert: number(id)? }),
@@ -138,6 +146,7 @@ mod tests {
             id.clone().prop_map(|question| Press::FaqNone { question }),
             id.clone().prop_map(|question| Press::FaqAdd { question }),
             id.clone().prop_map(|alert| Press::AlertSend { alert }),
+            proptest::sample::select(crate::domain::Topic::ALL).prop_map(|topic| Press::Topic { topic }),
             id.prop_map(|alert| Press::AlertCancel { alert }),
         ]
     }

@@ -40,6 +40,7 @@ struct RawSettings {
     flood_per_group: Option<u32>,
     wrong_join_codes: Option<u32>,
     alert_expiry_hours: Option<u32>,
+    quiet_hours: Option<Spanned<String>>,
     feedback: Option<RawFeedback>,
 }
 
@@ -253,7 +254,23 @@ fn load_settings(dir: &Path, errors: &mut Vec<ScriptError>) -> Option<Settings> 
         let keywords = cat.keywords.iter().map(|k| k.to_lowercase()).collect();
         categories.push((cat.key.get_ref().clone(), label, keywords));
     }
+    let mut quiet_hours = Some((22 * 60, 7 * 60));
+    if let Some(q) = &raw.quiet_hours {
+        let text = q.get_ref().trim();
+        if text == "off" {
+            quiet_hours = None;
+        } else {
+            match crate::core::quiet::parse_window(text) {
+                Some(w) => quiet_hours = Some(w),
+                None => src.error(
+                    q.span().start,
+                    format!("quiet_hours `{text}` is not HH:MM-HH:MM (or off)"),
+                ),
+            }
+        }
+    }
     Some(Settings {
+        quiet_hours,
         default_lang,
         timezone,
         feedback_categories: categories,

@@ -48,6 +48,8 @@ pub struct Settings {
     /// How long an officer's alert applies unless the officer says otherwise: past it, copies
     /// still waiting are withdrawn (CAP `expires`).
     pub alert_expiry_hours: i64,
+    /// Quiet hours of a person who set none (minutes after midnight, from and to); `None`: none.
+    pub quiet_hours: Option<(i64, i64)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

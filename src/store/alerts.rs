@@ -10,6 +10,8 @@ use crate::domain::{AlertAudience, AlertLevel, AlertStatus};
 /// An alert's CAP fields beyond its text (the description).
 #[derive(Debug, Clone, PartialEq)]
 pub struct AlertCap {
+    /// What it is about, for residents' and groups' choices.
+    pub topic: crate::domain::Topic,
     pub category: Category,
     pub event: Option<String>,
     pub urgency: Urgency,
@@ -42,6 +44,9 @@ pub struct Alert {
     pub progress_message_id: Option<i64>,
     pub created_at: i64,
     pub sent_at: Option<i64>,
+    /// Copies held for residents' quiet hours, and groups that unticked its topic.
+    pub held: i64,
+    pub unsubscribed: i64,
     pub cap: AlertCap,
 }
 
@@ -78,11 +83,12 @@ fn bind_cap(q: Query, cap: &AlertCap) -> Result<Query> {
         .bind(area)
         .bind(cap.effective_at)
         .bind(cap.expires_at)
-        .bind(texts))
+        .bind(texts)
+        .bind(cap.topic.as_str()))
 }
 
 /// The columns [`bind_cap`] binds, in its order.
-const CAP_COLUMNS: [&str; 12] = [
+const CAP_COLUMNS: [&str; 13] = [
     "category",
     "event",
     "urgency",
@@ -95,6 +101,7 @@ const CAP_COLUMNS: [&str; 12] = [
     "effective_at",
     "expires_at",
     "texts_json",
+    "topic",
 ];
 
 #[allow(clippy::too_many_arguments)]
@@ -129,7 +136,7 @@ pub async fn insert_draft(
 
 const ALERT_COLUMNS: &str = "id, station_id, officer_id, level, audience, text, status, targets, summary_sent, \
      progress_message_id, created_at, sent_at, category, event, urgency, severity, certainty, headline, \
-     instruction, area_desc, area_json, effective_at, expires_at, source, texts_json";
+     instruction, area_desc, area_json, effective_at, expires_at, source, texts_json, topic, held, unsubscribed";
 
 fn alert_from_row(r: &super::Row) -> Result<Alert> {
     let level: String = col(r, "level")?;
@@ -156,7 +163,10 @@ fn alert_from_row(r: &super::Row) -> Result<Alert> {
         progress_message_id: col(r, "progress_message_id")?,
         created_at: col(r, "created_at")?,
         sent_at: col(r, "sent_at")?,
+        held: col(r, "held")?,
+        unsubscribed: col(r, "unsubscribed")?,
         cap: AlertCap {
+            topic: col_enum(r, "topic", crate::domain::Topic::from_db)?,
             category: col_enum(r, "category", Category::from_db)?,
             event: col(r, "event")?,
             urgency: col_enum(r, "urgency", Urgency::from_db)?,
@@ -197,6 +207,19 @@ pub async fn replace_content(conn: &mut Conn, id: i64, text: &str, cap: &AlertCa
         .execute(conn)
         .await
         .context("replacing an alert's content")?;
+    Ok(())
+}
+
+/// Records how many copies of an alert were held for quiet hours and how many groups had
+/// unticked its topic.
+pub async fn set_fanout_counts(conn: &mut Conn, id: i64, held: i64, unsubscribed: i64) -> Result<()> {
+    query("UPDATE alerts SET held = $2, unsubscribed = $3 WHERE id = $1")
+        .bind(id)
+        .bind(held)
+        .bind(unsubscribed)
+        .execute(conn)
+        .await
+        .context("recording an alert's fan-out")?;
     Ok(())
 }
 

@@ -14,6 +14,7 @@ pub mod dead_letters;
 pub mod deadlines;
 pub mod dialogues;
 pub mod groups;
+pub mod held;
 pub mod inbound;
 pub mod invites;
 pub mod outbox;

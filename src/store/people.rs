@@ -20,6 +20,9 @@ pub struct Person {
     pub station_lang: Option<Lang>,
     /// When a front desk of the person's hotel was last heard from (front desks only).
     pub hotel_active_at: Option<i64>,
+    /// Their quiet hours (minutes after midnight, from and to); `None`: bot-scripts' default.
+    /// `Some((-1, _))`: none.
+    pub quiet: Option<(i64, i64)>,
 }
 
 /// Everything needed to create a person.
@@ -35,7 +38,7 @@ pub struct NewPerson<'a> {
 }
 
 const COLUMNS: &str = "p.id, p.handle, p.role, p.station_id, p.beat, p.hotel_id, p.duty, p.lang, \
-                       st.lang AS station_lang, ph.last_activity_at AS hotel_active_at";
+                       st.lang AS station_lang, ph.last_activity_at AS hotel_active_at, p.quiet_from, p.quiet_to";
 /// Every person query joins the station, so a person's language needs no second query, and a
 /// front desk's hotel, so the silent-hotel watch is fed without reading it again.
 const FROM: &str = "people p LEFT JOIN stations st ON st.id = p.station_id LEFT JOIN hotels ph ON ph.id = p.hotel_id";
@@ -56,7 +59,21 @@ fn from_row(r: &Row) -> Result<Person> {
             .as_deref()
             .and_then(Lang::parse),
         hotel_active_at: col(r, "hotel_active_at")?,
+        quiet: col::<Option<i64>>(r, "quiet_from")?.zip(col::<Option<i64>>(r, "quiet_to")?),
     })
+}
+
+/// Sets a person's quiet hours: `Some((from, to))` in minutes after midnight, `Some((-1, -1))`
+/// for none, `None` for bot-scripts' default.
+pub async fn set_quiet(conn: &mut Conn, person_id: i64, quiet: Option<(i64, i64)>) -> Result<()> {
+    query("UPDATE people SET quiet_from = $2, quiet_to = $3 WHERE id = $1")
+        .bind(person_id)
+        .bind(quiet.map(|q| q.0))
+        .bind(quiet.map(|q| q.1))
+        .execute(conn)
+        .await
+        .context("setting quiet hours")?;
+    Ok(())
 }
 
 /// Creates a person, or updates role, station, beat, hotel, duty and language of the person

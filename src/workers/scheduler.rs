@@ -1,6 +1,7 @@
 //! Periodic jobs run when due: ticket deadlines (escalation, reminders, breaches), the
 //! silent-hotel watch, the daily retention purge, dropping report dialogues left half-filled
-//! past their expiry, withdrawing the waiting copies of alerts past their CAP expiry, and
+//! past their expiry, withdrawing the waiting copies of alerts past their CAP expiry, sending
+//! what was held for people whose quiet hours ended (one digest each), and
 //! forgetting inbound event ids older than three days. Every job reads
 //! the app's clock, so a transcript's `@advance` runs what became due.
 
@@ -58,7 +59,11 @@ pub async fn tick(app: &App) -> Result<()> {
     let steps = sla::run(app, &mut tx, now).await?;
     let silent = watch::silent_hotels(app, &mut tx, now).await?;
     let expired_copies = crate::core::alerts::expire(&mut tx, now).await?;
+    let digests = crate::core::quiet::release(&mut tx, &app.scripts, now).await?;
     tx.commit().await?;
+    if digests > 0 {
+        tracing::info!(digests, "messages held for quiet hours sent");
+    }
     if expired_copies > 0 {
         tracing::info!(copies = expired_copies, "alert copies withdrawn: their alert expired");
     }

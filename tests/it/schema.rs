@@ -291,6 +291,16 @@ fn states_in_the_code() -> Vec<(&'static str, &'static str, BTreeSet<String>)> {
     let levels = |all: Vec<i64>| all.into_iter().map(|n| n.to_string()).collect::<BTreeSet<_>>();
     vec![
         (
+            "subscriptions",
+            "subscriptions_category_check",
+            texts(beatbot::domain::Topic::ALL.iter().map(|t| t.as_str()).collect()),
+        ),
+        (
+            "alerts",
+            "alerts_topic_check",
+            texts(beatbot::domain::Topic::ALL.iter().map(|t| t.as_str()).collect()),
+        ),
+        (
             "alerts",
             "alerts_status_check",
             texts(AlertStatus::ALL.iter().map(|s| s.as_str()).collect()),
