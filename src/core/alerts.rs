@@ -84,7 +84,7 @@ pub async fn draft(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
     let rest = rest.trim();
     let (level_word, mut body) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
     if level_word.is_empty() {
-        return Err(UserError::new("alert.usage").into());
+        return super::alert_dialogue::start(ctx).await;
     }
     if let Some(action) = FollowUp::parse(level_word) {
         return follow_up(ctx, action, body.trim()).await;
@@ -133,6 +133,27 @@ pub async fn draft(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
     if text.is_empty() {
         return Err(UserError::new("alert.usage").into());
     }
+    draft_alert(ctx, level, topic, audience, &text, Details::default()).await
+}
+
+/// What the guided `/alert` adds to a one-liner.
+#[derive(Debug, Clone, Default)]
+pub struct Details {
+    pub instruction: Option<String>,
+    pub area: Option<String>,
+    /// Instead of bot-scripts' `alert_expiry_hours`.
+    pub expires_hours: Option<i64>,
+}
+
+/// Saves a draft and asks the officer to confirm it.
+pub async fn draft_alert(
+    ctx: &mut Ctx<'_>,
+    level: AlertLevel,
+    topic: Topic,
+    audience: AlertAudience,
+    text: &str,
+    details: Details,
+) -> Result<(), Dispatched> {
     let Some(station) = ctx.me.station_id.clone() else {
         return Err(UserError::new("common.no_station").into());
     };
@@ -144,26 +165,46 @@ pub async fn draft(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
     let station_name = station_row.map(|s| s.name).unwrap_or_else(|| station.clone());
     let label = level_label(ctx.scripts, station_lang, level);
     let event = label.trim_start_matches(|c: char| !c.is_alphanumeric());
-    let cap = officer_cap(
+    let mut cap = officer_cap(
         level,
         topic,
         event,
-        &text,
+        text,
         &station_name,
         ctx.now,
-        ctx.scripts.settings.alert_expiry_hours,
+        details.expires_hours.unwrap_or(ctx.scripts.settings.alert_expiry_hours),
     );
-    let id = alerts::insert_draft(ctx.tx, &station, ctx.me.id, level, audience, &text, &cap, ctx.now).await?;
+    cap.instruction = details.instruction.clone();
+    if let Some(area) = &details.area {
+        cap.area.description = area.clone();
+    }
+    let id = alerts::insert_draft(ctx.tx, &station, ctx.me.id, level, audience, text, &cap, ctx.now).await?;
     let level_text = level_label(ctx.scripts, ctx.lang, level);
-    let preview = ctx.msg(
+    let mut preview = ctx.msg(
         "alert.preview",
         &[
             ("n", &id.to_string()),
             ("level", &level_text),
             ("to", audience.as_str()),
-            ("text", &text),
+            ("text", text),
         ],
     );
+    if details.instruction.is_some() || details.area.is_some() || details.expires_hours.is_some() {
+        let hours = details
+            .expires_hours
+            .unwrap_or(ctx.scripts.settings.alert_expiry_hours)
+            .to_string();
+        preview.push('\n');
+        preview.push_str(&ctx.msg(
+            "alert_dialogue.details",
+            &[
+                ("topic", &ctx.msg(topic.label_key(), &[])),
+                ("instruction", details.instruction.as_deref().unwrap_or("—")),
+                ("area", &cap.area.description),
+                ("hours", &hours),
+            ],
+        ));
+    }
     let buttons = vec![vec![
         Button::new(ctx.msg("alert.confirm_button", &[]), &Press::AlertSend { alert: id }),
         Button::new(ctx.msg("alert.cancel_button", &[]), &Press::AlertCancel { alert: id }),
@@ -389,14 +430,18 @@ pub async fn copies(tx: &mut Tx, scripts: &Scripts, alert: &Alert, now: i64) -> 
     }
     let text_for = |lang: Lang| {
         let level = level_label(scripts, lang, alert.level);
+        let mut text = alert.text_in(lang).to_owned();
+        if alert.cap.source == "officer"
+            && let Some(instruction) = &alert.cap.instruction
+        {
+            // A feed's text carries its instruction already; an officer's says it apart.
+            text.push_str("\n👉 ");
+            text.push_str(instruction);
+        }
         scripts.templates.render(
             lang,
             "alert.message",
-            &[
-                ("n", &alert.id.to_string()),
-                ("level", &level),
-                ("text", alert.text_in(lang)),
-            ],
+            &[("n", &alert.id.to_string()), ("level", &level), ("text", &text)],
         )
     };
     let mut held = 0;

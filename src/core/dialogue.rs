@@ -21,6 +21,8 @@ pub enum Dialogue {
     Report(ReportDraft),
     /// A rating just given: the reporter's next private message is their comment on it.
     RatingComment { ticket: i64 },
+    /// An officer's guided `/alert`.
+    Alert(super::alert_dialogue::AlertDraft),
 }
 
 /// Saves a dialogue that asks no form field (a new nonce makes older buttons expire).
@@ -75,6 +77,7 @@ async fn load(ctx: &mut Ctx<'_>) -> Result<Loaded> {
             Ok(Loaded::Open(stored.nonce, Dialogue::Report(draft)))
         }
         Ok(Dialogue::RatingComment { ticket }) => Ok(Loaded::Open(stored.nonce, Dialogue::RatingComment { ticket })),
+        Ok(Dialogue::Alert(draft)) => Ok(Loaded::Open(stored.nonce, Dialogue::Alert(draft))),
         Ok(_) => Ok(Loaded::Stale),
         Err(e) => {
             tracing::warn!(person = ctx.me.id, error = %e, "unreadable dialogue");
@@ -165,6 +168,10 @@ pub async fn answer_text(ctx: &mut Ctx<'_>, text: &str) -> Result<bool, Dispatch
             super::rating::comment(ctx, ticket, text).await?;
             return Ok(true);
         }
+        Loaded::Open(_, Dialogue::Alert(draft)) => {
+            super::alert_dialogue::answer_text(ctx, draft, text).await?;
+            return Ok(true);
+        }
         Loaded::Stale => {
             drop_stale(ctx).await?;
             return Ok(true);
@@ -185,8 +192,12 @@ pub async fn answer_text(ctx: &mut Ctx<'_>, text: &str) -> Result<bool, Dispatch
 
 /// A button of the dialogue's current question: choose, toggle, done, cancel.
 pub async fn press(ctx: &mut Ctx<'_>, nonce: &str, step: DialogueStep, message: Option<i64>) -> Result<(), Dispatched> {
-    let Loaded::Open(saved_nonce, Dialogue::Report(mut draft)) = load(ctx).await? else {
-        return Err(UserError::new("common.expired_button").into());
+    let (saved_nonce, mut draft) = match load(ctx).await? {
+        Loaded::Open(saved, Dialogue::Report(draft)) => (saved, draft),
+        Loaded::Open(saved, Dialogue::Alert(draft)) if saved.to_string() == nonce => {
+            return super::alert_dialogue::press(ctx, draft, step).await;
+        }
+        _ => return Err(UserError::new("common.expired_button").into()),
     };
     if saved_nonce.to_string() != nonce {
         return Err(UserError::new("common.expired_button").into());
@@ -251,6 +262,7 @@ pub async fn press(ctx: &mut Ctx<'_>, nonce: &str, step: DialogueStep, message: 
 pub async fn cancel(ctx: &mut Ctx<'_>) -> Result<(), Dispatched> {
     let key = match load(ctx).await? {
         Loaded::Open(_, Dialogue::RatingComment { .. }) => "rating.comment_skipped",
+        Loaded::Open(_, Dialogue::Alert(_)) => "alert_dialogue.cancelled",
         Loaded::Open(..) => "report.cancelled",
         _ => return Err(UserError::new("report.nothing_to_cancel").into()),
     };

@@ -4,6 +4,7 @@
 //! outbox holds.
 
 mod access;
+pub mod alert_dialogue;
 pub mod alerts;
 pub mod args;
 pub mod commands;

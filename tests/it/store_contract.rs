@@ -208,10 +208,16 @@ async fn contract(store: &Store) {
     assert_eq!(dialogues::expire(&mut tx, 250).await.unwrap(), 1);
     assert_eq!(counters::next_counter(&mut tx, "tip").await.unwrap(), 0);
     assert_eq!(counters::next_counter(&mut tx, "tip").await.unwrap(), 1);
-    subscriptions::subscribe(&mut tx, li, "alerts").await.unwrap();
-    subscriptions::subscribe(&mut tx, li, "alerts").await.unwrap();
-    assert_eq!(subscriptions::subscriptions(&mut tx, li).await.unwrap(), vec!["alerts"]);
-    assert_eq!(people::subscribers(&mut tx, "xinhua", "alerts").await.unwrap().len(), 1);
+    subscriptions::subscribe(&mut tx, li, "weather").await.unwrap();
+    subscriptions::subscribe(&mut tx, li, "weather").await.unwrap();
+    assert_eq!(
+        subscriptions::subscriptions(&mut tx, li).await.unwrap(),
+        vec!["weather"]
+    );
+    assert_eq!(
+        people::subscribers(&mut tx, "xinhua", "weather").await.unwrap().len(),
+        1
+    );
 
     // Outbox: idempotent enqueue.
     let buttons = vec![vec![Button::new("OK", &beatbot::domain::Press::Ack { ticket: 1 })]];
