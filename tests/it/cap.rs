@@ -168,6 +168,19 @@ fn group_texts(sink: &Flaky) -> Vec<(String, String)> {
 #[tokio::test]
 async fn an_official_warning_goes_out_is_updated_and_cancelled_and_nothing_else_does() {
     let (store, _dir) = harness::sqlite().await;
+    official_warning_flow(store).await;
+}
+
+#[tokio::test]
+async fn the_same_on_postgresql() {
+    let Some((store, name)) = harness::postgres().await else {
+        return;
+    };
+    official_warning_flow(store.clone()).await;
+    harness::drop_postgres(store, &name).await;
+}
+
+async fn official_warning_flow(store: beatbot::store::Store) {
     let app = app(store.clone(), Arc::new(FakeClock::new(NOW))).await;
     let (server, url) = FeedServer::start().await;
     server.feed(&[
@@ -251,14 +264,19 @@ async fn an_official_warning_goes_out_is_updated_and_cancelled_and_nothing_else_
     );
     let mut fresh = Default::default();
     let again = feed(&url, "feed.atom");
-    beatbot::store::cap::set_feed_state(
-        &mut app.store.begin().await.unwrap(),
-        "bj-weather",
-        &FeedState::default(),
-    )
-    .await
-    .ok();
+    // Its ETag forgotten too, so the feed is read in full again.
+    let mut tx = app.store.begin().await.unwrap();
+    beatbot::store::cap::set_feed_state(&mut tx, "bj-weather", &FeedState::default())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let asked = server.asked("feed.atom").len();
     poll(&restarted, &again, &mut fresh).await;
+    assert_eq!(server.asked("feed.atom")[asked..], [false], "asked without an ETag");
+    assert!(
+        server.asked("flood-cancel.xml").len() >= 2,
+        "and its messages fetched again"
+    );
     assert_eq!(
         delivery::drain(&restarted, Platform::Console, &sink).await.unwrap(),
         0,
@@ -501,4 +519,102 @@ async fn the_stations_alerts_come_out_as_cap_an_independent_reader_reads_back() 
         get(&app, "/cap/alerts/beatbot-xinhua-99.xml").await.0,
         StatusCode::NOT_FOUND
     );
+}
+
+/// From the configuration file to the groups: `beatbot serve` (the real binary) with a
+/// `[[feeds]]` entry polls the feed server itself, sends the Severe flood warning to every
+/// group of the station it lies in over (fake) Telegram, lists it in its own CAP feed, and after
+/// a restart sends nothing again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_configured_feed_reaches_the_groups_through_the_running_bot() {
+    use std::time::Duration;
+
+    use crate::crash::{LIAISON, WANG, community, world};
+    use crate::support::fake_telegram::FakeTelegram;
+    use crate::support::replica_process::{free_port, healthy, scripts_without_flood_control, spawn, wait_for};
+
+    let (store, dir) = harness::sqlite().await;
+    world(&store, 3, 1).await;
+    let fake = FakeTelegram::start(5.0).await;
+    fake.start_chat(WANG);
+    let (server, url) = FeedServer::start().await;
+    server.put("flood.xml", 200, cap_file("flood-alert.xml"));
+    let port = free_port();
+    let config = dir.path().join("bot.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "scripts_dir = {scripts:?}\ndata_dir = {data:?}\n[database]\nurl = {db:?}\n\
+             [telegram]\ntoken = {token:?}\napi_url = {api:?}\npoll_timeout_secs = 1\nlimits_speedup = 5.0\n\
+             [web]\nbind = \"127.0.0.1:{port}\"\npublic_url = \"https://alerts.example.org\"\n\
+             [[feeds]]\nname = \"bj-weather\"\nurl = \"{url}/flood.xml\"\ninterval_secs = 1\n\
+             [[feeds.stations]]\nstation = \"xinhua\"\ncodes = [\"110105\"]\n",
+            scripts = scripts_without_flood_control(dir.path()).display().to_string(),
+            data = dir.path().join("bot").display().to_string(),
+            db = format!("sqlite://{}", dir.path().join("test.db").display()),
+            token = fake.token,
+            api = fake.url(),
+        ),
+    )
+    .unwrap();
+    let copies = |fake: &FakeTelegram| {
+        fake.sent()
+            .iter()
+            .filter(|s| s.text.contains("Orange rainstorm warning"))
+            .map(|s| s.chat_id)
+            .collect::<Vec<_>>()
+    };
+    let bot = spawn(dir.path(), "bot", &config, port);
+    wait_for("the warning in every group", Duration::from_secs(60), async || {
+        copies(&fake).iter().filter(|c| **c != WANG).count() >= 4
+    })
+    .await;
+    let mut groups: Vec<i64> = copies(&fake).into_iter().filter(|c| *c != WANG).collect();
+    groups.sort();
+    let mut expected = vec![community(0), community(1), community(2), LIAISON];
+    expected.sort();
+    assert_eq!(groups, expected, "every group of the station, once");
+    wait_for("the officer told", Duration::from_secs(30), async || {
+        fake.sent()
+            .iter()
+            .any(|s| s.chat_id == WANG && s.text.contains("bj-weather"))
+    })
+    .await;
+    let atom = reqwest::get(format!("http://127.0.0.1:{port}/cap/xinhua.atom"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        atom.contains("https://alerts.example.org/cap/alerts/beatbot-xinhua-1.xml"),
+        "{atom}"
+    );
+    wait_for(
+        "a second poll at the feed's interval (1 s)",
+        Duration::from_secs(10),
+        async || server.asked("flood.xml").len() >= 2,
+    )
+    .await;
+    assert!(server.asked("flood.xml")[1], "with the ETag of the first answer");
+
+    // Restarted: the feed still lists the message; nothing is sent again.
+    drop(bot);
+    let bot = spawn(dir.path(), "bot", &config, port);
+    wait_for("the bot to serve again", Duration::from_secs(60), async || {
+        healthy(bot.web).await
+    })
+    .await;
+    let asked = server.asked("flood.xml").len();
+    wait_for("a poll after the restart", Duration::from_secs(30), async || {
+        server.asked("flood.xml").len() > asked
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(
+        copies(&fake).iter().filter(|c| **c != WANG).count(),
+        4,
+        "each group once"
+    );
+    drop(bot);
 }
