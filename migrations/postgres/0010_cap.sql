@@ -41,8 +41,9 @@ CREATE TABLE alert_messages (
 );
 CREATE INDEX alert_messages_station ON alert_messages (station_id, sent_at);
 
--- Official CAP messages already handled, by their key (sender, identifier, sent): each is
--- handled once across restarts and feeds.
+-- Official CAP messages already handled, per feed, by their key (sender, identifier, sent):
+-- each is handled once per feed across restarts (a station reached by two feeds carrying the
+-- same message gets one alert: cap_alerts says it has it).
 CREATE TABLE cap_received (
     sender TEXT NOT NULL,
     identifier TEXT NOT NULL,
@@ -50,7 +51,7 @@ CREATE TABLE cap_received (
     feed TEXT NOT NULL,
     received_at BIGINT NOT NULL,
     outcome TEXT NOT NULL,
-    PRIMARY KEY (sender, identifier, sent)
+    PRIMARY KEY (feed, sender, identifier, sent)
 );
 
 -- Which alert of which station an official message became, so that its Update or Cancel

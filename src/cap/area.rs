@@ -37,10 +37,11 @@ pub fn covers(station: &StationArea, areas: &[Area]) -> bool {
     }
     areas.iter().any(|area| {
         let by_code = area.geocodes.iter().any(|(_, value)| {
-            station
-                .codes
-                .iter()
-                .any(|prefix| value.starts_with(prefix.as_str()) || prefix.starts_with(value.as_str()))
+            let value = significant(value);
+            station.codes.iter().any(|code| {
+                let code = significant(code);
+                !value.is_empty() && !code.is_empty() && (value.starts_with(code) || code.starts_with(value))
+            })
         });
         let by_point = station.point.is_some_and(|p| {
             area.polygons.iter().any(|poly| inside(p, poly))
@@ -53,10 +54,37 @@ pub fn covers(station: &StationArea, areas: &[Area]) -> bool {
             && (area.polygons.iter().any(|poly| overlap(&station.polygon, poly))
                 || area.circles.iter().any(|(centre, radius)| {
                     inside(*centre, &station.polygon)
-                        || station.polygon.iter().any(|v| distance_km(*v, *centre) <= *radius)
+                        || edges(&station.polygon).any(|(a, b)| distance_to_edge_km(*centre, a, b) <= *radius)
                 }));
         by_code || by_point || by_polygon
     })
+}
+
+/// An administrative code without the zero pairs that pad it to full length: GB2260 writes
+/// Beijing as `110000` and Chaoyang as `110105`, so `11` is what covers the district.
+fn significant(code: &str) -> &str {
+    let mut code = code.trim();
+    while code.len() > 2 && code.ends_with("00") {
+        code = &code[..code.len() - 2];
+    }
+    code
+}
+
+/// The distance from `p` to the segment `a`–`b`, in kilometres (on a local plane scaled by the
+/// latitude: exact enough within a city).
+fn distance_to_edge_km(p: Point, a: Point, b: Point) -> f64 {
+    let scale = p.0.to_radians().cos();
+    let to_plane = |q: Point| ((q.0 - p.0) * 111.2, (q.1 - p.1) * 111.2 * scale);
+    let (a, b) = (to_plane(a), to_plane(b));
+    let (dx, dy) = (b.0 - a.0, b.1 - a.1);
+    let length = dx * dx + dy * dy;
+    let t = if length == 0.0 {
+        0.0
+    } else {
+        (-(a.0 * dx + a.1 * dy) / length).clamp(0.0, 1.0)
+    };
+    let (x, y) = (a.0 + t * dx, a.1 + t * dy);
+    (x * x + y * y).sqrt()
 }
 
 /// Ray casting: whether `p` lies inside the ring `poly`.
@@ -135,6 +163,16 @@ mod tests {
         assert!(covers(&station, &[area("11")]), "a warning for all of Beijing");
         assert!(covers(&station, &[area("110105003")]), "a street of the district");
         assert!(!covers(&station, &[area("110106")]));
+        assert!(covers(&station, &[area("110000")]), "Beijing, padded to six digits");
+        assert!(!covers(&station, &[area("120000")]), "Tianjin");
+        let city = StationArea {
+            codes: vec!["110000".into()],
+            ..StationArea::default()
+        };
+        assert!(
+            covers(&city, &[area("110105")]),
+            "a district warning for a city-wide station"
+        );
     }
 
     #[test]
@@ -181,6 +219,13 @@ mod tests {
             ..Area::default()
         };
         assert!(!covers(&station, &[far]));
+        // A circle across the station's west edge, its centre outside and no corner within it.
+        let across = |radius| Area {
+            circles: vec![((39.95, 116.38), radius)],
+            ..Area::default()
+        };
+        assert!(covers(&station, &[across(3.0)]), "1.7 km from the edge");
+        assert!(!covers(&station, &[across(1.0)]));
     }
 
     #[test]

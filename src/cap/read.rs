@@ -62,10 +62,16 @@ pub fn feed(xml: &str) -> Result<FeedEntries> {
 /// An Atom entry's link to its CAP message: the one typed as CAP/XML, else the first.
 fn atom_link(entry: &Element) -> Option<String> {
     let links: Vec<&Element> = entry.children_named("link").collect();
-    let typed = links.iter().find(|l| {
-        l.attribute("type")
-            .is_some_and(|t| t.contains("cap") || t.contains("xml"))
-    });
+    // `application/cap+xml` first; other XML (not Atom itself) only when none says CAP.
+    let typed = links
+        .iter()
+        .find(|l| l.attribute("type").is_some_and(|t| t.contains("cap")))
+        .or_else(|| {
+            links.iter().find(|l| {
+                l.attribute("type")
+                    .is_some_and(|t| t.contains("xml") && !t.contains("atom") && !t.contains("html"))
+            })
+        });
     typed
         .or_else(|| links.first())
         .and_then(|l| l.attribute("href").map(str::to_owned))

@@ -309,6 +309,9 @@ pub async fn revise(
         .templates
         .render(lang, key, &[("n", &n), ("level", &level), ("text", &new_text)]);
     let copies = outbox::revise_alert(tx, id, &message, action != FollowUp::Update).await?;
+    // Copies held for quiet hours follow: corrected, or dropped once the danger is over.
+    let held_text = (action == FollowUp::Update).then_some(message.as_str());
+    held::revise_alert(tx, id, held_text).await?;
     alerts::follow_up(tx, id, status, &new_text).await?;
     let (msg_type, response) = match action {
         FollowUp::Update => ("Update", None),
@@ -342,7 +345,6 @@ pub async fn press(ctx: &mut Ctx<'_>, id: i64, send: bool, message: Option<i64>)
     };
     let n = id.to_string();
     if send && alert.expired_at(ctx.now) {
-        alerts::finish_draft(ctx.tx, id, AlertStatus::Cancelled, 0, ctx.now).await?;
         return Err(UserError::new("alert.expired_draft").arg("n", n).into());
     }
     let text = if send {
@@ -360,6 +362,12 @@ pub async fn press(ctx: &mut Ctx<'_>, id: i64, send: bool, message: Option<i64>)
             alerts::set_progress_message(ctx.tx, id, message).await?;
         }
         cap::publish(ctx.tx, id, &alert.station_id, "Alert", ctx.now, &alert.text, None).await?;
+        if queued == 0 {
+            // Every copy was held for quiet hours: no delivery will bring the summary.
+            for (summary, _) in after_delivery(ctx.tx, ctx.scripts, id, 0).await? {
+                ctx.send(summary);
+            }
+        }
         ctx.msg("alert.sending", &[("n", &n), ("count", &count.to_string())])
     } else {
         alerts::finish_draft(ctx.tx, id, AlertStatus::Cancelled, 0, ctx.now).await?;
@@ -487,6 +495,12 @@ pub async fn send_drafted(tx: &mut Tx, scripts: &Scripts, alert: &Alert, now: i6
     }
     cap::publish(tx, alert.id, &alert.station_id, "Alert", now, &alert.text, None).await?;
     crate::app::enqueue(tx, &fanout.out, &format!("alert:{}", alert.id), now).await?;
+    if fanout.out.is_empty() {
+        // Every copy was held for quiet hours: no delivery will bring the summary.
+        for (summary, key) in after_delivery(tx, scripts, alert.id, 0).await? {
+            crate::app::enqueue(tx, &[summary], &key, now).await?;
+        }
+    }
     Ok(count)
 }
 

@@ -93,7 +93,8 @@ pub async fn quiet(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
 }
 
 /// Sends what was held for everyone whose quiet hours ended by `now`: one digest per person,
-/// leaving out alerts withdrawn or expired meanwhile. Returns how many digests.
+/// leaving out alerts withdrawn, cleared or expired meanwhile (a correction was written onto
+/// the held copy when it was made). Returns how many digests.
 pub async fn release(tx: &mut Tx, scripts: &Scripts, now: i64) -> Result<usize> {
     let due = held::take_due(tx, now).await?;
     let mut digests = 0;
@@ -108,7 +109,7 @@ pub async fn release(tx: &mut Tx, scripts: &Scripts, now: i64) -> Result<usize> 
             if let Some(alert_id) = item.alert_id {
                 let live = alerts::get(tx, alert_id)
                     .await?
-                    .is_some_and(|a| a.status != AlertStatus::Withdrawn && !a.expired_at(now));
+                    .is_some_and(|a| a.status == AlertStatus::Sent && !a.expired_at(now));
                 if !live {
                     continue;
                 }

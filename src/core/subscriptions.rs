@@ -87,6 +87,7 @@ pub async fn subscribe(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> 
     let mut topics = parse_topics(ctx, rest)?;
     if let Some(group) = ctx.group.clone()
         && ctx.me.role.is_staff()
+        && ctx.me.station_id.as_deref() == Some(group.station_id.as_str())
     {
         // An officer in a linked group: the group's own checklist; named topics are ticked.
         for t in &topics {
@@ -141,7 +142,7 @@ pub async fn unsubscribe(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched
 /// person's own; the checklist is edited to show the change.
 pub async fn press(ctx: &mut Ctx<'_>, topic: Topic, message: Option<i64>) -> Result<(), Dispatched> {
     let (text, ticked) = if let Some(group) = ctx.group.clone() {
-        if !ctx.me.role.is_staff() {
+        if !ctx.me.role.is_staff() || ctx.me.station_id.as_deref() != Some(group.station_id.as_str()) {
             return Err(UserError::new("subscribe.group_officers_only").into());
         }
         let ticked = group_topics(ctx, group.id).await?;

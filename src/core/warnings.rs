@@ -1,8 +1,9 @@
-//! Official warnings from CAP feeds, each message handled once (by sender, identifier and
-//! sent) across restarts and replicas: an Alert becomes an alert of every station it reaches
-//! (the feed's filters and the station's area), sent at once or put to the duty officer for one
-//! press; an Update edits the copies of what it references, a Cancel withdraws them. Messages
-//! not `Actual` (exercises, tests) and messages already expired are logged and skipped.
+//! Official warnings from CAP feeds, each message handled once per feed (by sender, identifier
+//! and sent) across restarts and replicas, and once per station whichever feed brings it: an
+//! Alert becomes an alert of every station it reaches (the feed's filters and the station's
+//! area), sent at once or put to the duty officer for one press; an Update from the same sender
+//! edits the copies of what it references, a Cancel withdraws them. Messages not `Actual`
+//! (exercises, tests) or not `Public`, and messages already expired, are logged and skipped.
 
 use std::collections::BTreeMap;
 
@@ -60,7 +61,7 @@ pub async fn ingest(app: &App, feed: &Feed, m: &CapMessage) -> Result<Outcome> {
         return Ok(Outcome::Seen);
     }
     let outcome = handle(&mut tx, &app.scripts, feed, m, now).await?;
-    cap::set_outcome(&mut tx, &m.key(), &outcome.label()).await?;
+    cap::set_outcome(&mut tx, &feed.name, &m.key(), &outcome.label()).await?;
     tx.commit().await?;
     Ok(outcome)
 }
@@ -69,14 +70,18 @@ async fn handle(tx: &mut Tx, scripts: &Scripts, feed: &Feed, m: &CapMessage, now
     if m.status != Status::Actual {
         return Ok(Outcome::Ignored(m.status.as_str().to_owned()));
     }
+    if m.scope != "Public" {
+        // Restricted and Private messages are for named recipients, not for groups.
+        return Ok(Outcome::Ignored(format!("scope {}", m.scope)));
+    }
     match m.msg_type {
         MsgType::Ack | MsgType::Error => Ok(Outcome::Ignored(m.msg_type.as_str().to_owned())),
         MsgType::Cancel => {
-            let revised = follow_up(tx, scripts, m, FollowUp::Cancel, now).await?;
+            let revised = follow_up(tx, scripts, feed, m, FollowUp::Cancel, now).await?;
             Ok(Outcome::Revised(revised))
         }
         MsgType::Update => {
-            let revised = follow_up(tx, scripts, m, FollowUp::Update, now).await?;
+            let revised = follow_up(tx, scripts, feed, m, FollowUp::Update, now).await?;
             if revised > 0 {
                 Ok(Outcome::Revised(revised))
             } else {
@@ -112,10 +117,28 @@ async fn alert(tx: &mut Tx, scripts: &Scripts, feed: &Feed, m: &CapMessage, now:
     };
     let (mut sent, mut waiting) = (0, 0);
     for (station, area) in &served {
-        if !passing.iter().any(|i| crate::cap::area::covers(area, &i.areas)) {
+        // The station sees the message as the blocks that pass and reach it: their language,
+        // their severity (a Severe block for another county does not make it urgent here).
+        let relevant: Vec<Info> = passing
+            .iter()
+            .filter(|i| crate::cap::area::covers(area, &i.areas))
+            .map(|i| (*i).clone())
+            .collect();
+        if relevant.is_empty() {
             continue;
         }
-        match alert_station(tx, scripts, feed, m, station, now).await? {
+        if cap::linked_alert(tx, &m.sender, &m.identifier, station)
+            .await?
+            .is_some()
+        {
+            // Another feed carried it to this station already.
+            continue;
+        }
+        let view = CapMessage {
+            infos: relevant,
+            ..m.clone()
+        };
+        match alert_station(tx, scripts, feed, &view, station, now).await? {
             Some(true) => sent += 1,
             Some(false) => waiting += 1,
             None => {}
@@ -222,12 +245,28 @@ async fn alert_station(
     let Some(drafted) = alerts::get(tx, id).await? else {
         return Ok(None);
     };
-    let lang = super::context::language_of(scripts, &officer);
-    let n = id.to_string();
-    let severity = severity_label(scripts, lang, m.severity());
     let cause = format!("cap:{}:{}:{}:{station}", feed.name, m.sender, m.identifier);
-    if feed.send.at_once(m.severity()) {
-        let count = core_alerts::send_drafted(tx, scripts, &drafted, now).await?;
+    offer(tx, scripts, feed, &drafted, &officer, &cause, now).await
+}
+
+/// Sends a drafted warning at once (telling its officer) or asks its officer to send it, as the
+/// feed says for its severity. `Some(true)`: sent; `Some(false)`: waiting; `None`: nobody to
+/// send it to.
+async fn offer(
+    tx: &mut Tx,
+    scripts: &Scripts,
+    feed: &Feed,
+    drafted: &alerts::Alert,
+    officer: &people::Person,
+    cause: &str,
+    now: i64,
+) -> Result<Option<bool>> {
+    let lang = super::context::language_of(scripts, officer);
+    let n = drafted.id.to_string();
+    let severity = severity_label(scripts, lang, drafted.cap.severity);
+    let priority = drafted.level.priority() + 1;
+    if feed.send.at_once(drafted.cap.severity) {
+        let count = core_alerts::send_drafted(tx, scripts, drafted, now).await?;
         if count == 0 {
             return Ok(None);
         }
@@ -243,8 +282,8 @@ async fn alert_station(
             ],
         );
         let mut out = Outbound::new(Recipient::Person(officer.id), note);
-        out.priority = level.priority() + 1;
-        enqueue(tx, &[out], &cause, now).await?;
+        out.priority = priority;
+        enqueue(tx, &[out], cause, now).await?;
         Ok(Some(true))
     } else {
         let preview = scripts.templates.render(
@@ -261,16 +300,16 @@ async fn alert_station(
         let buttons = vec![vec![
             Button::new(
                 scripts.templates.render(lang, "alert.confirm_button", &[]),
-                &Press::AlertSend { alert: id },
+                &Press::AlertSend { alert: drafted.id },
             ),
             Button::new(
                 scripts.templates.render(lang, "alert.cancel_button", &[]),
-                &Press::AlertCancel { alert: id },
+                &Press::AlertCancel { alert: drafted.id },
             ),
         ]];
         let mut out = Outbound::new(Recipient::Person(officer.id), preview).buttons(buttons);
-        out.priority = level.priority() + 1;
-        enqueue(tx, &[out], &cause, now).await?;
+        out.priority = priority;
+        enqueue(tx, &[out], cause, now).await?;
         Ok(Some(false))
     }
 }
@@ -288,15 +327,32 @@ fn severity_label(scripts: &Scripts, lang: Lang, severity: Severity) -> String {
 
 /// An Update or Cancel: every alert made from a message it references, at every station, is
 /// revised (sent ones edited, drafts replaced or dropped). Returns how many.
-async fn follow_up(tx: &mut Tx, scripts: &Scripts, m: &CapMessage, action: FollowUp, now: i64) -> Result<usize> {
+async fn follow_up(
+    tx: &mut Tx,
+    scripts: &Scripts,
+    feed: &Feed,
+    m: &CapMessage,
+    action: FollowUp,
+    now: i64,
+) -> Result<usize> {
     let mut revised = 0;
     for station in stations::list(tx).await? {
         let mut done = std::collections::HashSet::new();
         for reference in &m.references {
+            // Only the sender of a warning updates or cancels it: another sender's message that
+            // names it is not that sender's word.
+            if reference.sender != m.sender {
+                continue;
+            }
             let Some(id) = cap::linked_alert(tx, &reference.sender, &reference.identifier, &station).await? else {
                 continue;
             };
             if !done.insert(id) {
+                continue;
+            }
+            if cap::linked_alert(tx, &m.sender, &m.identifier, &station).await? == Some(id) {
+                // The same Update or Cancel through a second feed: applied already.
+                revised += 1;
                 continue;
             }
             let Some(alert) = alerts::get(tx, id).await? else {
@@ -316,23 +372,44 @@ async fn follow_up(tx: &mut Tx, scripts: &Scripts, m: &CapMessage, action: Follo
                     alerts::finish_draft(tx, id, AlertStatus::Cancelled, 0, now).await?;
                 }
                 (AlertStatus::Draft, _) => {
+                    // Still waiting for the officer: they are shown the new text (and a warning
+                    // now severe enough goes out at once, as it would have at first).
                     if let Some(cap_fields) = &updated {
                         let text = cap_fields.texts.get(lang.code()).cloned().unwrap_or_default();
                         alerts::replace_content(tx, id, &text, cap_fields).await?;
+                        if let (Some(replaced), Some(officer)) =
+                            (alerts::get(tx, id).await?, people::by_id(tx, alert.officer_id).await?)
+                        {
+                            let cause = format!("cap:{}:{}:{station}:{id}", m.sender, m.identifier);
+                            offer(tx, scripts, feed, &replaced, &officer, &cause, now).await?;
+                        }
                     }
                 }
                 (AlertStatus::Sent, FollowUp::Cancel) => {
                     let (edits, _) = core_alerts::revise(tx, scripts, &alert, FollowUp::Cancel, "", now).await?;
-                    enqueue(tx, &edits, &format!("cap:{}:{}:{station}", m.sender, m.identifier), now).await?;
+                    enqueue(
+                        tx,
+                        &edits,
+                        &format!("cap:{}:{}:{station}:{id}", m.sender, m.identifier),
+                        now,
+                    )
+                    .await?;
                 }
                 (AlertStatus::Sent, _) => {
                     let Some(cap_fields) = updated else { continue };
                     let text = cap_fields.texts.get(lang.code()).cloned().unwrap_or_default();
                     alerts::replace_content(tx, id, &alert.text, &cap_fields).await?;
                     let (edits, _) = core_alerts::revise(tx, scripts, &alert, FollowUp::Update, &text, now).await?;
-                    enqueue(tx, &edits, &format!("cap:{}:{}:{station}", m.sender, m.identifier), now).await?;
+                    enqueue(
+                        tx,
+                        &edits,
+                        &format!("cap:{}:{}:{station}:{id}", m.sender, m.identifier),
+                        now,
+                    )
+                    .await?;
                 }
-                _ => continue,
+                // Withdrawn, cleared or dropped here already: the message is handled, not news.
+                _ => {}
             }
             revised += 1;
         }

@@ -76,10 +76,12 @@ pub async fn publish(
     Ok(identifier)
 }
 
-/// A station's published messages, newest first.
+/// A station's published messages, newest first, but for alerts to hotel front desks only.
 pub async fn published_of_station(conn: &mut Conn, station: &str, limit: i64) -> Result<Vec<Published>> {
     let rows = query(format!(
-        "SELECT {PUBLISHED_COLUMNS} FROM alert_messages WHERE station_id = $1 ORDER BY sent_at DESC, identifier DESC LIMIT $2"
+        "SELECT {PUBLISHED_COLUMNS} FROM alert_messages WHERE station_id = $1 \
+         AND alert_id IN (SELECT id FROM alerts WHERE station_id = $1 AND audience <> 'liaison') \
+         ORDER BY sent_at DESC, identifier DESC LIMIT $2"
     ))
     .bind(station)
     .bind(limit)
@@ -112,7 +114,7 @@ pub async fn published(conn: &mut Conn, identifier: &str) -> Result<Option<Publi
     row.as_ref().map(published_from_row).transpose()
 }
 
-/// Records an official message as handled; `false` when it already was.
+/// Records an official message as handled by `feed`; `false` when it already was.
 pub async fn receive(
     conn: &mut Conn,
     key: &(String, String, String),
@@ -137,8 +139,9 @@ pub async fn receive(
 }
 
 /// What became of a received message, once handled.
-pub async fn set_outcome(conn: &mut Conn, key: &(String, String, String), outcome: &str) -> Result<()> {
-    query("UPDATE cap_received SET outcome = $4 WHERE sender = $1 AND identifier = $2 AND sent = $3")
+pub async fn set_outcome(conn: &mut Conn, feed: &str, key: &(String, String, String), outcome: &str) -> Result<()> {
+    query("UPDATE cap_received SET outcome = $5 WHERE feed = $1 AND sender = $2 AND identifier = $3 AND sent = $4")
+        .bind(feed)
         .bind(key.0.as_str())
         .bind(key.1.as_str())
         .bind(key.2.as_str())
@@ -147,18 +150,6 @@ pub async fn set_outcome(conn: &mut Conn, key: &(String, String, String), outcom
         .await
         .context("recording what became of a CAP message")?;
     Ok(())
-}
-
-/// Whether an official message was handled already.
-pub async fn was_received(conn: &mut Conn, key: &(String, String, String)) -> Result<bool> {
-    let row = query("SELECT 1 AS one FROM cap_received WHERE sender = $1 AND identifier = $2 AND sent = $3")
-        .bind(key.0.as_str())
-        .bind(key.1.as_str())
-        .bind(key.2.as_str())
-        .fetch_optional(conn)
-        .await
-        .context("looking up a received CAP message")?;
-    Ok(row.is_some())
 }
 
 /// Remembers that official message (sender, identifier) became `alert_id` at `station`.

@@ -54,3 +54,25 @@ pub async fn take_due(conn: &mut Conn, now: i64) -> Result<Vec<Held>> {
     held.sort_by_key(|h| (h.person_id, h.id));
     Ok(held)
 }
+
+/// Held copies of an alert revised after they were held: corrected to `text`, or (with `None`,
+/// the alert withdrawn or cleared) dropped.
+pub async fn revise_alert(conn: &mut Conn, alert_id: i64, text: Option<&str>) -> Result<u64> {
+    let done = match text {
+        Some(text) => {
+            query("UPDATE held_messages SET text = $2 WHERE alert_id = $1")
+                .bind(alert_id)
+                .bind(text)
+                .execute(conn)
+                .await
+        }
+        None => {
+            query("DELETE FROM held_messages WHERE alert_id = $1")
+                .bind(alert_id)
+                .execute(conn)
+                .await
+        }
+    }
+    .context("revising held copies of an alert")?;
+    Ok(done.rows_affected())
+}

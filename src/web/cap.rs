@@ -2,7 +2,8 @@
 //! digital signage): `GET /cap/{station}.atom` lists every message the station published
 //! (each alert, and each correction, all-clear and withdrawal as an Update or Cancel that
 //! references what it supersedes), newest first; `GET /cap/alerts/{identifier}.xml` is one
-//! message. A relayed official warning names where it came from in its `<note>`.
+//! message. A relayed official warning names where it came from in its `<note>`. Alerts sent to
+//! hotel front desks only (`to=liaison`) are not published: they were never public.
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -29,12 +30,10 @@ fn base_url(state: &WebState, headers: &HeaderMap) -> String {
     format!("http://{host}")
 }
 
-/// The station's CAP sender: `{station}@{host}` (unique per deployment and station).
-fn sender(station: &str, base: &str) -> String {
-    let host = url::Url::parse(base)
-        .ok()
-        .and_then(|u| u.host_str().map(str::to_owned))
-        .unwrap_or_else(|| "localhost".to_owned());
+/// The station's CAP sender: `{station}@{host of web.public_url}` (`beatbot.local` when it is
+/// unset: never the request's Host header, so every copy of a message names the same sender).
+fn sender(station: &str, public_url: Option<&url::Url>) -> String {
+    let host = public_url.and_then(|u| u.host_str()).unwrap_or("beatbot.local");
     format!("{station}@{host}")
 }
 
@@ -103,11 +102,10 @@ pub async fn station_feed(State(state): State<WebState>, Path(file): Path<String
     xml("application/atom+xml; charset=utf-8", body)
 }
 
-pub async fn message(State(state): State<WebState>, Path(file): Path<String>, headers: HeaderMap) -> Response {
+pub async fn message(State(state): State<WebState>, Path(file): Path<String>) -> Response {
     let Some(identifier) = file.strip_suffix(".xml") else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    let base = base_url(&state, &headers);
     let found = async {
         let mut tx = state.app.store.begin_read().await?;
         let Some(p) = cap::published(&mut tx, identifier).await? else {
@@ -118,13 +116,22 @@ pub async fn message(State(state): State<WebState>, Path(file): Path<String>, he
         let earlier = cap::published_of_alert(&mut tx, p.alert_id).await?;
         let station = stations::get(&mut tx, &p.station_id).await?;
         tx.commit().await?;
+        // An alert for hotel front desks only is not published (it was never public).
+        let alert = alert.filter(|a| a.audience != crate::domain::AlertAudience::Liaison);
         Ok(alert.zip(station).map(|(a, s)| (p, a, earlier, s)))
     }
     .await;
     match found {
         Ok(Some((p, alert, earlier, station))) => {
             let tz = state.app.scripts.settings.timezone;
-            let m = cap_message(&p, &alert, &earlier, &station, &sender(&p.station_id, &base), tz);
+            let m = cap_message(
+                &p,
+                &alert,
+                &earlier,
+                &station,
+                &sender(&p.station_id, state.public_url.as_ref()),
+                tz,
+            );
             xml(
                 "application/cap+xml; charset=utf-8",
                 write::message(&m, &|ms| format_time(ms, tz)),

@@ -150,6 +150,9 @@ async fn fetch_and_handle(
             }
         }
     }
+    // A linked message that could not be fetched this time must be asked for again: the feed's
+    // validators are then not kept, so the next poll reads the feed in full.
+    let mut fetch_again = false;
     for link in entries.links {
         if seen.contains(&link) {
             continue;
@@ -169,12 +172,18 @@ async fn fetch_and_handle(
                 seen.insert(link);
             }
             Err(e) => {
-                tracing::warn!(feed = %feed.name, url = %url, error = %format!("{e:#}"), "a CAP message could not be fetched; tried again next poll")
+                fetch_again = true;
+                tracing::warn!(feed = %feed.name, url = %url, error = %format!("{e:#}"), "a CAP message could not be fetched; tried again next poll");
             }
         }
     }
-    state.etag = etag;
-    state.last_modified = modified;
+    if fetch_again {
+        state.etag = None;
+        state.last_modified = None;
+    } else {
+        state.etag = etag;
+        state.last_modified = modified;
+    }
     Ok(())
 }
 
@@ -191,15 +200,20 @@ async fn fetch_message(client: &reqwest::Client, url: url::Url) -> Result<CapMes
     read::message(&body).map_err(|e| Unreadable(format!("{e:#}")).into())
 }
 
-async fn body_text(response: reqwest::Response) -> Result<String> {
+/// The answer's body as text, refused past [`MAX_BODY`] as it arrives (a chunked answer has no
+/// length to check first).
+async fn body_text(mut response: reqwest::Response) -> Result<String> {
     if response.content_length().is_some_and(|n| n as usize > MAX_BODY) {
         bail!("larger than {} MB", MAX_BODY / 1024 / 1024);
     }
-    let bytes = response.bytes().await.context("the answer broke off")?;
-    if bytes.len() > MAX_BODY {
-        bail!("larger than {} MB", MAX_BODY / 1024 / 1024);
+    let mut bytes = Vec::new();
+    while let Some(chunk) = response.chunk().await.context("the answer broke off")? {
+        if bytes.len() + chunk.len() > MAX_BODY {
+            bail!("larger than {} MB", MAX_BODY / 1024 / 1024);
+        }
+        bytes.extend_from_slice(&chunk);
     }
-    String::from_utf8(bytes.to_vec()).context("not UTF-8 text")
+    String::from_utf8(bytes).context("not UTF-8 text")
 }
 
 async fn handle(app: &App, feed: &Feed, m: &CapMessage) -> Result<()> {

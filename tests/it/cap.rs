@@ -618,3 +618,61 @@ async fn a_configured_feed_reaches_the_groups_through_the_running_bot() {
     );
     drop(bot);
 }
+
+/// A message whose blocks cover different places is judged, per station, by the blocks that
+/// reach it: a Severe block for Tianjin does not send a Minor Beijing one at once. And only a
+/// warning's own sender can cancel it: a Cancel from someone else that names it changes nothing.
+#[tokio::test]
+async fn each_station_sees_its_own_blocks_and_only_the_sender_cancels() {
+    let (store, _dir) = harness::sqlite().await;
+    let app = app(store, Arc::new(FakeClock::new(NOW))).await;
+    let (server, url) = FeedServer::start().await;
+    let flood = cap_file("flood-alert.xml").replace("CN-BJ-MET-2026-1205-001", "CN-BJ-MET-2026-1205-MIX");
+    // The Chinese block: Severe, for Tianjin. The English block: Minor, for Chaoyang.
+    let (zh, en) = flood.split_at(flood.find("<language>en-US</language>").unwrap());
+    let zh = zh
+        .replace(
+            "39.85,116.40 40.05,116.40 40.05,116.55 39.85,116.55 39.85,116.40",
+            "39.05,117.10 39.20,117.10 39.20,117.30 39.05,117.30 39.05,117.10",
+        )
+        .replace("<value>110105</value>", "<value>120101</value>");
+    let en = en.replace("<severity>Severe</severity>", "<severity>Minor</severity>");
+    server.put("mixed.xml", 200, format!("{zh}{en}"));
+    let f = feed(&url, "mixed.xml");
+    poll(&app, &f, &mut Default::default()).await;
+    let made = alerts_from(&app, "bj-weather").await;
+    assert_eq!(made.len(), 1);
+    assert_eq!(made[0].1, "draft", "Minor here: it waits for the officer");
+    let sink = Flaky::default();
+    delivery::drain(&app, Platform::Console, &sink).await.unwrap();
+    assert!(group_texts(&sink).is_empty());
+    let preview = sink
+        .sent
+        .lock()
+        .unwrap()
+        .iter()
+        .find(|(c, _)| c == "dm:wang")
+        .cloned()
+        .unwrap();
+    assert!(preview.1.contains("minor"), "{preview:?}");
+
+    // The flood warning itself goes out; a Cancel naming it from another sender does nothing.
+    server.put("flood.xml", 200, cap_file("flood-alert.xml"));
+    poll(&app, &feed(&url, "flood.xml"), &mut Default::default()).await;
+    let forged = cap_file("flood-cancel.xml").replace(
+        "<sender>warning@bjmb.example.cn</sender>",
+        "<sender>prank@example.org</sender>",
+    );
+    server.put("forged.xml", 200, forged);
+    let mut other = feed(&url, "forged.xml");
+    other.name = "other".into();
+    poll(&app, &other, &mut Default::default()).await;
+    let made = alerts_from(&app, "bj-weather").await;
+    assert_eq!(made[1].1, "sent", "still out: {made:?}");
+    delivery::drain(&app, Platform::Console, &sink).await.unwrap();
+    assert!(
+        !sink.sent.lock().unwrap().iter().any(|(_, t)| t.contains("CANCELLED")),
+        "{:?}",
+        sink.sent.lock().unwrap()
+    );
+}

@@ -51,8 +51,9 @@ pub async fn run(
     let mut failures: u32 = 0;
     loop {
         let mut settings = SyncSettings::default().timeout(timeout).filter(long_timeline());
-        if catch_up_from.is_some() {
-            // The SDK keeps the refused token in memory too: sync without one explicitly.
+        if first || catch_up_from.is_some() {
+            // Without a committed token (or after one was refused) sync without any: the SDK
+            // may hold one of its own in its store or memory.
             settings = settings.token(SyncToken::NoToken);
         }
         let response = tokio::select! {
@@ -65,7 +66,14 @@ pub async fn run(
                 r
             }
             Err(e) if !first && catch_up_from.is_none() && token_refused(&e) => {
-                let from = last_synced_at(&app).await?;
+                let from = match last_synced_at(&app).await {
+                    Ok(from) => from,
+                    Err(e) => {
+                        // Nothing to resume from: back to the safe default of a day back.
+                        tracing::warn!(error = %format!("{e:#}"), "could not read when the last sync was");
+                        app.now() - 24 * 60 * 60 * 1000
+                    }
+                };
                 tracing::warn!(
                     error = %e,
                     "the homeserver refused the saved sync token; syncing afresh and handling what \
