@@ -19,6 +19,8 @@ pub struct Purged {
     pub tickets: BTreeMap<String, usize>,
     /// Delivered messages emptied.
     pub messages: u64,
+    /// Notices over whose description and photo were removed.
+    pub notices: u64,
 }
 
 impl Purged {
@@ -63,6 +65,7 @@ pub async fn purge(app: &App, now: i64, dry_run: bool) -> Result<Purged> {
     if let Some(days) = retention::shortest_retention_days(&mut tx).await? {
         purged.messages = retention::old_messages(&mut tx, now - days * 86_400_000, !dry_run).await?;
     }
+    purged.notices = retention::old_notices(&mut tx, now, !dry_run).await?;
     if dry_run {
         tx.rollback().await?;
     } else {

@@ -106,3 +106,10 @@ CREATE TABLE held_messages (
     created_at BIGINT NOT NULL
 );
 CREATE INDEX held_messages_due ON held_messages (release_at);
+
+-- A missing-person or wanted notice is an alert with a kind and, optionally, a photo (the file
+-- id of the platform it was sent from, which only that platform can show).
+ALTER TABLE alerts ADD COLUMN notice_kind TEXT;
+ALTER TABLE alerts ADD CONSTRAINT alerts_notice_kind_check CHECK (notice_kind IN ('missing', 'wanted'));
+ALTER TABLE alerts ADD COLUMN photo TEXT;
+ALTER TABLE alerts ADD COLUMN photo_platform TEXT;

@@ -111,3 +111,9 @@ CREATE TABLE held_messages (
     created_at INTEGER NOT NULL
 );
 CREATE INDEX held_messages_due ON held_messages (release_at);
+
+-- A missing-person or wanted notice is an alert with a kind and, optionally, a photo (the file
+-- id of the platform it was sent from, which only that platform can show).
+ALTER TABLE alerts ADD COLUMN notice_kind TEXT CONSTRAINT alerts_notice_kind_check CHECK (notice_kind IN ('missing', 'wanted'));
+ALTER TABLE alerts ADD COLUMN photo TEXT;
+ALTER TABLE alerts ADD COLUMN photo_platform TEXT;

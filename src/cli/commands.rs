@@ -90,8 +90,9 @@ pub async fn purge(config: &Config, dry_run: bool) -> Result<()> {
     let purged = crate::retention::purge(&app, app.now(), dry_run).await?;
     let verb = if dry_run { "would purge" } else { "purged" };
     println!(
-        "{verb} personal data of {} ticket(s); {} old message text(s)",
+        "{verb} personal data of {} ticket(s) and {} notice(s); {} old message text(s)",
         purged.ticket_count(),
+        purged.notices,
         purged.messages
     );
     for (station, n) in &purged.tickets {

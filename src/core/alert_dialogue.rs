@@ -244,5 +244,6 @@ async fn finish(ctx: &mut Ctx<'_>, draft: AlertDraft) -> Result<(), Dispatched> 
         area: draft.area.clone().filter(|s| !s.is_empty()),
         expires_hours: draft.expires_hours,
     };
-    super::alerts::draft_alert(ctx, level, topic, audience, &text, details).await
+    super::alerts::draft_alert(ctx, level, topic, audience, &text, details).await?;
+    Ok(())
 }

@@ -133,7 +133,8 @@ pub async fn draft(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
     if text.is_empty() {
         return Err(UserError::new("alert.usage").into());
     }
-    draft_alert(ctx, level, topic, audience, &text, Details::default()).await
+    draft_alert(ctx, level, topic, audience, &text, Details::default()).await?;
+    Ok(())
 }
 
 /// What the guided `/alert` adds to a one-liner.
@@ -153,7 +154,7 @@ pub async fn draft_alert(
     audience: AlertAudience,
     text: &str,
     details: Details,
-) -> Result<(), Dispatched> {
+) -> Result<i64, Dispatched> {
     let Some(station) = ctx.me.station_id.clone() else {
         return Err(UserError::new("common.no_station").into());
     };
@@ -210,7 +211,7 @@ pub async fn draft_alert(
         Button::new(ctx.msg("alert.cancel_button", &[]), &Press::AlertCancel { alert: id }),
     ]];
     ctx.to_me(preview, buttons);
-    Ok(())
+    Ok(id)
 }
 
 /// `to=…` or `about=…`.
@@ -471,9 +472,19 @@ pub async fn copies(tx: &mut Tx, scripts: &Scripts, alert: &Alert, now: i64) -> 
     let out = targets
         .into_iter()
         .map(|(to, lang)| {
-            let mut copy = Outbound::new(to, text_for(lang));
+            let mut copy = Outbound::new(to.clone(), text_for(lang));
             copy.priority = alert.level.priority();
             copy.alert_id = Some(alert.id);
+            if let Some(notice) = &alert.notice {
+                let label = scripts.templates.render(lang, "notice.info_button", &[]);
+                copy.buttons = vec![vec![Button::new(label, &Press::NoticeInfo { alert: alert.id })]];
+                // A photo is a file id of the platform it came from: other platforms get the text.
+                if let (Some((platform, photo)), Recipient::Chat { platform: to, .. }) = (&notice.photo, &to)
+                    && platform == to
+                {
+                    copy.photo = Some(photo.clone());
+                }
+            }
             copy
         })
         .collect();

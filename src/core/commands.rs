@@ -7,8 +7,8 @@
 use futures::future::BoxFuture;
 
 use super::{
-    Ctx, Dispatched, alerts, dialogue, enrolment, faq, feedback, help, language, links, quiet, reports, reviews, stats,
-    subscriptions, tickets, tips,
+    Ctx, Dispatched, alerts, dialogue, enrolment, faq, feedback, help, language, links, notices, quiet, reports,
+    reviews, stats, subscriptions, tickets, tips,
 };
 use crate::domain::Role;
 
@@ -129,6 +129,12 @@ pub static COMMANDS: &[Command] = &[
         &["订阅"],
         Anyone,
         handler!(|ctx, rest| subscriptions::subscribe(ctx, rest).await),
+    ),
+    command(
+        "notice",
+        &["协查通报", "寻人启事"],
+        Staff,
+        handler!(|ctx, rest| notices::notice(ctx, rest).await),
     ),
     command(
         "quiet",

@@ -23,6 +23,8 @@ pub enum Dialogue {
     RatingComment { ticket: i64 },
     /// An officer's guided `/alert`.
     Alert(super::alert_dialogue::AlertDraft),
+    /// An officer's `/notice missing|wanted`.
+    Notice(super::notices::NoticeDraft),
 }
 
 /// Saves a dialogue that asks no form field (a new nonce makes older buttons expire).
@@ -48,6 +50,9 @@ pub struct ReportDraft {
     /// Optional checklists the dialogue asked for and the reporter left empty.
     #[serde(default)]
     pub skipped: Vec<String>,
+    /// The notice this report answers ("I have information"): it goes to that notice's officer.
+    #[serde(default)]
+    pub notice: Option<i64>,
 }
 
 /// The sender's saved dialogue, if any.
@@ -78,6 +83,7 @@ async fn load(ctx: &mut Ctx<'_>) -> Result<Loaded> {
         }
         Ok(Dialogue::RatingComment { ticket }) => Ok(Loaded::Open(stored.nonce, Dialogue::RatingComment { ticket })),
         Ok(Dialogue::Alert(draft)) => Ok(Loaded::Open(stored.nonce, Dialogue::Alert(draft))),
+        Ok(Dialogue::Notice(draft)) => Ok(Loaded::Open(stored.nonce, Dialogue::Notice(draft))),
         Ok(_) => Ok(Loaded::Stale),
         Err(e) => {
             tracing::warn!(person = ctx.me.id, error = %e, "unreadable dialogue");
@@ -172,6 +178,10 @@ pub async fn answer_text(ctx: &mut Ctx<'_>, text: &str) -> Result<bool, Dispatch
             super::alert_dialogue::answer_text(ctx, draft, text).await?;
             return Ok(true);
         }
+        Loaded::Open(_, Dialogue::Notice(draft)) => {
+            super::notices::answer_text(ctx, draft, text).await?;
+            return Ok(true);
+        }
         Loaded::Stale => {
             drop_stale(ctx).await?;
             return Ok(true);
@@ -196,6 +206,9 @@ pub async fn press(ctx: &mut Ctx<'_>, nonce: &str, step: DialogueStep, message: 
         Loaded::Open(saved, Dialogue::Report(draft)) => (saved, draft),
         Loaded::Open(saved, Dialogue::Alert(draft)) if saved.to_string() == nonce => {
             return super::alert_dialogue::press(ctx, draft, step).await;
+        }
+        Loaded::Open(saved, Dialogue::Notice(draft)) if saved.to_string() == nonce => {
+            return super::notices::press(ctx, draft, step).await;
         }
         _ => return Err(UserError::new("common.expired_button").into()),
     };
@@ -263,6 +276,7 @@ pub async fn cancel(ctx: &mut Ctx<'_>) -> Result<(), Dispatched> {
     let key = match load(ctx).await? {
         Loaded::Open(_, Dialogue::RatingComment { .. }) => "rating.comment_skipped",
         Loaded::Open(_, Dialogue::Alert(_)) => "alert_dialogue.cancelled",
+        Loaded::Open(_, Dialogue::Notice(_)) => "notice.cancelled",
         Loaded::Open(..) => "report.cancelled",
         _ => return Err(UserError::new("report.nothing_to_cancel").into()),
     };
@@ -286,8 +300,12 @@ async fn attach(ctx: &mut Ctx<'_>, wanted: FieldType, value: String) -> Result<(
     if !ctx.inbound.is_direct {
         return Ok(());
     }
-    let Loaded::Open(_, Dialogue::Report(mut draft)) = load(ctx).await? else {
-        return Err(UserError::new("report.usage").into());
+    let mut draft = match load(ctx).await? {
+        Loaded::Open(_, Dialogue::Report(draft)) => draft,
+        Loaded::Open(_, Dialogue::Notice(notice)) if wanted == FieldType::Photo => {
+            return super::notices::photo(ctx, notice, &value).await;
+        }
+        _ => return Err(UserError::new("report.usage").into()),
     };
     let form = ctx.scripts.form(draft.kind);
     let key = form

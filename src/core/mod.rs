@@ -17,6 +17,7 @@ pub mod fields;
 pub mod help;
 mod language;
 mod links;
+pub mod notices;
 pub mod quiet;
 pub mod rating;
 pub mod reports;
@@ -152,6 +153,7 @@ async fn press(ctx: &mut Ctx<'_>, data: &str, message: Option<i64>) -> Result<()
         Some(Press::AlertSend { alert }) if staff => alerts::press(ctx, alert, true, message).await,
         Some(Press::AlertCancel { alert }) if staff => alerts::press(ctx, alert, false, message).await,
         Some(Press::Topic { topic }) => subscriptions::press(ctx, topic, message).await,
+        Some(Press::NoticeInfo { alert }) => notices::info(ctx, alert).await,
         _ => Err(UserError::new("common.expired_button").into()),
     }
 }

@@ -78,6 +78,7 @@ pub async fn report(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
         asking: None,
         picked: Vec::new(),
         skipped: Vec::new(),
+        notice: None,
     };
     continue_draft(ctx, draft).await?;
     Ok(())
@@ -157,7 +158,19 @@ pub async fn continue_draft(ctx: &mut Ctx<'_>, draft: ReportDraft) -> Result<()>
 /// Creates the ticket, tells the group (no personal data), the reporter, and the officers.
 async fn file(ctx: &mut Ctx<'_>, draft: ReportDraft) -> Result<()> {
     let kind = draft.kind;
-    let route = tickets::route(ctx, &draft.station, draft.hotel_id).await?;
+    let mut route = tickets::route(ctx, &draft.station, draft.hotel_id).await?;
+    // Information about a notice goes to the notice's officer, who works the case.
+    let notice_officer = match draft.notice {
+        Some(alert) => match crate::store::alerts::get(ctx.tx, alert).await? {
+            Some(a) => ctx.person(a.officer_id).await?,
+            None => None,
+        },
+        None => None,
+    };
+    if let Some(officer) = &notice_officer {
+        route.assignee = Some(officer.id);
+        route.notify = vec![officer.clone()];
+    }
     let ticket = crate::store::tickets::NewTicket {
         station_id: &draft.station,
         kind,
@@ -190,7 +203,14 @@ async fn file(ctx: &mut Ctx<'_>, draft: ReportDraft) -> Result<()> {
     for officer in &route.notify {
         let lang = ctx.lang_of(officer);
         let unmasked = route.assignee == Some(officer.id);
-        let body = details(ctx.scripts, form, &draft.fields, lang, unmasked);
+        let mut body = details(ctx.scripts, form, &draft.fields, lang, unmasked);
+        if let Some(notice) = draft.notice {
+            let about = ctx
+                .scripts
+                .templates
+                .render(lang, "notice.tip_about", &[("n", &notice.to_string())]);
+            body = format!("{about}\n{body}");
+        }
         let button = ctx.scripts.templates.render(lang, "report.ack_button", &[]);
         let buttons = vec![vec![crate::domain::Button::new(
             button,

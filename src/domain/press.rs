@@ -23,6 +23,8 @@ pub enum Press {
     AlertCancel { alert: i64 },
     /// Tick or untick a topic of the `/subscribe` checklist (`sub:N`, N its index).
     Topic { topic: super::Topic },
+    /// "I have information" under a notice (`info:ID`).
+    NoticeInfo { alert: i64 },
 }
 
 /// A step of the report dialogue.
@@ -56,6 +58,7 @@ impl Press {
             Press::AlertSend { alert } => format!("alert:send:{alert}"),
             Press::AlertCancel { alert } => format!("alert:cancel:{alert}"),
             Press::Topic { topic } => format!("sub:{}", topic.index()),
+            Press::NoticeInfo { alert } => format!("info:{alert}"),
         }
     }
 
@@ -105,6 +108,7 @@ impl Press {
                 ("add", q) => Some(Press::FaqAdd { question: number(q)? }),
                 _ => None,
             },
+            "info" => Some(Press::NoticeInfo { alert: number(rest)? }),
             "sub" => {
                 let n = number(rest)?;
                 let topic = *super::Topic::ALL.get(usize::try_from(n).ok()?)?;
@@ -147,6 +151,7 @@ mod tests {
             id.clone().prop_map(|question| Press::FaqAdd { question }),
             id.clone().prop_map(|alert| Press::AlertSend { alert }),
             proptest::sample::select(crate::domain::Topic::ALL).prop_map(|topic| Press::Topic { topic }),
+            id.clone().prop_map(|alert| Press::NoticeInfo { alert }),
             id.prop_map(|alert| Press::AlertCancel { alert }),
         ]
     }

@@ -41,6 +41,7 @@ struct RawSettings {
     wrong_join_codes: Option<u32>,
     alert_expiry_hours: Option<u32>,
     quiet_hours: Option<Spanned<String>>,
+    notice_expiry_days: Option<u32>,
     feedback: Option<RawFeedback>,
 }
 
@@ -282,6 +283,7 @@ fn load_settings(dir: &Path, errors: &mut Vec<ScriptError>) -> Option<Settings> 
         flood_per_group: raw.flood_per_group.unwrap_or(60),
         wrong_join_codes: raw.wrong_join_codes.unwrap_or(5).max(1).into(),
         alert_expiry_hours: raw.alert_expiry_hours.unwrap_or(24).max(1).into(),
+        notice_expiry_days: raw.notice_expiry_days.unwrap_or(30).max(1).into(),
     })
 }
 

@@ -50,6 +50,8 @@ pub struct Settings {
     pub alert_expiry_hours: i64,
     /// Quiet hours of a person who set none (minutes after midnight, from and to); `None`: none.
     pub quiet_hours: Option<(i64, i64)>,
+    /// How many days a missing-person or wanted notice runs unless renewed.
+    pub notice_expiry_days: i64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -48,6 +48,16 @@ pub struct Alert {
     pub held: i64,
     pub unsubscribed: i64,
     pub cap: AlertCap,
+    /// A missing-person or wanted notice: its kind, and its photo with the platform it is on.
+    pub notice: Option<Notice>,
+}
+
+/// What makes an alert a notice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    /// `missing` or `wanted`.
+    pub kind: String,
+    pub photo: Option<(crate::domain::Platform, String)>,
 }
 
 impl Alert {
@@ -136,7 +146,7 @@ pub async fn insert_draft(
 
 const ALERT_COLUMNS: &str = "id, station_id, officer_id, level, audience, text, status, targets, summary_sent, \
      progress_message_id, created_at, sent_at, category, event, urgency, severity, certainty, headline, \
-     instruction, area_desc, area_json, effective_at, expires_at, source, texts_json, topic, held, unsubscribed";
+     instruction, area_desc, area_json, effective_at, expires_at, source, texts_json, topic, held, unsubscribed, notice_kind, photo, photo_platform";
 
 fn alert_from_row(r: &super::Row) -> Result<Alert> {
     let level: String = col(r, "level")?;
@@ -165,6 +175,17 @@ fn alert_from_row(r: &super::Row) -> Result<Alert> {
         sent_at: col(r, "sent_at")?,
         held: col(r, "held")?,
         unsubscribed: col(r, "unsubscribed")?,
+        notice: match col::<Option<String>>(r, "notice_kind")? {
+            Some(kind) => {
+                let photo: Option<String> = col(r, "photo")?;
+                let platform: Option<String> = col(r, "photo_platform")?;
+                Some(Notice {
+                    kind,
+                    photo: platform.as_deref().and_then(crate::domain::Platform::parse).zip(photo),
+                })
+            }
+            None => None,
+        },
         cap: AlertCap {
             topic: col_enum(r, "topic", crate::domain::Topic::from_db)?,
             category: col_enum(r, "category", Category::from_db)?,
@@ -207,6 +228,35 @@ pub async fn replace_content(conn: &mut Conn, id: i64, text: &str, cap: &AlertCa
         .execute(conn)
         .await
         .context("replacing an alert's content")?;
+    Ok(())
+}
+
+/// Makes a drafted alert a notice of `kind`, with its photo if there is one.
+pub async fn set_notice(
+    conn: &mut Conn,
+    id: i64,
+    kind: &str,
+    photo: Option<(crate::domain::Platform, &str)>,
+) -> Result<()> {
+    query("UPDATE alerts SET notice_kind = $2, photo = $3, photo_platform = $4 WHERE id = $1")
+        .bind(id)
+        .bind(kind)
+        .bind(photo.map(|p| p.1))
+        .bind(photo.map(|p| p.0.as_str()))
+        .execute(conn)
+        .await
+        .context("making an alert a notice")?;
+    Ok(())
+}
+
+/// Moves an alert's expiry (a renewed notice).
+pub async fn set_expiry(conn: &mut Conn, id: i64, expires_at: i64) -> Result<()> {
+    query("UPDATE alerts SET expires_at = $2, expired = 0 WHERE id = $1")
+        .bind(id)
+        .bind(expires_at)
+        .execute(conn)
+        .await
+        .context("renewing an alert")?;
     Ok(())
 }
 

@@ -94,3 +94,37 @@ pub async fn set_days(conn: &mut Conn, station: &str, days: i64) -> Result<bool>
         .context("setting the retention period")?;
     Ok(done.rows_affected() == 1)
 }
+
+/// Notices over (found, withdrawn or expired) for longer than their station's retention period
+/// by `now`: with `apply`, the person's description and photo are removed from the notice, its
+/// published CAP messages and the copies held for quiet hours (the notice's number, kind and
+/// dates stay). Returns how many notices.
+pub async fn old_notices(conn: &mut Conn, now: i64, apply: bool) -> Result<u64> {
+    const DUE: &str = "SELECT a.id FROM alerts a JOIN stations s ON s.id = a.station_id \
+         WHERE a.notice_kind IS NOT NULL AND a.text <> '' \
+         AND (a.status IN ('withdrawn', 'cleared', 'cancelled') OR a.expires_at <= $1) \
+         AND COALESCE(a.expires_at, a.created_at) < $1 - s.retention_days * 86400000";
+    let rows = query(DUE)
+        .bind(now)
+        .fetch_all(&mut *conn)
+        .await
+        .context("finding old notices")?;
+    let ids: Vec<i64> = rows.iter().map(|r| col(r, "id")).collect::<Result<_>>()?;
+    if apply {
+        for id in &ids {
+            for sql in [
+                "UPDATE alerts SET text = '', texts_json = NULL, headline = NULL, area_desc = NULL, area_json = NULL, photo = NULL WHERE id = $1",
+                "UPDATE alert_messages SET text = '' WHERE alert_id = $1",
+                "DELETE FROM held_messages WHERE alert_id = $1",
+                "UPDATE outbox SET text = '', buttons = NULL, photo = NULL WHERE alert_id = $1 AND status <> 'pending'",
+            ] {
+                query(sql)
+                    .bind(*id)
+                    .execute(&mut *conn)
+                    .await
+                    .context("purging a notice")?;
+            }
+        }
+    }
+    Ok(ids.len() as u64)
+}

@@ -74,11 +74,12 @@ pub async fn tick(app: &App) -> Result<()> {
         tracing::info!(deadline_steps = steps, silent_hotels = silent, "scheduler");
     }
     if let Some(purged) = crate::retention::purge_if_due(app, now).await?
-        && (purged.ticket_count() > 0 || purged.messages > 0)
+        && (purged.ticket_count() > 0 || purged.messages > 0 || purged.notices > 0)
     {
         tracing::info!(
             tickets = purged.ticket_count(),
             messages = purged.messages,
+            notices = purged.notices,
             "retention purge"
         );
     }

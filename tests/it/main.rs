@@ -19,6 +19,7 @@ mod harness;
 mod matrix;
 mod matrix_crash;
 mod matrix_transcripts;
+mod notices;
 mod privacy;
 mod properties;
 mod replicas;

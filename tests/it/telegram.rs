@@ -726,3 +726,52 @@ async fn with_paid_broadcast_only_urgent_alert_copies_go_as_paid_broadcasts() {
     assert_eq!(fake.too_many_requests(), 0);
     bot.stop().await;
 }
+
+/// A missing-person notice over Telegram: the officer's photo goes out under the notice in the
+/// group (sendPhoto, the notice as its caption, an "I have information" button), and `/notice
+/// found` edits the caption (Telegram refuses editMessageText on a photo).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_notice_goes_out_with_its_photo_and_found_edits_the_caption() {
+    let bot = start(10.0).await;
+    bot.fake.text(WANG, WANG, "wang", "/notice missing");
+    sent_where(&bot.fake, |s| s.chat_id == WANG && s.text.contains("Send a photo")).await;
+    let photo = bot.fake.message_json(
+        WANG,
+        WANG,
+        "wang",
+        serde_json::json!({ "photo": [
+            { "file_id": "boy-photo", "file_unique_id": "b", "width": 800, "height": 600 } ] }),
+    );
+    bot.fake.push_update(serde_json::json!({ "message": photo }));
+    sent_where(&bot.fake, |s| {
+        s.chat_id == WANG && s.text.contains("Describe the person")
+    })
+    .await;
+    for (answer, next) in [
+        ("Li Xiaoming, 8, red jacket", "last seen?"),
+        ("Xinhua Road park", "When were they"),
+        ("today 14:30", "Which groups"),
+        ("all", "MISSING PERSON"),
+    ] {
+        bot.fake.text(WANG, WANG, "wang", answer);
+        sent_where(&bot.fake, |s| s.chat_id == WANG && s.text.contains(next)).await;
+    }
+    let preview = sent_where(&bot.fake, |s| s.chat_id == WANG && s.text.contains("MISSING PERSON")).await;
+    bot.fake.press(WANG, preview.message_id, WANG, "wang", "alert:send:1");
+    let copy = sent_where(&bot.fake, |s| s.chat_id == GROUP && s.method == "sendPhoto").await;
+    assert_eq!(copy.photo.as_deref(), Some("boy-photo"));
+    assert!(copy.text.contains("Li Xiaoming"), "{}", copy.text);
+    assert_eq!(
+        copy.reply_markup.as_ref().unwrap()["inline_keyboard"][0][0]["callback_data"],
+        "info:1"
+    );
+    bot.fake.text(WANG, WANG, "wang", "/notice found 1");
+    let edit = sent_where(&bot.fake, |s| s.chat_id == GROUP && s.method == "editMessageCaption").await;
+    assert_eq!(edit.message_id, copy.message_id);
+    assert!(
+        edit.text.contains("Found") && !edit.text.contains("red jacket"),
+        "{}",
+        edit.text
+    );
+    bot.stop().await;
+}

@@ -433,6 +433,21 @@ impl Deliverer for TelegramDeliverer {
             let request = request.reply_markup(keyboard(&message.buttons));
             return match request.await {
                 Ok(_) | Err(RequestError::Api(teloxide::ApiError::MessageNotModified)) => Ok(target.to_owned()),
+                // A photo (a notice's) has a caption, not text: edit that. Telegram cannot take
+                // the photo itself off a message.
+                Err(RequestError::Api(e)) if e.to_string().contains("no text in the message") => {
+                    let caption = escape_html(truncate_for_html(&message.text, CAPTION_LIMIT));
+                    let request = self
+                        .bot
+                        .edit_message_caption(chat, MessageId(id))
+                        .caption(caption)
+                        .parse_mode(ParseMode::Html)
+                        .reply_markup(keyboard(&message.buttons));
+                    match request.await {
+                        Ok(_) | Err(RequestError::Api(teloxide::ApiError::MessageNotModified)) => Ok(target.to_owned()),
+                        Err(e) => Err(classify(e)),
+                    }
+                }
                 Err(e) => Err(classify(e)),
             };
         }

@@ -360,7 +360,10 @@ async fn handle(
     // Telegram's method names are case-insensitive (teloxide sends `GetMe`).
     let method = canonical(&method);
     // Faults hit the sending methods, where delivery has to cope with them.
-    if matches!(method.as_str(), "sendMessage" | "sendPhoto" | "editMessageText") {
+    if matches!(
+        method.as_str(),
+        "sendMessage" | "sendPhoto" | "editMessageText" | "editMessageCaption"
+    ) {
         let fault = {
             let mut inner = fake.lock();
             match &mut inner.outage {
@@ -422,7 +425,7 @@ async fn handle(
         "getChatMember" => {
             ok(json!({ "status": "member", "user": user_json(params["user_id"].as_i64().unwrap_or(0), "member") }))
         }
-        "sendMessage" | "sendPhoto" | "editMessageText" => send(&fake, &method, &params),
+        "sendMessage" | "sendPhoto" | "editMessageText" | "editMessageCaption" => send(&fake, &method, &params),
         _ => error(404, "Not Found: method not found", None),
     }
 }
@@ -458,6 +461,7 @@ fn canonical(method: &str) -> String {
         "sendMessage",
         "sendPhoto",
         "editMessageText",
+        "editMessageCaption",
     ];
     METHODS
         .iter()
@@ -533,7 +537,22 @@ fn send(fake: &FakeTelegram, method: &str, params: &Value) -> Response {
         );
     }
     let mut inner = fake.lock();
-    let message_id = if method == "editMessageText" {
+    if method.starts_with("edit") {
+        // Telegram: a photo's words are its caption, edited with editMessageCaption; a text
+        // message has no caption.
+        let target = params["message_id"].as_i64().unwrap_or(0);
+        let is_photo = inner
+            .sent
+            .iter()
+            .any(|s| s.chat_id == chat_id && s.message_id == target && s.method == "sendPhoto");
+        if method == "editMessageText" && is_photo {
+            return error(400, "Bad Request: there is no text in the message to edit", None);
+        }
+        if method == "editMessageCaption" && !is_photo {
+            return error(400, "Bad Request: there is no caption in the message to edit", None);
+        }
+    }
+    let message_id = if method.starts_with("edit") {
         params["message_id"].as_i64().unwrap_or(0)
     } else {
         inner.next_message_id += 1;
