@@ -425,7 +425,8 @@ pub async fn copies(tx: &mut Tx, scripts: &Scripts, alert: &Alert, now: i64) -> 
     let topic = alert.cap.topic;
     let muting = subscriptions::groups_muting(tx, topic.as_str()).await?;
     let mut unsubscribed = 0;
-    let mut targets: Vec<(Recipient, Lang)> = Vec::new();
+    // Each target with its language and whether it is a hotel group.
+    let mut targets: Vec<(Recipient, Lang, bool)> = Vec::new();
     for g in groups::of_station(tx, &alert.station_id, kind).await? {
         if muting.contains(&g.id) {
             unsubscribed += 1;
@@ -435,7 +436,7 @@ pub async fn copies(tx: &mut Tx, scripts: &Scripts, alert: &Alert, now: i64) -> 
             platform: g.platform,
             chat_id: g.chat_id,
         };
-        targets.push((to, station_lang));
+        targets.push((to, station_lang, g.kind == GroupKind::Liaison));
     }
     let text_for = |lang: Lang| {
         let level = level_label(scripts, lang, alert.level);
@@ -464,15 +465,21 @@ pub async fn copies(tx: &mut Tx, scripts: &Scripts, alert: &Alert, now: i64) -> 
                     held::hold(tx, person.id, Some(alert.id), &text_for(lang), release, now).await?;
                     held += 1;
                 }
-                _ => targets.push((Recipient::Person(person.id), lang)),
+                _ => targets.push((Recipient::Person(person.id), lang, false)),
             }
         }
     }
     alerts::set_fanout_counts(tx, alert.id, held as i64, unsubscribed as i64).await?;
     let out = targets
         .into_iter()
-        .map(|(to, lang)| {
-            let mut copy = Outbound::new(to.clone(), text_for(lang));
+        .map(|(to, lang, hotels)| {
+            let mut text = text_for(lang);
+            if hotels && alert.notice.is_some() {
+                // Front desks are asked to look through their guests.
+                text.push('\n');
+                text.push_str(&scripts.templates.render(lang, "notice.hotels_check", &[]));
+            }
+            let mut copy = Outbound::new(to.clone(), text);
             copy.priority = alert.level.priority();
             copy.alert_id = Some(alert.id);
             if let Some(notice) = &alert.notice {

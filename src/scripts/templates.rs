@@ -134,6 +134,7 @@ pub const REQUIRED_KEYS: &[&str] = &[
     "notice.info_intro",
     "notice.closed",
     "notice.tip_about",
+    "notice.hotels_check",
     "alert_dialogue.ask_level",
     "alert_dialogue.ask_topic",
     "alert_dialogue.ask_text",

@@ -1,7 +1,9 @@
 //! Privacy across every scenario: after each transcript has been played (on the console, on
 //! SQLite), no outbox row addressed to a group contains an ID number or a phone number in
 //! full, or any guest name, room number, ID or phone number that a transcript typed in a
-//! report field (`name=`, `room=`, `id=`, `phone=`, `number=`).
+//! report field (`name=`, `room=`, `id=`, `phone=`, `number=`) — nor anything a resident or a
+//! front desk wrote in their private chat (a tip, the answer to a notice, a report's details):
+//! what is said to the police in private stays private.
 
 use beatbot::replay::{Replayer, Step, parse};
 use regex::Regex;
@@ -25,13 +27,31 @@ async fn no_group_message_of_any_scenario_carries_personal_data() {
     let full_phone = Regex::new(r"1[3-9]\d{9}").unwrap();
     let mut leaks = Vec::new();
     let mut group_rows = 0;
+    let mut private_sentences = 0;
     for file in harness::transcript_files() {
         let steps = parse(&std::fs::read_to_string(&file).unwrap()).expect("transcript parses");
         let mut personal = Vec::new();
+        let staff: Vec<&str> = steps
+            .iter()
+            .filter_map(|(_, s)| match s {
+                Step::Officer { name, .. } => Some(name.as_str()),
+                _ => None,
+            })
+            .collect();
         let mut replayer = Replayer::new(scripts.clone(), faq.clone()).await.unwrap();
         for (_, step) in &steps {
-            if let Step::Say { text, .. } = step {
+            if let Step::Say { text, chat, user } = step {
                 personal.extend(personal_values(text));
+                // Sentences a resident or front desk wrote privately (not commands, not short
+                // answers such as "yes" that any message may contain).
+                if chat.is_none()
+                    && !staff.contains(&user.as_str())
+                    && !text.starts_with('/')
+                    && text.chars().count() >= 20
+                {
+                    personal.push(text.clone());
+                    private_sentences += 1;
+                }
             }
             // Failures are the transcript tests' business; here only what was sent matters.
             let _ = replayer.step(step).await;
@@ -56,6 +76,10 @@ async fn no_group_message_of_any_scenario_carries_personal_data() {
         }
     }
     assert!(group_rows > 50, "the scenarios wrote to groups ({group_rows} rows)");
+    assert!(
+        private_sentences > 20,
+        "the scenarios wrote privately to the police ({private_sentences} sentences)"
+    );
     assert!(
         leaks.is_empty(),
         "personal data in group messages:\n{}",
