@@ -146,7 +146,17 @@ pub async fn ask_next(ctx: &mut Ctx<'_>, mut draft: ReportDraft, field_key: &str
             )]);
             "report.ask_multichoice"
         }
-        _ => "report.ask_field",
+        _ => {
+            if !field.required {
+                // Optional fields are asked only when the form marks them `ask` or the report
+                // answers a notice: they can be skipped.
+                buttons.push(vec![Button::new(
+                    ctx.msg("report.skip_button", &[]),
+                    &press(DialogueStep::Done),
+                )]);
+            }
+            "report.ask_field"
+        }
     };
     buttons.push(vec![Button::new(
         ctx.msg("report.cancel_button", &[]),
@@ -264,6 +274,12 @@ pub async fn press(ctx: &mut Ctx<'_>, nonce: &str, step: DialogueStep, message: 
                 draft.picked.clear();
                 draft.fields.insert(asking, value);
             }
+            reports::continue_draft(ctx, draft).await?;
+            Ok(())
+        }
+        DialogueStep::Done if !field.required => {
+            // Skip of an optional field.
+            draft.skipped.push(asking);
             reports::continue_draft(ctx, draft).await?;
             Ok(())
         }

@@ -136,7 +136,13 @@ pub async fn continue_draft(ctx: &mut Ctx<'_>, draft: ReportDraft) -> Result<()>
     let missing = form
         .fields
         .iter()
-        .find(|f| (f.required || f.ask) && !draft.fields.contains_key(&f.key) && !draft.skipped.contains(&f.key))
+        // Information about a notice is asked in full (what, where, when, a photo, a number to
+        // call back), each optional question with a Skip.
+        .find(|f| {
+            (f.required || f.ask || draft.notice.is_some())
+                && !draft.fields.contains_key(&f.key)
+                && !draft.skipped.contains(&f.key)
+        })
         .map(|f| f.key.clone());
     match missing {
         Some(key) => {

@@ -204,6 +204,7 @@ pub const REQUIRED_KEYS: &[&str] = &[
     "report.ask_multichoice",
     "report.cancel_button",
     "report.done_button",
+    "report.skip_button",
     "report.cancelled",
     "report.expired",
     "report.nothing_to_cancel",

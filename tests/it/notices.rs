@@ -121,14 +121,22 @@ async fn a_missing_person_notice_from_photo_to_found_and_purge() {
         .unwrap();
     app.handle(&say("z1", None, "zhang", "/help")).await.unwrap();
     press(&app, "i1", Some("residents"), "zhang", "info:1").await;
-    app.handle(&say(
-        "i2",
-        None,
-        "zhang",
-        "I saw a boy in a red jacket at the bus stop on Jianshe Road at 15:00",
-    ))
-    .await
-    .unwrap();
+    app.handle(&say("i2", None, "zhang", "I saw a boy in a red jacket, alone"))
+        .await
+        .unwrap();
+    app.handle(&say("i3", None, "zhang", "the bus stop on Jianshe Road"))
+        .await
+        .unwrap();
+    app.handle(&say("i4", None, "zhang", "10 minutes ago")).await.unwrap();
+    let seen = Content::Photo {
+        file_id: "tip-photo".into(),
+        caption: None,
+    };
+    app.handle(&Console::inbound("i5".into(), None, "zhang", seen))
+        .await
+        .unwrap();
+    app.handle(&say("i6", None, "zhang", "13812345678")).await.unwrap();
+    app.handle(&say("i7", None, "zhang", "no")).await.unwrap();
     delivery::drain(&app, Platform::Console, &sink).await.unwrap();
     let tipster = said(&sink, "dm:zhang").join("\n---\n");
     assert!(
