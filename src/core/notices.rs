@@ -16,6 +16,10 @@ use super::{Ctx, Dispatched, UserError};
 use crate::domain::{AlertAudience, AlertLevel, AlertStatus, Button, DialogueStep, Press, ReportKind, Topic};
 use crate::store::{alerts, counters, dialogues, people, stations};
 
+/// Set as the photo of an edit: the photo sent with the edited message is to be taken down
+/// (Matrix redacts the image event sent just before it; Telegram cannot and edits the caption).
+pub const REMOVE_PHOTO: &str = "remove-photo";
+
 /// What the officer has given so far.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct NoticeDraft {
@@ -119,7 +123,12 @@ pub async fn notice(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
     };
     let closing = ctx.scripts.templates.render(lang, key, &[("n", &n)]);
     let (edits, copies) = core_alerts::revise(ctx.tx, ctx.scripts, &alert, action, &closing, ctx.now).await?;
-    for edit in edits {
+    let had_photo = alert.notice.as_ref().is_some_and(|n| n.photo.is_some());
+    for mut edit in edits {
+        if had_photo {
+            // The photo comes down with the description where the platform can take it off.
+            edit.photo = Some(REMOVE_PHOTO.to_owned());
+        }
         ctx.send(edit);
     }
     let done = if action == FollowUp::AllClear {

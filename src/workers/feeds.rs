@@ -201,11 +201,17 @@ async fn fetch_message(client: &reqwest::Client, url: url::Url) -> Result<CapMes
 }
 
 /// The answer's body as text, refused past [`MAX_BODY`] as it arrives (a chunked answer has no
-/// length to check first).
+/// length to check first), decoded as its header or XML declaration says.
 async fn body_text(mut response: reqwest::Response) -> Result<String> {
     if response.content_length().is_some_and(|n| n as usize > MAX_BODY) {
         bail!("larger than {} MB", MAX_BODY / 1024 / 1024);
     }
+    let charset = response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').find_map(|p| p.trim().strip_prefix("charset=")))
+        .map(|c| c.trim_matches('"').to_owned());
     let mut bytes = Vec::new();
     while let Some(chunk) = response.chunk().await.context("the answer broke off")? {
         if bytes.len() + chunk.len() > MAX_BODY {
@@ -213,7 +219,39 @@ async fn body_text(mut response: reqwest::Response) -> Result<String> {
         }
         bytes.extend_from_slice(&chunk);
     }
-    String::from_utf8(bytes).context("not UTF-8 text")
+    decode(&bytes, charset.as_deref())
+}
+
+/// XML bytes as text: in the encoding the HTTP header names, else the one the XML declaration
+/// names (`<?xml version="1.0" encoding="GBK"?>`), else UTF-8 (XML's default). Bytes that are not
+/// valid in it are refused, not replaced.
+pub fn decode(bytes: &[u8], header_charset: Option<&str>) -> Result<String> {
+    let declared = || {
+        let head = &bytes[..bytes.len().min(200)];
+        let head = String::from_utf8_lossy(head);
+        let decl = head
+            .strip_prefix('\u{feff}')
+            .unwrap_or(&head)
+            .strip_prefix("<?xml")?
+            .split("?>")
+            .next()?
+            .to_owned();
+        let after = decl.split("encoding=").nth(1)?;
+        let quote = after.chars().next()?;
+        after[quote.len_utf8()..].split(quote).next().map(str::to_owned)
+    };
+    let label = header_charset.map(str::to_owned).or_else(declared);
+    let encoding = match label {
+        Some(label) => {
+            encoding_rs::Encoding::for_label(label.as_bytes()).with_context(|| format!("unknown encoding {label:?}"))?
+        }
+        None => encoding_rs::UTF_8,
+    };
+    let (text, _, malformed) = encoding.decode(bytes);
+    if malformed {
+        bail!("not valid {} text", encoding.name());
+    }
+    Ok(text.into_owned())
 }
 
 async fn handle(app: &App, feed: &Feed, m: &CapMessage) -> Result<()> {
@@ -226,4 +264,24 @@ async fn handle(app: &App, feed: &Feed, m: &CapMessage) -> Result<()> {
         other => tracing::info!(feed = %feed.name, identifier = %m.identifier, outcome = ?other, "CAP message handled"),
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn gbk_feeds_are_read_as_their_declaration_says() {
+        let text = "<?xml version=\"1.0\" encoding=\"GBK\"?><alert><headline>暴雨橙色预警</headline></alert>";
+        let (gbk, _, _) = encoding_rs::GBK.encode(text);
+        assert_eq!(super::decode(&gbk, None).unwrap(), text);
+        assert_eq!(
+            super::decode(&gbk, Some("gb2312")).unwrap(),
+            text,
+            "the header's name wins"
+        );
+        assert!(super::decode(&gbk, Some("utf-8")).is_err(), "GBK bytes are not UTF-8");
+        assert_eq!(super::decode("<a>暴雨</a>".as_bytes(), None).unwrap(), "<a>暴雨</a>");
+        assert!(super::decode(b"<a>\xff</a>", None).is_err());
+        // A declaration written with typographic quotes names nothing usable; never a panic.
+        assert!(super::decode("<?xml encoding=“GBK”?><a/>".as_bytes(), None).is_err());
+    }
 }

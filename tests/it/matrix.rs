@@ -346,3 +346,103 @@ async fn synapse_rate_limits_are_waited_out_and_nothing_is_lost() {
     assert!(retried > 0, "some sends were refused with M_LIMIT_EXCEEDED and retried");
     bot.stop().await;
 }
+
+/// A missing-person notice over Matrix: the officer's image (uploaded to the homeserver) goes
+/// out to the group before the notice's text, with "I have information" as option 1; `/notice
+/// found` edits the text and redacts the image.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_notices_photo_is_taken_down_when_the_person_is_found() {
+    use matrix_sdk::ruma::events::room::message::{ImageMessageEventContent, MessageType, RoomMessageEventContent};
+    let Scene {
+        mut wang,
+        mut li,
+        app,
+        dir,
+        name,
+    } = scene().await;
+    let bot = start_bot(&app, dir.path(), &name, Vec::new()).await;
+    let room = wang.create_room(&[&bot_id(&name), &li.user_id], false).await;
+    wang.wait_for(30, |s| {
+        s.room == room && s.body.contains("not linked to a police station")
+    })
+    .await;
+    wang.say(&room, "/link community").await;
+    wang.wait_for(20, |s| s.room == room && s.body.contains("now linked"))
+        .await;
+    li.wait_for_member(&room, &li.user_id.clone(), 20).await;
+
+    let dm = wang
+        .client
+        .create_dm(&bot_id(&name))
+        .await
+        .expect("a direct room")
+        .room_id()
+        .to_owned();
+    wang.wait_for_member(&dm, &bot_id(&name), 30).await;
+    wang.say(&dm, "/notice missing").await;
+    wang.wait_for(30, |s| s.room == dm && s.body.contains("Send a photo"))
+        .await;
+    // A 1×1 PNG.
+    let png: Vec<u8> = vec![
+        0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00,
+        0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F, 0x15, 0xC4, 0x89, 0x00, 0x00, 0x00,
+        0x0D, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0x00, 0x01, 0x00, 0x00, 0x05, 0x00, 0x01, 0x0D, 0x0A, 0x2D,
+        0xB4, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
+    ];
+    let upload = wang
+        .client
+        .media()
+        .upload(&mime::IMAGE_PNG, png, None)
+        .await
+        .expect("uploading the photo");
+    let image = ImageMessageEventContent::plain("boy.png".to_owned(), upload.content_uri);
+    wang.client
+        .get_room(&dm)
+        .unwrap()
+        .send(RoomMessageEventContent::new(MessageType::Image(image)))
+        .await
+        .expect("sending the photo");
+    wang.wait_for(30, |s| s.room == dm && s.body.contains("Describe the person"))
+        .await;
+    for (answer, next) in [
+        ("Li Xiaoming, 8, red jacket", "last seen?"),
+        ("Xinhua Road park", "When were they"),
+        ("today 14:30", "Which groups"),
+        ("all", "MISSING PERSON"),
+    ] {
+        wang.say(&dm, answer).await;
+        wang.wait_for(30, |s| s.room == dm && s.body.contains(next)).await;
+    }
+    wang.say(&dm, "1").await;
+    let text = li
+        .wait_for(30, |s| s.room == room && s.body.contains("MISSING PERSON"))
+        .await;
+    assert!(text.body.contains("I have information"), "{}", text.body);
+    let photo = li
+        .wait_for(10, |s| s.room == room && s.body == "photo" && s.sender == bot_id(&name))
+        .await;
+
+    wang.say(&dm, "/notice found 1").await;
+    li.wait_for(30, |s| s.room == room && s.body.contains("Found")).await;
+    let event_id = matrix_sdk::ruma::OwnedEventId::try_from(photo.event_id.as_str()).unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let event = li
+            .client
+            .get_room(&room)
+            .unwrap()
+            .event(&event_id, None)
+            .await
+            .expect("the photo event");
+        let raw = event.raw().json().get();
+        if raw.contains("redacted_because") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the photo was not redacted: {raw}"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    bot.stop().await;
+}

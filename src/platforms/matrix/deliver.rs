@@ -100,6 +100,39 @@ pub fn classify(e: matrix_sdk::Error) -> DeliveryError {
     }
 }
 
+impl MatrixDeliverer {
+    /// Redacts the image the bot sent just before its message `text_event` (a notice's photo is
+    /// its own event, sent first). Found by the room's context around the message: the nearest
+    /// earlier image from the bot itself; none (already redacted, or never sent) is fine.
+    async fn redact_photo_before(
+        &self,
+        room: &matrix_sdk::Room,
+        text_event: &OwnedEventId,
+    ) -> Result<(), DeliveryError> {
+        use matrix_sdk::ruma::events::{AnySyncMessageLikeEvent, AnySyncTimelineEvent, SyncMessageLikeEvent};
+        let context = room
+            .event_with_context(text_event, false, matrix_sdk::ruma::uint!(6), None)
+            .await
+            .map_err(classify)?;
+        let own = room.own_user_id().to_owned();
+        let photo = context.events_before.iter().find_map(|e| match e.raw().deserialize() {
+            Ok(AnySyncTimelineEvent::MessageLike(AnySyncMessageLikeEvent::RoomMessage(
+                SyncMessageLikeEvent::Original(m),
+            ))) if m.sender == own && matches!(m.content.msgtype, MessageType::Image(_)) => Some(m.event_id),
+            _ => None,
+        });
+        if let Some(photo) = photo {
+            room.redact(&photo, Some("notice closed"), None)
+                .await
+                .map_err(|e| DeliveryError::Retry {
+                    after_ms: None,
+                    reason: format!("redacting a notice's photo: {e}"),
+                })?;
+        }
+        Ok(())
+    }
+}
+
 /// Messages claimed at once, their rooms served side by side.
 const MATRIX_BATCH: i64 = 80;
 
@@ -135,6 +168,9 @@ impl Deliverer for MatrixDeliverer {
         if let Some(target) = edit_target {
             let target =
                 OwnedEventId::try_from(target).map_err(|e| DeliveryError::Permanent(format!("bad event id: {e}")))?;
+            if message.photo.as_deref() == Some(crate::core::notices::REMOVE_PHOTO) {
+                self.redact_photo_before(&room, &target).await?;
+            }
             content = content.make_replacement(ReplacementMetadata::new(target, None));
         } else if let Some(asked) = message
             .reply_to
