@@ -115,7 +115,6 @@ fn area(w: &mut Out, a: &Area) -> std::io::Result<()> {
 
 /// An entry of a station's feed.
 pub struct FeedEntry {
-    pub identifier: String,
     pub title: String,
     pub summary: String,
     /// When it was sent, as CAP writes it.

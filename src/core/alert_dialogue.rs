@@ -7,10 +7,10 @@
 use anyhow::Result;
 use serde::{Deserialize, Serialize};
 
-use super::dialogue::Dialogue;
+use super::dialogue::{self, Choice, Dialogue};
 use super::{Ctx, Dispatched, UserError};
-use crate::domain::{AlertAudience, AlertLevel, Button, DialogueStep, Press, Topic};
-use crate::store::{counters, dialogues};
+use crate::domain::{AlertAudience, AlertLevel, DialogueStep, Topic};
+use crate::store::dialogues;
 
 /// Hours an alert may be set to apply, offered as buttons.
 const EXPIRY_CHOICES: [i64; 4] = [6, 12, 24, 72];
@@ -78,76 +78,64 @@ async fn ask(ctx: &mut Ctx<'_>, draft: AlertDraft) -> Result<(), Dispatched> {
         dialogues::delete(ctx.tx, ctx.me.id).await?;
         return finish(ctx, draft).await;
     };
-    let nonce = counters::next_counter(ctx.tx, "dialogue").await? + 1;
-    let choose = |key: &str| Press::Dialogue {
-        nonce: nonce.to_string(),
-        step: DialogueStep::Choose(key.to_owned()),
+    // One button per row, labelled from a template.
+    let rows = |ctx: &Ctx<'_>, choices: &[(&str, &str)]| -> Vec<Vec<Choice>> {
+        choices
+            .iter()
+            .map(|(key, label)| vec![(key.to_string(), ctx.msg(label, &[]))])
+            .collect()
     };
-    let mut buttons: Vec<Vec<Button>> = Vec::new();
-    let key = match step {
-        Step::Level => {
-            for (word, label) in [
-                ("info", "alert.level_info"),
-                ("warning", "alert.level_warning"),
-                ("urgent", "alert.level_urgent"),
-            ] {
-                buttons.push(vec![Button::new(ctx.msg(label, &[]), &choose(word))]);
-            }
-            "alert_dialogue.ask_level"
-        }
+    let (key, choices) = match step {
+        Step::Level => (
+            "alert_dialogue.ask_level",
+            rows(
+                ctx,
+                &[
+                    ("info", "alert.level_info"),
+                    ("warning", "alert.level_warning"),
+                    ("urgent", "alert.level_urgent"),
+                ],
+            ),
+        ),
         Step::Topic => {
-            for t in Topic::ALERTS {
-                buttons.push(vec![Button::new(ctx.msg(t.label_key(), &[]), &choose(t.as_str()))]);
-            }
-            "alert_dialogue.ask_topic"
+            let topics: Vec<(&str, &str)> = Topic::ALERTS.iter().map(|t| (t.as_str(), t.label_key())).collect();
+            ("alert_dialogue.ask_topic", rows(ctx, &topics))
         }
-        Step::Text => "alert_dialogue.ask_text",
-        Step::Instruction | Step::Area => {
-            buttons.push(vec![Button::new(
-                ctx.msg("alert_dialogue.skip_button", &[]),
-                &choose("skip"),
-            )]);
-            if step == Step::Instruction {
-                "alert_dialogue.ask_instruction"
-            } else {
-                "alert_dialogue.ask_area"
-            }
-        }
-        Step::Audience => {
-            for a in ["station", "community", "liaison", "all"] {
-                buttons.push(vec![Button::new(
-                    ctx.msg(&format!("alert_dialogue.to_{a}"), &[]),
-                    &choose(a),
-                )]);
-            }
-            "alert_dialogue.ask_audience"
-        }
+        Step::Text => ("alert_dialogue.ask_text", Vec::new()),
+        Step::Instruction => (
+            "alert_dialogue.ask_instruction",
+            rows(ctx, &[("skip", "alert_dialogue.skip_button")]),
+        ),
+        Step::Area => (
+            "alert_dialogue.ask_area",
+            rows(ctx, &[("skip", "alert_dialogue.skip_button")]),
+        ),
+        Step::Audience => (
+            "alert_dialogue.ask_audience",
+            rows(
+                ctx,
+                &[
+                    ("station", "alert_dialogue.to_station"),
+                    ("community", "alert_dialogue.to_community"),
+                    ("liaison", "alert_dialogue.to_liaison"),
+                    ("all", "alert_dialogue.to_all"),
+                ],
+            ),
+        ),
         Step::Expiry => {
-            buttons.push(
-                EXPIRY_CHOICES
-                    .iter()
-                    .map(|h| {
-                        Button::new(
-                            ctx.msg("alert_dialogue.hours_button", &[("hours", &h.to_string())]),
-                            &choose(&h.to_string()),
-                        )
-                    })
-                    .collect(),
-            );
-            "alert_dialogue.ask_expiry"
+            let hours = EXPIRY_CHOICES
+                .iter()
+                .map(|h| {
+                    let h = h.to_string();
+                    let label = ctx.msg("alert_dialogue.hours_button", &[("hours", &h)]);
+                    (h, label)
+                })
+                .collect();
+            ("alert_dialogue.ask_expiry", vec![hours])
         }
     };
-    buttons.push(vec![Button::new(
-        ctx.msg("report.cancel_button", &[]),
-        &Press::Dialogue {
-            nonce: nonce.to_string(),
-            step: DialogueStep::Cancel,
-        },
-    )]);
-    let state = serde_json::to_string(&Dialogue::Alert(draft)).map_err(anyhow::Error::from)?;
-    dialogues::put(ctx.tx, ctx.me.id, nonce, &state, ctx.now).await?;
-    let text = ctx.msg(key, &[]);
-    ctx.to_me(text, buttons);
+    let question = ctx.msg(key, &[]);
+    dialogue::ask_choices(ctx, &Dialogue::Alert(draft), question, choices).await?;
     Ok(())
 }
 

@@ -287,10 +287,7 @@ pub async fn revise(
     now: i64,
 ) -> Result<(Vec<Outbound>, usize)> {
     let id = alert.id;
-    let lang = stations::get(tx, &alert.station_id)
-        .await?
-        .map(|s| s.lang)
-        .unwrap_or(scripts.settings.default_lang);
+    let lang = super::context::station_language(tx, scripts, &alert.station_id).await?;
     let level = level_label(scripts, lang, alert.level);
     let n = id.to_string();
     let (key, status, new_text) = match action {
@@ -418,10 +415,7 @@ pub async fn copies(tx: &mut Tx, scripts: &Scripts, alert: &Alert, now: i64) -> 
         AlertAudience::Liaison => Some(GroupKind::Liaison),
         AlertAudience::Station | AlertAudience::All => None,
     };
-    let station_lang = stations::get(tx, &alert.station_id)
-        .await?
-        .map(|s| s.lang)
-        .unwrap_or(scripts.settings.default_lang);
+    let station_lang = super::context::station_language(tx, scripts, &alert.station_id).await?;
     let topic = alert.cap.topic;
     let muting = subscriptions::groups_muting(tx, topic.as_str()).await?;
     let mut unsubscribed = 0;

@@ -176,6 +176,14 @@ impl Ctx<'_> {
     }
 }
 
+/// The language a station writes to its groups in: its own, else bot-scripts' default.
+pub async fn station_language(tx: &mut Tx, scripts: &Scripts, station: &str) -> Result<Lang> {
+    Ok(crate::store::stations::get(tx, station)
+        .await?
+        .map(|s| s.lang)
+        .unwrap_or(scripts.settings.default_lang))
+}
+
 /// A person's language: their choice, else their station's, else bot-scripts' default.
 pub fn language_of(scripts: &Scripts, person: &Person) -> Lang {
     person

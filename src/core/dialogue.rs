@@ -27,6 +27,41 @@ pub enum Dialogue {
     Notice(super::notices::NoticeDraft),
 }
 
+/// A choice offered as a button: what its press chooses, and its label.
+pub type Choice = (String, String);
+
+/// Saves `dialogue` under a fresh nonce (older buttons expire) and asks `question` in the
+/// person's private chat with the `choices` (rows of buttons) and Cancel — the shape of every
+/// guided question outside the report forms (the guided `/alert`, `/notice`).
+pub async fn ask_choices(
+    ctx: &mut Ctx<'_>,
+    dialogue: &Dialogue,
+    question: String,
+    choices: Vec<Vec<Choice>>,
+) -> Result<()> {
+    let nonce = counters::next_counter(ctx.tx, "dialogue").await? + 1;
+    let press = |step| Press::Dialogue {
+        nonce: nonce.to_string(),
+        step,
+    };
+    let mut buttons: Vec<Vec<Button>> = choices
+        .into_iter()
+        .map(|row| {
+            row.into_iter()
+                .map(|(key, label)| Button::new(label, &press(DialogueStep::Choose(key))))
+                .collect()
+        })
+        .collect();
+    buttons.push(vec![Button::new(
+        ctx.msg("report.cancel_button", &[]),
+        &press(DialogueStep::Cancel),
+    )]);
+    let state = serde_json::to_string(dialogue)?;
+    dialogues::put(ctx.tx, ctx.me.id, nonce, &state, ctx.now).await?;
+    ctx.to_me(question, buttons);
+    Ok(())
+}
+
 /// Saves a dialogue that asks no form field (a new nonce makes older buttons expire).
 pub async fn save(ctx: &mut Ctx<'_>, dialogue: &Dialogue) -> Result<()> {
     let nonce = counters::next_counter(ctx.tx, "dialogue").await? + 1;

@@ -13,8 +13,8 @@ use serde::{Deserialize, Serialize};
 use super::alerts::{self as core_alerts, FollowUp};
 use super::dialogue::{Dialogue, ReportDraft};
 use super::{Ctx, Dispatched, UserError};
-use crate::domain::{AlertAudience, AlertLevel, AlertStatus, Button, DialogueStep, Press, ReportKind, Topic};
-use crate::store::{alerts, counters, dialogues, people, stations};
+use crate::domain::{AlertAudience, AlertLevel, AlertStatus, DialogueStep, ReportKind, Topic};
+use crate::store::{alerts, dialogues, people};
 
 /// Set as the photo of an edit: the photo sent with the edited message is to be taken down
 /// (Matrix redacts the image event sent just before it; Telegram cannot and edits the caption).
@@ -112,10 +112,7 @@ pub async fn notice(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
         return Ok(());
     };
     // The edited copies say what happened, not who the person is.
-    let lang = stations::get(ctx.tx, &alert.station_id)
-        .await?
-        .map(|s| s.lang)
-        .unwrap_or(ctx.scripts.settings.default_lang);
+    let lang = super::context::station_language(ctx.tx, ctx.scripts, &alert.station_id).await?;
     let key = if action == FollowUp::AllClear {
         "notice.found_text"
     } else {
@@ -147,44 +144,25 @@ async fn ask(ctx: &mut Ctx<'_>, draft: NoticeDraft) -> Result<(), Dispatched> {
         dialogues::delete(ctx.tx, ctx.me.id).await?;
         return finish(ctx, draft).await;
     };
-    let nonce = counters::next_counter(ctx.tx, "dialogue").await? + 1;
-    let choose = |key: &str| Press::Dialogue {
-        nonce: nonce.to_string(),
-        step: DialogueStep::Choose(key.to_owned()),
+    let choice = |ctx: &Ctx<'_>, key: &str, label: &str| vec![(key.to_owned(), ctx.msg(label, &[]))];
+    let (key, choices) = match step {
+        Step::Photo => (
+            "notice.ask_photo",
+            vec![choice(ctx, "skip", "alert_dialogue.skip_button")],
+        ),
+        Step::Description => ("notice.ask_description", Vec::new()),
+        Step::Place => ("notice.ask_place", Vec::new()),
+        Step::Time => ("notice.ask_time", Vec::new()),
+        Step::Audience => (
+            "notice.ask_audience",
+            ["community", "liaison", "all"]
+                .iter()
+                .map(|a| choice(ctx, a, &format!("alert_dialogue.to_{a}")))
+                .collect(),
+        ),
     };
-    let mut buttons: Vec<Vec<Button>> = Vec::new();
-    let key = match step {
-        Step::Photo => {
-            buttons.push(vec![Button::new(
-                ctx.msg("alert_dialogue.skip_button", &[]),
-                &choose("skip"),
-            )]);
-            "notice.ask_photo"
-        }
-        Step::Description => "notice.ask_description",
-        Step::Place => "notice.ask_place",
-        Step::Time => "notice.ask_time",
-        Step::Audience => {
-            for a in ["community", "liaison", "all"] {
-                buttons.push(vec![Button::new(
-                    ctx.msg(&format!("alert_dialogue.to_{a}"), &[]),
-                    &choose(a),
-                )]);
-            }
-            "notice.ask_audience"
-        }
-    };
-    buttons.push(vec![Button::new(
-        ctx.msg("report.cancel_button", &[]),
-        &Press::Dialogue {
-            nonce: nonce.to_string(),
-            step: DialogueStep::Cancel,
-        },
-    )]);
-    let state = serde_json::to_string(&Dialogue::Notice(draft)).map_err(anyhow::Error::from)?;
-    dialogues::put(ctx.tx, ctx.me.id, nonce, &state, ctx.now).await?;
-    let text = ctx.msg(key, &[]);
-    ctx.to_me(text, buttons);
+    let question = ctx.msg(key, &[]);
+    super::dialogue::ask_choices(ctx, &Dialogue::Notice(draft), question, choices).await?;
     Ok(())
 }
 
@@ -247,10 +225,7 @@ async fn finish(ctx: &mut Ctx<'_>, draft: NoticeDraft) -> Result<(), Dispatched>
     let Some(station) = ctx.me.station_id.clone() else {
         return Err(UserError::new("common.no_station").into());
     };
-    let station_lang = stations::get(ctx.tx, &station)
-        .await?
-        .map(|s| s.lang)
-        .unwrap_or(ctx.scripts.settings.default_lang);
+    let station_lang = super::context::station_language(ctx.tx, ctx.scripts, &station).await?;
     let missing = draft.kind == "missing";
     let (level, topic, key) = if missing {
         (AlertLevel::Urgent, Topic::Missing, "notice.text_missing")

@@ -145,9 +145,19 @@ pub async fn press(ctx: &mut Ctx<'_>, topic: Topic, message: Option<i64>) -> Res
         if !ctx.me.role.is_staff() || ctx.me.station_id.as_deref() != Some(group.station_id.as_str()) {
             return Err(UserError::new("subscribe.group_officers_only").into());
         }
-        let ticked = group_topics(ctx, group.id).await?;
-        subscriptions::set_group_muted(ctx.tx, group.id, topic.as_str(), ticked.contains(&topic)).await?;
-        let ticked = group_topics(ctx, group.id).await?;
+        let mut ticked = group_topics(ctx, group.id).await?;
+        let was_ticked = ticked.contains(&topic);
+        subscriptions::set_group_muted(ctx.tx, group.id, topic.as_str(), was_ticked).await?;
+        if was_ticked {
+            ticked.retain(|t| *t != topic);
+        } else {
+            // Kept in the checklist's order.
+            ticked = Topic::ALL
+                .iter()
+                .copied()
+                .filter(|t| *t == topic || ticked.contains(t))
+                .collect();
+        }
         (group_checklist_text(ctx, &ticked), ticked)
     } else {
         if ctx.station().is_none() {

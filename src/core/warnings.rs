@@ -360,10 +360,7 @@ async fn follow_up(
             };
             // The message now stands for the alert: a later Update or Cancel may name only it.
             cap::link_alert(tx, &m.sender, &m.identifier, &station, id).await?;
-            let lang = stations::get(tx, &station)
-                .await?
-                .map(|s| s.lang)
-                .unwrap_or(scripts.settings.default_lang);
+            let lang = super::context::station_language(tx, scripts, &station).await?;
             let updated = m
                 .info_for(lang.code())
                 .map(|info| alert_cap(&alert.cap.source, m, info));

@@ -18,6 +18,8 @@ pub struct Published {
     pub text: String,
     pub response_type: Option<String>,
     pub refers_to: Option<String>,
+    /// The alert's headline (read with the message, for feed titles).
+    pub headline: Option<String>,
 }
 
 fn published_from_row(r: &super::Row) -> Result<Published> {
@@ -30,10 +32,13 @@ fn published_from_row(r: &super::Row) -> Result<Published> {
         text: col(r, "text")?,
         response_type: col(r, "response_type")?,
         refers_to: col(r, "refers_to")?,
+        headline: col(r, "headline")?,
     })
 }
 
-const PUBLISHED_COLUMNS: &str = "identifier, alert_id, station_id, msg_type, sent_at, text, response_type, refers_to";
+/// A published message with its alert's headline.
+const PUBLISHED_SELECT: &str = "SELECT m.identifier, m.alert_id, m.station_id, m.msg_type, m.sent_at, m.text, \
+     m.response_type, m.refers_to, a.headline FROM alert_messages m JOIN alerts a ON a.id = m.alert_id";
 
 /// Records a message the station published for alert `alert_id`: the first is its Alert, each
 /// later one an Update or Cancel superseding the one before. Returns its identifier.
@@ -79,9 +84,8 @@ pub async fn publish(
 /// A station's published messages, newest first, but for alerts to hotel front desks only.
 pub async fn published_of_station(conn: &mut Conn, station: &str, limit: i64) -> Result<Vec<Published>> {
     let rows = query(format!(
-        "SELECT {PUBLISHED_COLUMNS} FROM alert_messages WHERE station_id = $1 \
-         AND alert_id IN (SELECT id FROM alerts WHERE station_id = $1 AND audience <> 'liaison') \
-         ORDER BY sent_at DESC, identifier DESC LIMIT $2"
+        "{PUBLISHED_SELECT} WHERE m.station_id = $1 AND a.audience <> 'liaison' \
+         ORDER BY m.sent_at DESC, m.identifier DESC LIMIT $2"
     ))
     .bind(station)
     .bind(limit)
@@ -94,7 +98,7 @@ pub async fn published_of_station(conn: &mut Conn, station: &str, limit: i64) ->
 /// An alert's published messages, oldest first.
 pub async fn published_of_alert(conn: &mut Conn, alert_id: i64) -> Result<Vec<Published>> {
     let rows = query(format!(
-        "SELECT {PUBLISHED_COLUMNS} FROM alert_messages WHERE alert_id = $1 ORDER BY sent_at, identifier"
+        "{PUBLISHED_SELECT} WHERE m.alert_id = $1 ORDER BY m.sent_at, m.identifier"
     ))
     .bind(alert_id)
     .fetch_all(conn)
@@ -104,13 +108,11 @@ pub async fn published_of_alert(conn: &mut Conn, alert_id: i64) -> Result<Vec<Pu
 }
 
 pub async fn published(conn: &mut Conn, identifier: &str) -> Result<Option<Published>> {
-    let row = query(format!(
-        "SELECT {PUBLISHED_COLUMNS} FROM alert_messages WHERE identifier = $1"
-    ))
-    .bind(identifier)
-    .fetch_optional(conn)
-    .await
-    .context("loading a CAP message")?;
+    let row = query(format!("{PUBLISHED_SELECT} WHERE m.identifier = $1"))
+        .bind(identifier)
+        .fetch_optional(conn)
+        .await
+        .context("loading a CAP message")?;
     row.as_ref().map(published_from_row).transpose()
 }
 

@@ -55,16 +55,10 @@ pub async fn station_feed(State(state): State<WebState>, Path(file): Path<String
     let found = async {
         let mut tx = state.app.store.begin_read().await?;
         let row = stations::get(&mut tx, station).await?;
-        let mut entries = Vec::new();
-        if row.is_some() {
-            for p in cap::published_of_station(&mut tx, station, FEED_LENGTH).await? {
-                let headline = alerts::get(&mut tx, p.alert_id)
-                    .await?
-                    .and_then(|a| a.cap.headline)
-                    .unwrap_or_default();
-                entries.push((p, headline));
-            }
-        }
+        let entries = match row {
+            Some(_) => cap::published_of_station(&mut tx, station, FEED_LENGTH).await?,
+            None => Vec::new(),
+        };
         tx.commit().await?;
         anyhow::Ok(row.map(|r| (r, entries)))
     }
@@ -76,22 +70,18 @@ pub async fn station_feed(State(state): State<WebState>, Path(file): Path<String
     };
     let entries: Vec<write::FeedEntry> = published
         .iter()
-        .map(|(p, headline)| write::FeedEntry {
-            identifier: p.identifier.clone(),
+        .map(|p| write::FeedEntry {
             title: format!(
                 "{}: {}",
                 p.msg_type,
-                if headline.is_empty() { &p.text } else { headline }
+                p.headline.as_deref().filter(|h| !h.is_empty()).unwrap_or(&p.text)
             ),
             summary: p.text.clone(),
             updated: format_time(p.sent_at, tz),
             link: format!("{base}/cap/alerts/{}.xml", p.identifier),
         })
         .collect();
-    let updated = published
-        .first()
-        .map(|(p, _)| p.sent_at)
-        .unwrap_or_else(|| state.app.now());
+    let updated = published.first().map(|p| p.sent_at).unwrap_or_else(|| state.app.now());
     let body = write::atom(
         &format!("{base}/cap/{station}.atom"),
         &format!("{} — CAP alerts", row.name),

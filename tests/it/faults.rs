@@ -318,6 +318,9 @@ async fn postgresql_killing_the_bots_connections_mid_work_loses_nothing() {
     harness::drop_postgres(store, &name).await;
 }
 
+/// How long the restarted PostgreSQL stays down.
+const DATABASE_DOWN: Duration = Duration::from_secs(5);
+
 /// PostgreSQL restarted by its administrator (`pg_ctl stop -m fast`, down for 5 s, started
 /// again) while an alert fans out and reports come in: on a server of the test's own, since
 /// the shared one serves the other tests.
@@ -346,7 +349,8 @@ async fn postgresql_restarted_mid_work_loses_nothing_and_recovers_by_itself() {
             tokio::time::sleep(Duration::from_millis(1500)).await;
             tokio::task::spawn_blocking(move || {
                 server.stop();
-                std::thread::sleep(Duration::from_secs(5));
+                // The fault itself: how long the database is down, not a wait for something.
+                std::thread::sleep(DATABASE_DOWN);
                 server.start_again();
             })
             .await

@@ -21,6 +21,8 @@ use crate::support::replica_process::{Replica, free_port, healthy, scripts_witho
 use crate::support::synapse::{Person, bot_account, synapse};
 
 const ROOMS: usize = 40;
+/// How long the homeserver stays down in the restart test.
+const HOMESERVER_DOWN: Duration = Duration::from_secs(5);
 
 /// The configuration of a bot serving Matrix only (as `name` on `homeserver`) on the SQLite
 /// database `dir/test.db`: its file and web port.
@@ -193,7 +195,8 @@ async fn synapse_stopped_and_started_again_loses_nothing_and_answers_once() {
     // The homeserver goes down; meanwhile the officer sends an alert.
     server.stop();
     confirmed_alert(&app, 1, "/alert urgent Flood warning: homeserver test").await;
-    tokio::time::sleep(Duration::from_secs(5)).await;
+    // The fault itself: how long the homeserver stays down while the alert waits.
+    tokio::time::sleep(HOMESERVER_DOWN).await;
     server.start_again();
     resident.say(&room, "/tip").await;
 
