@@ -291,6 +291,12 @@ impl App {
                 .await?
                 .filter(|g| g.active)
         };
+        // Activity is kept to the day (a silent group gets tips weekly at most): one write a day.
+        if let Some(g) = &group
+            && now - g.last_active_at >= groups::ACTIVITY_RESOLUTION_MS
+        {
+            groups::touch(tx, g.id, now).await?;
+        }
         let seen = people::seen(tx, event.platform, &event.sender).await?;
         let (person, known_chat, last_seen) = match seen {
             Some(s) => (s.person, s.dm_chat, s.last_seen_at),
@@ -481,24 +487,7 @@ pub async fn enqueue_from(
     let messages: Vec<NewMessage<'_>> = out
         .iter()
         .zip(&keys)
-        .map(|(o, key)| NewMessage {
-            target: match &o.to {
-                Recipient::Chat { platform, chat_id } => Target::Chat(*platform, chat_id),
-                Recipient::Person(id) => Target::Person(*id),
-            },
-            text: &o.text,
-            buttons: &o.buttons,
-            edit_of: o.edit_of,
-            priority: o.priority,
-            idem_key: key,
-            alert_id: o.alert_id,
-            photo: o.photo.as_deref(),
-            reply_to: o.reply_to.as_deref(),
-            fallback_chat: match o.to {
-                Recipient::Person(_) => fallback_chat,
-                Recipient::Chat { .. } => None,
-            },
-        })
+        .map(|(o, key)| new_message(o, key, fallback_chat))
         .collect();
     let inserted = outbox::enqueue_many(tx, &messages, now).await?;
     let mut unreachable = Vec::new();
@@ -516,6 +505,36 @@ pub async fn enqueue_from(
         }
     }
     Ok(unreachable)
+}
+
+/// An outbox row for `o` under idempotency key `key`.
+fn new_message<'a>(o: &'a Outbound, key: &'a str, fallback_chat: Option<&'a str>) -> NewMessage<'a> {
+    NewMessage {
+        target: match &o.to {
+            Recipient::Chat { platform, chat_id } => Target::Chat(*platform, chat_id),
+            Recipient::Person(id) => Target::Person(*id),
+        },
+        text: &o.text,
+        buttons: &o.buttons,
+        edit_of: o.edit_of,
+        priority: o.priority,
+        idem_key: key,
+        alert_id: o.alert_id,
+        photo: o.photo.as_deref(),
+        reply_to: o.reply_to.as_deref(),
+        fallback_chat: match o.to {
+            Recipient::Person(_) => fallback_chat,
+            Recipient::Chat { .. } => None,
+        },
+    }
+}
+
+/// Writes messages to the outbox each under its own idempotency key (a scheduled post's key
+/// names its recipient and slot, so a second run of the same slot adds nothing); returns how
+/// many rows were added. A person with no private chat known gets nothing.
+pub async fn enqueue_keyed(tx: &mut Tx, out: &[(Outbound, String)], now: i64) -> Result<u64> {
+    let messages: Vec<NewMessage<'_>> = out.iter().map(|(o, key)| new_message(o, key, None)).collect();
+    outbox::enqueue_many(tx, &messages, now).await
 }
 
 /// Counts what became of `event` in the metrics.

@@ -9,7 +9,7 @@ use clap::Parser;
 use beatbot::cli::commands::{self, Post};
 use beatbot::cli::{
     AuditCommand, Cli, Command, GroupCommand, LiaisonCommand, OfficerCommand, OutboxCommand, ScriptsCommand,
-    StationCommand, TelegramModeArg,
+    StationCommand, TelegramModeArg, TipsCommand,
 };
 use beatbot::config::{Settings, TelegramModeName};
 use beatbot::domain::{Platform, Role};
@@ -85,6 +85,20 @@ async fn run(cli: Cli, mut settings: Settings) -> Result<ExitCode> {
             .await
             .map(|()| done),
         Command::Faq { command } => commands::faq(&config, command).await,
+        Command::Tips {
+            command: TipsCommand::Preview { station, days },
+        } => beatbot::cli::schedule::tips_preview(&config, &station, days)
+            .await
+            .map(|()| done),
+        Command::Index {
+            station,
+            beat,
+            week,
+            png,
+            csv,
+        } => beatbot::cli::schedule::index(&config, &station, beat.as_deref(), week, png.as_deref(), csv)
+            .await
+            .map(|()| done),
         Command::Outbox {
             command: OutboxCommand::DeadLetters { station, limit, action },
         } => beatbot::cli::outbox::dead_letters(&config, station.as_deref(), limit, action).await,

@@ -4,6 +4,7 @@
 
 pub mod commands;
 pub mod outbox;
+pub mod schedule;
 
 use std::path::PathBuf;
 
@@ -85,6 +86,29 @@ pub enum Command {
         #[command(subcommand)]
         command: FaqCommand,
     },
+    /// Scheduled safety tips.
+    Tips {
+        #[command(subcommand)]
+        command: TipsCommand,
+    },
+    /// A station's safety index (yesterday's, or last week's with --week): its text, its
+    /// numbers as CSV, or its chart as a PNG file.
+    Index {
+        #[arg(long)]
+        station: String,
+        /// Only the tickets of this beat's hotels (and the station's alerts).
+        #[arg(long)]
+        beat: Option<String>,
+        /// The weekly index (last week, eight weeks on the chart) instead of the daily one.
+        #[arg(long)]
+        week: bool,
+        /// Write the chart to this PNG file.
+        #[arg(long)]
+        png: Option<PathBuf>,
+        /// The numbers per day or week as CSV instead of the text.
+        #[arg(long)]
+        csv: bool,
+    },
     /// A station's figures: reports per kind and hotel, times to acknowledge and resolve,
     /// missed deadlines, average rating.
     Stats {
@@ -96,6 +120,17 @@ pub enum Command {
         /// CSV (metric,group,value) instead of text.
         #[arg(long)]
         csv: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum TipsCommand {
+    /// What the scheduled tips of the next days would bring, where and when (nothing is sent).
+    Preview {
+        #[arg(long)]
+        station: String,
+        #[arg(long, default_value_t = 14, value_parser = clap::value_parser!(i64).range(1..=92))]
+        days: i64,
     },
 }
 

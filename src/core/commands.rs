@@ -7,8 +7,8 @@
 use futures::future::BoxFuture;
 
 use super::{
-    Ctx, Dispatched, alerts, dialogue, enrolment, faq, feedback, help, language, links, notices, quiet, reports,
-    reviews, stats, subscriptions, tickets, tips,
+    Ctx, Dispatched, alerts, dialogue, enrolment, faq, feedback, help, index, language, links, notices, quiet, reports,
+    reviews, schedule_cmd, stats, subscriptions, tickets, tips,
 };
 use crate::domain::Role;
 
@@ -123,6 +123,12 @@ pub static COMMANDS: &[Command] = &[
         &["安全提示", "提示"],
         Anyone,
         handler!(|ctx, rest| tips::tip(ctx, rest).await),
+    )),
+    in_groups(command(
+        "index",
+        &["安全指数", "指数"],
+        Anyone,
+        handler!(|ctx, rest| index::command(ctx, rest).await),
     )),
     command(
         "subscribe",
@@ -255,6 +261,18 @@ pub static COMMANDS: &[Command] = &[
         &["记录", "日志"],
         Staff,
         handler!(|ctx, rest| reviews::history(ctx, rest).await),
+    ),
+    in_groups(command(
+        "schedule",
+        &["推送时间", "定时"],
+        Staff,
+        handler!(|ctx, rest| schedule_cmd::schedule(ctx, rest).await),
+    )),
+    command(
+        "campaign",
+        &["专项宣传", "宣传周"],
+        Staff,
+        handler!(|ctx, rest| schedule_cmd::campaign(ctx, rest).await),
     ),
     command(
         "stats",

@@ -43,6 +43,7 @@ macro_rules! text_enum {
 pub(crate) use text_enum;
 
 mod alert;
+pub mod cadence;
 mod lang;
 mod message;
 mod person;
@@ -52,6 +53,7 @@ mod text;
 mod topic;
 
 pub use alert::{AlertAudience, AlertLevel, AlertStatus};
+pub use cadence::Cadence;
 pub use lang::Lang;
 pub use message::Button;
 pub use person::{GroupKind, Platform, Role};

@@ -4,7 +4,7 @@ use std::fmt;
 
 /// The six report forms (README.md, "What people type"). Their fields, prompts and labels
 /// live in `bot-scripts/forms.toml`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ReportKind {
     Noid,

@@ -139,7 +139,10 @@ pub(super) struct Source<'a> {
     errors: &'a mut Vec<ScriptError>,
 }
 
-impl Source<'_> {
+impl<'a> Source<'a> {
+    pub(super) fn new(path: PathBuf, text: String, errors: &'a mut Vec<ScriptError>) -> Source<'a> {
+        Source { path, text, errors }
+    }
     pub(super) fn line_of(&self, offset: usize) -> usize {
         let end = offset.min(self.text.len());
         self.text.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() + 1
@@ -202,6 +205,8 @@ pub fn load(dir: &Path) -> Result<Scripts, Vec<ScriptError>> {
     let out_of_scope = super::faq_check::load_out_of_scope(dir, &faq, &mut errors);
     let (suits, tips) = load_tips(dir, &mut errors);
     let templates = load_templates(dir, &mut errors);
+    let schedules = super::schedule_check::load_schedules(dir, &suits, &mut errors);
+    let index = super::schedule_check::load_index(dir, &suits, &mut errors);
     if errors.is_empty() {
         Ok(Scripts {
             settings: settings.expect("no errors means settings loaded"),
@@ -212,6 +217,8 @@ pub fn load(dir: &Path) -> Result<Scripts, Vec<ScriptError>> {
             suits,
             tips,
             templates,
+            schedules: schedules.expect("no errors means schedule.toml loaded"),
+            index: index.expect("no errors means index.toml loaded"),
         })
     } else {
         Err(errors)

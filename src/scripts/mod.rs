@@ -6,11 +6,13 @@
 mod check;
 mod faq_check;
 mod model;
+mod schedule_check;
 mod templates;
 
 pub use check::{ScriptError, load};
 pub use faq_check::STATION_FACTS;
 pub use model::{Faq, Field, FieldOption, FieldType, Form, Matching, OutOfScope, Scripts, Settings, Sla, Text, Tip};
+pub use schedule_check::{Band, IndexRules, Schedules, Season};
 pub use templates::Templates;
 pub use templates::{placeholders, substitute};
 

@@ -224,6 +224,8 @@ pub struct Scripts {
     pub suits: BTreeMap<String, Text>,
     pub tips: Vec<Tip>,
     pub templates: Templates,
+    pub schedules: super::Schedules,
+    pub index: super::IndexRules,
 }
 
 impl Scripts {

@@ -15,6 +15,8 @@ pub struct Group {
     pub active: bool,
     /// The language of the group's station (what the bot writes there).
     pub lang: Lang,
+    /// When someone last wrote in it (epoch ms; kept to the day).
+    pub last_active_at: i64,
 }
 
 fn from_row(r: &Row) -> Result<Group> {
@@ -28,6 +30,7 @@ fn from_row(r: &Row) -> Result<Group> {
         station_id: col(r, "station_id")?,
         active: col::<i64>(r, "active")? != 0,
         lang: Lang::parse(&col::<String>(r, "lang")?).unwrap_or_default(),
+        last_active_at: col(r, "last_active_at")?,
     })
 }
 
@@ -41,7 +44,7 @@ pub async fn link(
     now: i64,
 ) -> Result<i64> {
     let row = query(
-        "INSERT INTO groups (platform, chat_id, kind, station_id, active, created_at) VALUES ($1, $2, $3, $4, 1, $5) \
+        "INSERT INTO groups (platform, chat_id, kind, station_id, active, created_at, last_active_at) VALUES ($1, $2, $3, $4, 1, $5, $5) \
          ON CONFLICT (platform, chat_id) DO UPDATE SET kind = excluded.kind, station_id = excluded.station_id, active = 1 \
          RETURNING id",
     )
@@ -58,7 +61,7 @@ pub async fn link(
 
 pub async fn find(conn: &mut Conn, platform: Platform, chat_id: &str) -> Result<Option<Group>> {
     let row = query(
-        "SELECT g.id, g.platform, g.chat_id, g.kind, g.station_id, g.active, s.lang FROM groups g \
+        "SELECT g.id, g.platform, g.chat_id, g.kind, g.station_id, g.active, g.last_active_at, s.lang FROM groups g \
          JOIN stations s ON s.id = g.station_id WHERE g.platform = $1 AND g.chat_id = $2",
     )
     .bind(platform.as_str())
@@ -72,7 +75,7 @@ pub async fn find(conn: &mut Conn, platform: Platform, chat_id: &str) -> Result<
 /// Active groups of a station, optionally of one kind.
 pub async fn of_station(conn: &mut Conn, station: &str, kind: Option<GroupKind>) -> Result<Vec<Group>> {
     let rows = query(
-        "SELECT g.id, g.platform, g.chat_id, g.kind, g.station_id, g.active, s.lang FROM groups g \
+        "SELECT g.id, g.platform, g.chat_id, g.kind, g.station_id, g.active, g.last_active_at, s.lang FROM groups g \
          JOIN stations s ON s.id = g.station_id \
          WHERE g.station_id = $1 AND g.active = 1 AND ($2 IS NULL OR g.kind = $2) ORDER BY g.id",
     )
@@ -112,7 +115,7 @@ pub async fn deactivate(conn: &mut Conn, platform: Platform, chat_id: &str) -> R
 
 pub async fn by_id(conn: &mut Conn, id: i64) -> Result<Option<Group>> {
     let row = query(
-        "SELECT g.id, g.platform, g.chat_id, g.kind, g.station_id, g.active, s.lang FROM groups g \
+        "SELECT g.id, g.platform, g.chat_id, g.kind, g.station_id, g.active, g.last_active_at, s.lang FROM groups g \
          JOIN stations s ON s.id = g.station_id WHERE g.id = $1",
     )
     .bind(id)
@@ -120,4 +123,18 @@ pub async fn by_id(conn: &mut Conn, id: i64) -> Result<Option<Group>> {
     .await
     .context("loading group by id")?;
     row.as_ref().map(from_row).transpose()
+}
+
+/// How stale a group's `last_active_at` may be before a message in it writes it again.
+pub const ACTIVITY_RESOLUTION_MS: i64 = 86_400_000;
+
+/// Someone wrote in the group at `now`.
+pub async fn touch(conn: &mut Conn, id: i64, now: i64) -> Result<()> {
+    query("UPDATE groups SET last_active_at = $2 WHERE id = $1")
+        .bind(id)
+        .bind(now)
+        .execute(conn)
+        .await
+        .context("noting a group's activity")?;
+    Ok(())
 }

@@ -16,6 +16,7 @@ pub mod dialogues;
 pub mod groups;
 pub mod held;
 pub mod inbound;
+pub mod index_facts;
 pub mod invites;
 pub mod outbox;
 pub mod people;
@@ -24,6 +25,7 @@ pub mod questions;
 pub mod replicas;
 pub mod retention;
 pub mod reviews;
+pub mod schedules;
 pub mod station_faq;
 pub mod stations;
 pub mod subscriptions;
@@ -109,6 +111,11 @@ const SQLITE_MIGRATIONS: migrate::Migrations = &[
         include_str!("../../migrations/sqlite/0009_leaner_outbox.sql"),
     ),
     (10, "cap", include_str!("../../migrations/sqlite/0010_cap.sql")),
+    (
+        11,
+        "steady voice",
+        include_str!("../../migrations/sqlite/0011_steady_voice.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: migrate::Migrations = &[
     (
@@ -149,6 +156,11 @@ const POSTGRES_MIGRATIONS: migrate::Migrations = &[
         include_str!("../../migrations/postgres/0009_leaner_outbox.sql"),
     ),
     (10, "cap", include_str!("../../migrations/postgres/0010_cap.sql")),
+    (
+        11,
+        "steady voice",
+        include_str!("../../migrations/postgres/0011_steady_voice.sql"),
+    ),
 ];
 
 impl Store {

@@ -23,6 +23,8 @@ pub struct Person {
     /// Their quiet hours (minutes after midnight, from and to); `None`: bot-scripts' default.
     /// `Some((-1, _))`: none.
     pub quiet: Option<(i64, i64)>,
+    /// When the bot first knew them (epoch ms).
+    pub created_at: i64,
 }
 
 /// Everything needed to create a person.
@@ -38,7 +40,7 @@ pub struct NewPerson<'a> {
 }
 
 const COLUMNS: &str = "p.id, p.handle, p.role, p.station_id, p.beat, p.hotel_id, p.duty, p.lang, \
-                       st.lang AS station_lang, ph.last_activity_at AS hotel_active_at, p.quiet_from, p.quiet_to";
+                       st.lang AS station_lang, ph.last_activity_at AS hotel_active_at, p.quiet_from, p.quiet_to, p.created_at";
 /// Every person query joins the station, so a person's language needs no second query, and a
 /// front desk's hotel, so the silent-hotel watch is fed without reading it again.
 const FROM: &str = "people p LEFT JOIN stations st ON st.id = p.station_id LEFT JOIN hotels ph ON ph.id = p.hotel_id";
@@ -60,6 +62,7 @@ fn from_row(r: &Row) -> Result<Person> {
             .and_then(Lang::parse),
         hotel_active_at: col(r, "hotel_active_at")?,
         quiet: col::<Option<i64>>(r, "quiet_from")?.zip(col::<Option<i64>>(r, "quiet_to")?),
+        created_at: col(r, "created_at")?,
     })
 }
 

@@ -6,6 +6,7 @@
 
 use std::collections::HashMap;
 use std::future::Future;
+use std::sync::{Arc, OnceLock};
 
 use anyhow::Result;
 
@@ -16,8 +17,9 @@ use crate::domain::Platform;
 use crate::fault_log::FaultLog;
 
 mod rounds;
+use crate::core::index::MEDIA_PREFIX;
 use crate::store::outbox::{self, Message};
-use crate::store::{groups, people};
+use crate::store::{groups, people, schedules};
 pub use rounds::STRAGGLER_WAIT;
 
 /// Attempts before a message is dead-lettered.
@@ -54,6 +56,22 @@ pub trait Deliverer: Send + Sync {
         message: &Message,
         edit_target: Option<&str>,
     ) -> impl Future<Output = Result<String, DeliveryError>> + Send;
+
+    /// Sends `message` with the picture `png` (one the bot made, not yet on this platform) and
+    /// returns the platform's id of the message and the platform's reference to the picture
+    /// (Telegram's file id, Matrix's `mxc://` URI), which later sends reuse. By default the
+    /// message goes as it is and its photo field is the reference (the console shows
+    /// "[photo]").
+    fn deliver_upload(
+        &self,
+        message: &Message,
+        _png: &[u8],
+    ) -> impl Future<Output = Result<(String, String), DeliveryError>> + Send {
+        async move {
+            let id = self.deliver(message, None).await?;
+            Ok((id, message.photo.clone().unwrap_or_default()))
+        }
+    }
 
     /// Whether the platform's budget for this message's chat allows a send now; otherwise how
     /// long to wait. A message that must wait is put back without counting an attempt.
@@ -199,7 +217,10 @@ async fn attempt<'m, D: Deliverer>(
         }
         None => None,
     };
-    let outcome = deliverer.deliver(message, edit_target.as_deref()).await;
+    let outcome = match message.photo.as_deref().and_then(|p| p.strip_prefix(MEDIA_PREFIX)) {
+        Some(media) if edit_target.is_none() => deliver_with_picture(app, deliverer, message, media).await?,
+        _ => deliverer.deliver(message, edit_target.as_deref()).await,
+    };
     let now = app.now();
     let result = match outcome {
         Ok(platform_id) => {
@@ -217,6 +238,60 @@ async fn attempt<'m, D: Deliverer>(
         result,
         at: now,
     }))
+}
+
+/// One lock per picture and platform, so the first send uploads it and the others, waiting,
+/// reuse what it uploaded.
+fn upload_lock(media: i64, platform: Platform) -> Arc<tokio::sync::Mutex<()>> {
+    type UploadLocks = std::sync::Mutex<HashMap<(i64, Platform), Arc<tokio::sync::Mutex<()>>>>;
+    static LOCKS: OnceLock<UploadLocks> = OnceLock::new();
+    let mut locks = LOCKS
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    locks.entry((media, platform)).or_default().clone()
+}
+
+/// Sends a message whose photo is a picture the bot made (`media:ID`): by the platform's
+/// reference when it was uploaded there before, else uploading it and keeping the reference.
+async fn deliver_with_picture<D: Deliverer>(
+    app: &App,
+    deliverer: &D,
+    message: &Message,
+    media: &str,
+) -> Result<Result<String, DeliveryError>> {
+    let Ok(media) = media.parse::<i64>() else {
+        return Ok(Err(DeliveryError::Permanent(format!("bad picture reference {media}"))));
+    };
+    let platform = message.platform.as_str();
+    let lock = upload_lock(media, message.platform);
+    let _one_upload = lock.lock().await;
+    let mut tx = app.store.begin().await?;
+    let reference = schedules::upload_reference(&mut tx, media, platform).await?;
+    let png = match reference {
+        Some(_) => None,
+        None => schedules::media_png(&mut tx, media).await?,
+    };
+    tx.commit().await?;
+    if let Some(reference) = reference {
+        // Uploaded already: the sends by reference need not wait for one another.
+        drop(_one_upload);
+        let mut by_reference = message.clone();
+        by_reference.photo = Some(reference);
+        return Ok(deliverer.deliver(&by_reference, None).await);
+    }
+    let Some(png) = png else {
+        return Ok(Err(DeliveryError::Permanent(format!("picture {media} is gone"))));
+    };
+    match deliverer.deliver_upload(message, &png).await {
+        Ok((id, reference)) => {
+            let mut tx = app.store.begin().await?;
+            schedules::remember_upload(&mut tx, media, platform, &reference).await?;
+            tx.commit().await?;
+            Ok(Ok(id))
+        }
+        Err(e) => Ok(Err(e)),
+    }
 }
 
 /// Writes a batch's outcomes in one transaction; an alert whose copies were among them gets

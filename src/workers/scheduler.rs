@@ -1,8 +1,9 @@
 //! Periodic jobs run when due: ticket deadlines (escalation, reminders, breaches), the
 //! silent-hotel watch, the daily retention purge, dropping report dialogues left half-filled
 //! past their expiry, withdrawing the waiting copies of alerts past their CAP expiry, sending
-//! what was held for people whose quiet hours ended (one digest each), and
-//! forgetting inbound event ids older than three days. Every job reads
+//! what was held for people whose quiet hours ended (one digest each), scheduled safety tips,
+//! the safety index's posts, the officers' morning digest, and forgetting inbound event ids
+//! older than three days. Every job reads
 //! the app's clock, so a transcript's `@advance` runs what became due.
 
 use anyhow::Result;
@@ -60,7 +61,19 @@ pub async fn tick(app: &App) -> Result<()> {
     let silent = watch::silent_hotels(app, &mut tx, now).await?;
     let expired_copies = crate::core::alerts::expire(&mut tx, now).await?;
     let digests = crate::core::quiet::release(&mut tx, &app.scripts, now).await?;
+    let tips = crate::core::tip_schedule::run(&mut tx, &app.scripts, now).await?;
+    let index_posts = crate::core::index::post_due(&mut tx, &app.scripts, now).await?;
+    let officer_digests = crate::core::digest::send_due(&mut tx, &app.scripts, now).await?;
     tx.commit().await?;
+    if tips.tips > 0 || tips.skipped > 0 {
+        tracing::info!(tips = tips.tips, skipped = tips.skipped, "scheduled tips");
+    }
+    if index_posts > 0 {
+        tracing::info!(posts = index_posts, "safety index posted");
+    }
+    if officer_digests > 0 {
+        tracing::info!(officers = officer_digests, "morning digests sent");
+    }
     if digests > 0 {
         tracing::info!(digests, "messages held for quiet hours sent");
     }

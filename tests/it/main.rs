@@ -23,6 +23,7 @@ mod notices;
 mod privacy;
 mod properties;
 mod replicas;
+mod schedule;
 mod schema;
 mod soak;
 mod store_contract;

@@ -446,3 +446,42 @@ async fn a_notices_photo_is_taken_down_when_the_person_is_found() {
     }
     bot.stop().await;
 }
+
+/// The safety index's chart goes to the homeserver once: both rooms' images carry the same
+/// `mxc://` URI (a second upload would have been given another).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_index_chart_is_uploaded_once_and_its_mxc_uri_reused() {
+    let Scene {
+        mut wang,
+        li: _li,
+        app,
+        dir,
+        name,
+    } = scene().await;
+    let bot = start_bot(&app, dir.path(), &name, Vec::new()).await;
+    let mut urls = Vec::new();
+    for _ in 0..2 {
+        let room = wang.create_room(&[&bot_id(&name)], false).await;
+        wang.wait_for(30, |s| {
+            s.room == room && s.body.contains("not linked to a police station")
+        })
+        .await;
+        wang.say(&room, "/link community").await;
+        wang.wait_for(20, |s| s.room == room && s.body.contains("now linked"))
+            .await;
+        wang.say(&room, "/index").await;
+        let text = wang
+            .wait_for(30, |s| s.room == room && s.body.contains("Safety index"))
+            .await;
+        assert!(text.body.contains("Xinhua Road Station"), "{}", text.body);
+        let image = wang
+            .wait_for(10, |s| {
+                s.room == room && s.image_url.is_some() && s.sender == bot_id(&name)
+            })
+            .await;
+        urls.push(image.image_url.unwrap());
+    }
+    assert!(urls[0].starts_with("mxc://"), "{urls:?}");
+    assert_eq!(urls[0], urls[1], "one upload, its URI reused");
+    bot.stop().await;
+}

@@ -775,3 +775,36 @@ async fn a_notice_goes_out_with_its_photo_and_found_edits_the_caption() {
     );
     bot.stop().await;
 }
+
+/// The safety index's chart goes to Telegram once: the first chat's `sendPhoto` uploads the
+/// PNG (checked by the fake server as Telegram checks an upload), the other chats' name the
+/// file id it gave.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_index_chart_is_uploaded_once_and_its_file_id_reused() {
+    let bot = start(10.0).await;
+    let rooms = [-200_001_i64, -200_002, -200_003];
+    for room in rooms {
+        bot.app()
+            .link_group(Platform::Telegram, &room.to_string(), GroupKind::Community, "xinhua")
+            .await
+            .unwrap();
+    }
+    bot.fake.text(rooms[0], LI, "li_desk", "/index");
+    let first = sent_where(&bot.fake, |s| s.chat_id == rooms[0] && s.method == "sendPhoto").await;
+    assert!(first.uploaded, "the first send uploads the chart: {first:?}");
+    assert!(first.text.contains("Safety index"), "{}", first.text);
+    let file_id = first.photo.clone().expect("the upload's file id");
+    let png_bytes = bot.fake.uploaded_photo(&file_id).expect("the uploaded bytes");
+    let decoder = png::Decoder::new(std::io::Cursor::new(png_bytes));
+    let info = decoder.read_info().expect("the upload is a PNG");
+    assert_eq!((info.info().width, info.info().height), (960, 540));
+    for room in &rooms[1..] {
+        bot.fake.text(*room, LI, "li_desk", "/index");
+        let again = sent_where(&bot.fake, |s| s.chat_id == *room && s.method == "sendPhoto").await;
+        assert!(!again.uploaded, "later sends reuse the file id");
+        assert_eq!(again.photo.as_deref(), Some(file_id.as_str()));
+    }
+    let uploads = bot.fake.sent().iter().filter(|s| s.uploaded).count();
+    assert_eq!(uploads, 1);
+    bot.stop().await;
+}

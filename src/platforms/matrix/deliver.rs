@@ -188,4 +188,19 @@ impl Deliverer for MatrixDeliverer {
             .map_err(classify)?;
         Ok(sent.response.event_id.to_string())
     }
+
+    /// Uploads the picture once (its `mxc://` URI serves every later send), then sends it.
+    async fn deliver_upload(&self, message: &Message, png: &[u8]) -> Result<(String, String), DeliveryError> {
+        let upload = self
+            .client
+            .media()
+            .upload(&mime::IMAGE_PNG, png.to_vec(), None)
+            .await
+            .map_err(classify)?;
+        let mxc = upload.content_uri.to_string();
+        let mut with_photo = message.clone();
+        with_photo.photo = Some(mxc.clone());
+        let id = self.deliver(&with_photo, None).await?;
+        Ok((id, mxc))
+    }
 }

@@ -301,9 +301,14 @@ impl TelegramDeliverer {
     }
 
     /// A photo with the text as its caption: the first 1,024 characters (at a natural boundary)
-    /// under the photo, the rest as messages after it, the buttons under the last.
-    async fn send_photo(&self, chat: ChatId, photo: &str, message: &Message) -> Result<String, DeliveryError> {
-        use teloxide::types::{FileId, InputFile};
+    /// under the photo, the rest as messages after it, the buttons under the last. Returns the
+    /// last message's id and the photo's file id as Telegram keeps it (the largest size).
+    async fn send_photo(
+        &self,
+        chat: ChatId,
+        photo: teloxide::types::InputFile,
+        message: &Message,
+    ) -> Result<(String, Option<String>), DeliveryError> {
         let caption_parts = split_for_html(&message.text, CAPTION_LIMIT);
         let caption = caption_parts.first().cloned().unwrap_or_default();
         let rest = message.text.get(caption.len()..).unwrap_or_default().trim_start();
@@ -315,17 +320,23 @@ impl TelegramDeliverer {
         self.ready(chat.0, false).await;
         let mut request = self
             .bot
-            .send_photo(chat, InputFile::file_id(FileId(photo.to_owned())))
+            .send_photo(chat, photo)
             .caption(escape_html(&caption))
             .parse_mode(ParseMode::Html);
         if rest_parts.is_empty() && !message.buttons.is_empty() {
             request = request.reply_markup(keyboard(&message.buttons));
         }
-        let photo_id = request.await.map_err(classify)?.id.0.to_string();
-        Ok(self
+        let sent = request.await.map_err(classify)?;
+        let file_id = sent
+            .photo()
+            .and_then(|sizes| sizes.iter().max_by_key(|p| u64::from(p.width) * u64::from(p.height)))
+            .map(|p| p.file.id.0.clone());
+        let photo_id = sent.id.0.to_string();
+        let last = self
             .send_parts(chat, &rest_parts, &message.buttons, true, false)
             .await?
-            .unwrap_or(photo_id))
+            .unwrap_or(photo_id);
+        Ok((last, file_id))
     }
 
     /// Sends text parts in order, the buttons under the last; returns the last one's id.
@@ -452,7 +463,8 @@ impl Deliverer for TelegramDeliverer {
             };
         }
         if let Some(photo) = &message.photo {
-            return self.send_photo(chat, photo, message).await;
+            let file = teloxide::types::InputFile::file_id(teloxide::types::FileId(photo.to_owned()));
+            return Ok(self.send_photo(chat, file, message).await?.0);
         }
         // Split by the escaped length, then escape each part: no entity straddles a cut.
         let parts = split_for_html(&message.text, MESSAGE_LIMIT);
@@ -460,6 +472,20 @@ impl Deliverer for TelegramDeliverer {
             .send_parts(chat, &parts, &message.buttons, false, self.paid(message))
             .await?
             .unwrap_or_default())
+    }
+
+    /// Telegram keeps no picture without a message: the first send uploads it, and its file
+    /// id serves every later send.
+    async fn deliver_upload(&self, message: &Message, png: &[u8]) -> Result<(String, String), DeliveryError> {
+        let chat: i64 = message
+            .chat_id
+            .parse()
+            .map_err(|_| DeliveryError::Permanent(format!("bad chat id {}", message.chat_id)))?;
+        let file = teloxide::types::InputFile::memory(png.to_vec()).file_name("safety-index.png");
+        let (id, file_id) = self.send_photo(ChatId(chat), file, message).await?;
+        let file_id =
+            file_id.ok_or_else(|| DeliveryError::Permanent("Telegram answered a photo with no photo".into()))?;
+        Ok((id, file_id))
     }
 }
 

@@ -31,8 +31,10 @@ pub struct Sent {
     pub message_id: i64,
     pub text: String,
     pub reply_markup: Option<Value>,
-    /// The photo's file id, for `sendPhoto`.
+    /// The photo's file id, for `sendPhoto` (for an upload, the id the server gave it).
     pub photo: Option<String>,
+    /// The photo was uploaded with this request (multipart), not named by a file id.
+    pub uploaded: bool,
     /// Sent with `allow_paid_broadcast`.
     pub paid: bool,
 }
@@ -79,6 +81,8 @@ struct Inner {
     started: Vec<i64>,
     /// Groups upgraded to supergroups: old id → new id.
     migrated: HashMap<i64, i64>,
+    /// Photos uploaded to the server: file id → (bytes, width, height).
+    uploads: HashMap<String, (Vec<u8>, u32, u32)>,
 }
 
 #[derive(Clone)]
@@ -91,6 +95,11 @@ pub struct FakeTelegram {
 }
 
 impl FakeTelegram {
+    /// The bytes of a photo uploaded to this server, by the file id it gave the photo.
+    pub fn uploaded_photo(&self, file_id: &str) -> Option<Vec<u8>> {
+        self.lock().uploads.get(file_id).map(|(bytes, _, _)| bytes.clone())
+    }
+
     /// Starts a server on a free loopback port. `time_scale` divides every limit's window
     /// (1.0 is Telegram's own speed).
     pub async fn start(time_scale: f64) -> FakeTelegram {
@@ -430,24 +439,54 @@ async fn handle(
     }
 }
 
-/// The text fields of a `multipart/form-data` body (teloxide sends `setWebhook` and uploads so).
+/// The fields of a `multipart/form-data` body (teloxide sends `setWebhook` and uploads so): a
+/// text field as a string, a file as `{"upload": BASE64}`.
 fn multipart_fields(body: &[u8], boundary: &str) -> Value {
-    let text = String::from_utf8_lossy(body);
+    use base64::Engine as _;
+    let delimiter = format!("--{boundary}");
     let mut fields = serde_json::Map::new();
-    for part in text.split(&format!("--{boundary}")) {
-        let Some((head, value)) = part.split_once("\r\n\r\n") else {
+    let mut rest = body;
+    while let Some(start) = find(rest, delimiter.as_bytes()) {
+        rest = &rest[start + delimiter.len()..];
+        let end = find(rest, delimiter.as_bytes()).unwrap_or(rest.len());
+        let part = &rest[..end];
+        let Some(split) = find(part, b"\r\n\r\n") else {
             continue;
         };
+        let head = String::from_utf8_lossy(&part[..split]);
+        let mut value = &part[split + 4..];
+        if value.ends_with(b"\r\n") {
+            value = &value[..value.len() - 2];
+        }
         let Some(name) = head.split("name=\"").nth(1).and_then(|r| r.split('"').next()) else {
             continue;
         };
-        fields.insert(
-            name.to_owned(),
-            Value::String(value.trim_end_matches("\r\n").to_owned()),
-        );
+        let field = if head.contains("filename=") {
+            json!({ "upload": base64::engine::general_purpose::STANDARD.encode(value) })
+        } else {
+            Value::String(String::from_utf8_lossy(value).into_owned())
+        };
+        fields.insert(name.to_owned(), field);
     }
     Value::Object(fields)
 }
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+/// A PNG's or JPEG's size, as Telegram reads it from an uploaded photo; `None` for anything else.
+fn image_size(bytes: &[u8]) -> Option<(u32, u32)> {
+    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") && bytes.len() >= 24 {
+        let be = |i: usize| u32::from_be_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]);
+        return Some((be(16), be(20)));
+    }
+    None
+}
+
+/// Telegram's documented limits for `sendPhoto` uploads: at most 10 MB, width and height
+/// together at most 10,000, a ratio of at most 20.
+const PHOTO_MAX_BYTES: usize = 10 * 1024 * 1024;
 
 fn canonical(method: &str) -> String {
     const METHODS: &[&str] = &[
@@ -536,6 +575,37 @@ fn send(fake: &FakeTelegram, method: &str, params: &Value) -> Response {
             Some(json!({ "retry_after": retry_after })),
         );
     }
+    // A photo: uploaded with the request (checked as Telegram does), or named by a file id; a
+    // file id this server gave out must be one it knows.
+    let mut uploaded = None;
+    if method == "sendPhoto" {
+        use base64::Engine as _;
+        // An upload names its file part: `attach://<part>` (Telegram's documented form).
+        let photo = match params["photo"].as_str().and_then(|p| p.strip_prefix("attach://")) {
+            Some(part) => &params[part],
+            None => &params["photo"],
+        };
+        if let Some(upload) = photo["upload"].as_str() {
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(upload)
+                .unwrap_or_default();
+            if bytes.len() > PHOTO_MAX_BYTES {
+                return error(400, "Bad Request: file is too big", None);
+            }
+            let Some((w, h)) = image_size(&bytes) else {
+                return error(400, "Bad Request: IMAGE_PROCESS_FAILED", None);
+            };
+            if w + h > 10_000 || w.max(h) > 20 * w.min(h).max(1) {
+                return error(400, "Bad Request: PHOTO_INVALID_DIMENSIONS", None);
+            }
+            uploaded = Some((bytes, w, h));
+        } else if let Some(id) = photo.as_str()
+            && id.starts_with("uploaded-")
+            && !fake.lock().uploads.contains_key(id)
+        {
+            return error(400, "Bad Request: wrong file identifier/HTTP URL specified", None);
+        }
+    }
     let mut inner = fake.lock();
     if method.starts_with("edit") {
         // Telegram: a photo's words are its caption, edited with editMessageCaption; a text
@@ -569,13 +639,36 @@ fn send(fake: &FakeTelegram, method: &str, params: &Value) -> Response {
             other => other.clone(),
         }),
         photo: params.get("photo").and_then(|p| p.as_str()).map(str::to_owned),
+        uploaded: false,
         paid,
     });
-    ok(json!({
+    let mut result = json!({
         "message_id": message_id,
         "date": 1_795_000_000,
         "chat": chat_json(chat_id),
         "from": { "id": BOT_ID, "is_bot": true, "first_name": "beatbot", "username": BOT_USERNAME },
-        "text": text,
-    }))
+    });
+    if method == "sendPhoto" {
+        let (file_id, w, h, size) = match uploaded {
+            Some((bytes, w, h)) => {
+                let file_id = format!("uploaded-{}", inner.uploads.len() + 1);
+                let size = bytes.len();
+                inner.uploads.insert(file_id.clone(), (bytes, w, h));
+                let last = inner.sent.last_mut().expect("just recorded");
+                last.photo = Some(file_id.clone());
+                last.uploaded = true;
+                (file_id, w, h, size)
+            }
+            None => {
+                let id = params["photo"].as_str().unwrap_or_default().to_owned();
+                let (w, h, size) = inner.uploads.get(&id).map_or((1, 1, 1), |(b, w, h)| (*w, *h, b.len()));
+                (id, w, h, size)
+            }
+        };
+        result["photo"] = json!([{ "file_id": file_id, "file_unique_id": format!("u-{file_id}"), "width": w, "height": h, "file_size": size }]);
+        result["caption"] = json!(text);
+    } else {
+        result["text"] = json!(text);
+    }
+    ok(result)
 }

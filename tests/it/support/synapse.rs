@@ -210,6 +210,8 @@ pub struct Seen {
     /// The event this message replies to, if it is a reply.
     pub in_reply_to: Option<String>,
     pub encrypted: bool,
+    /// For an image: its `mxc://` URI.
+    pub image_url: Option<String>,
 }
 
 /// A person with a Matrix app: registers, accepts every invite, and keeps what they read.
@@ -303,9 +305,17 @@ impl Person {
                     MessageType::Text(t) => t.body.clone(),
                     other => other.body().to_owned(),
                 };
+                let image_url = match msgtype {
+                    MessageType::Image(image) => match &image.source {
+                        matrix_sdk::ruma::events::room::MediaSource::Plain(uri) => Some(uri.to_string()),
+                        matrix_sdk::ruma::events::room::MediaSource::Encrypted(file) => Some(file.url.to_string()),
+                    },
+                    _ => None,
+                };
                 self.seen.push(Seen {
                     room: room_id.clone(),
                     sender: m.sender.clone(),
+                    image_url,
                     body,
                     event_id: m.event_id.to_string(),
                     in_reply_to: match &m.content.relates_to {
