@@ -57,4 +57,5 @@ CREATE TABLE schedule_runs (
 
 -- When someone last wrote in the group (a group silent for months gets tips weekly at most).
 ALTER TABLE groups ADD COLUMN last_active_at BIGINT NOT NULL DEFAULT 0;
-UPDATE groups SET last_active_at = created_at;
+-- Groups linked before: active as of the upgrade (not silent since they were linked).
+UPDATE groups SET last_active_at = CAST(EXTRACT(EPOCH FROM now()) * 1000 AS BIGINT);

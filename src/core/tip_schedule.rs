@@ -15,6 +15,7 @@ use chrono::{Datelike, TimeZone};
 
 use super::{Outbound, Recipient};
 use crate::app::enqueue_keyed;
+use crate::domain::cadence::local_date;
 use crate::domain::{Cadence, Lang, Topic};
 use crate::scripts::{Scripts, Tip};
 use crate::store::schedules::{self, Campaign, Deck};
@@ -90,7 +91,7 @@ impl Plan {
     /// Loads everything for one station, or for all.
     pub async fn load(tx: &mut Tx, scripts: &Scripts, station: Option<&str>, now: i64) -> Result<Plan> {
         let mut targets = Vec::new();
-        for g in schedules::tip_groups(tx, station).await? {
+        for g in schedules::tip_groups(tx, station, Some(Topic::Tips.as_str())).await? {
             targets.push(TipTarget {
                 key: schedules::group_key(g.id),
                 to: Recipient::Chat {
@@ -224,8 +225,10 @@ pub async fn run(tx: &mut Tx, scripts: &Scripts, now: i64) -> Result<Sent> {
         if now < due {
             continue;
         }
+        // One a day at most: a schedule moved later the same day does not send a second one.
+        let same_day = deck.last_sent_at > 0 && local_date(deck.last_sent_at, tz) == local_date(due, tz);
         deck.last_slot = slot;
-        if now - due > STALE_MS || plan.dormant_and_served(scripts, t, &deck, now) {
+        if same_day || now - due > STALE_MS || plan.dormant_and_served(scripts, t, &deck, now) {
             sent.skipped += 1;
             changed.push((t.key.clone(), deck));
             continue;
@@ -237,7 +240,8 @@ pub async fn run(tx: &mut Tx, scripts: &Scripts, now: i64) -> Result<Sent> {
         deck.last_sent_at = now;
         let mut message = Outbound::new(t.to.clone(), tip_text(scripts, t.lang, card));
         message.priority = TIP_PRIORITY;
-        out.push((message, format!("tip:{}:{slot}", t.key)));
+        let day = local_date(slot, tz).map(|d| d.to_string()).unwrap_or_default();
+        out.push((message, format!("tip:{}:{day}", t.key)));
         changed.push((t.key.clone(), deck));
     }
     sent.tips = enqueue_keyed(tx, &out, now).await?;
@@ -264,9 +268,19 @@ pub async fn preview(tx: &mut Tx, scripts: &Scripts, station: &str, days: i64, n
     for t in &plan.targets {
         let cadence = plan.cadence(scripts, t);
         let mut deck = plan.decks.get(&t.key).cloned().unwrap_or_default();
-        let after = deck.last_slot.max(now);
+        // As `run` sees them: a slot passed but still waiting out quiet hours is to come.
+        let after = deck.last_slot.max(t.since).max(now - 8 * DAY_MS);
         for slot in cadence.slots_between(after, now + days * DAY_MS, tz) {
-            let at = due_at(slot, t.quiet, tz);
+            let mut at = due_at(slot, t.quiet, tz);
+            if at < now {
+                if now - at > STALE_MS {
+                    continue;
+                }
+                at = now;
+            }
+            if deck.last_sent_at > 0 && local_date(deck.last_sent_at, tz) == local_date(at, tz) {
+                continue;
+            }
             let card = if plan.dormant_and_served(scripts, t, &deck, at) {
                 Err("silent group: weekly at most".into())
             } else {

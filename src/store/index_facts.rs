@@ -118,13 +118,16 @@ pub async fn open_tickets(
     Ok(out)
 }
 
-/// Questions of a station still waiting for an officer's answer, and when the oldest was asked.
+/// Questions and feedback of a station queued for an officer's answer and not answered yet, and
+/// when the oldest came (those the FAQ answered or offered, and emergencies, wait for no one).
 pub async fn unanswered_questions(conn: &mut Conn, station: &str) -> Result<(i64, Option<i64>)> {
-    let row =
-        query("SELECT COUNT(*) AS n, MIN(asked_at) AS oldest FROM questions WHERE station_id = $1 AND answer IS NULL")
-            .bind(station)
-            .fetch_one(conn)
-            .await
-            .context("counting unanswered questions")?;
+    let row = query(
+        "SELECT COUNT(*) AS n, MIN(asked_at) AS oldest FROM questions \
+         WHERE station_id = $1 AND status = 'queued' AND answer IS NULL AND answered_at IS NULL",
+    )
+    .bind(station)
+    .fetch_one(conn)
+    .await
+    .context("counting unanswered questions")?;
     Ok((col(&row, "n")?, col(&row, "oldest")?))
 }

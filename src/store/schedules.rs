@@ -265,14 +265,18 @@ pub struct TipGroup {
     pub last_active_at: i64,
 }
 
-/// Every active group (a group the bot was removed from is inactive), of one station or all.
-pub async fn tip_groups(conn: &mut Conn, station: Option<&str>) -> Result<Vec<TipGroup>> {
+/// Every active group (a group the bot was removed from is inactive), of one station or all,
+/// leaving out those whose officer unticked `topic` (`/subscribe` in the group).
+pub async fn tip_groups(conn: &mut Conn, station: Option<&str>, topic: Option<&str>) -> Result<Vec<TipGroup>> {
     let rows = query(
         "SELECT g.id, g.platform, g.chat_id, g.station_id, g.kind, g.created_at, g.last_active_at, s.lang \
          FROM groups g JOIN stations s ON s.id = g.station_id \
-         WHERE g.active = 1 AND ($1 IS NULL OR g.station_id = $1) ORDER BY g.id",
+         WHERE g.active = 1 AND ($1 IS NULL OR g.station_id = $1) \
+         AND ($2 IS NULL OR NOT EXISTS (SELECT 1 FROM group_muted_topics m WHERE m.group_id = g.id AND m.topic = $2)) \
+         ORDER BY g.id",
     )
     .bind(station)
+    .bind(topic)
     .fetch_all(conn)
     .await
     .context("listing groups for tips")?;
@@ -309,4 +313,25 @@ pub async fn last_alert_about(conn: &mut Conn, topic: &str, since: i64) -> Resul
     rows.iter()
         .map(|r| Ok((col(r, "station_id")?, col(r, "at")?)))
         .collect()
+}
+
+/// Forgets charts made before `media_before` (and their uploads; a chart asked for again is
+/// drawn again) and job records older than `runs_before`.
+pub async fn forget_before(conn: &mut Conn, media_before: i64, runs_before: i64) -> Result<()> {
+    query("DELETE FROM media_uploads WHERE media_id IN (SELECT id FROM media WHERE created_at < $1)")
+        .bind(media_before)
+        .execute(&mut *conn)
+        .await
+        .context("forgetting old uploads")?;
+    query("DELETE FROM media WHERE created_at < $1")
+        .bind(media_before)
+        .execute(&mut *conn)
+        .await
+        .context("forgetting old charts")?;
+    query("DELETE FROM schedule_runs WHERE ran_at < $1")
+        .bind(runs_before)
+        .execute(&mut *conn)
+        .await
+        .context("forgetting old job records")?;
+    Ok(())
 }

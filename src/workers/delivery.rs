@@ -285,9 +285,15 @@ async fn deliver_with_picture<D: Deliverer>(
     };
     match deliverer.deliver_upload(message, &png).await {
         Ok((id, reference)) => {
-            let mut tx = app.store.begin().await?;
-            schedules::remember_upload(&mut tx, media, platform, &reference).await?;
-            tx.commit().await?;
+            // Sent: failing to keep the reference costs a second upload later, never a second send.
+            let kept = async {
+                let mut tx = app.store.begin().await?;
+                schedules::remember_upload(&mut tx, media, platform, &reference).await?;
+                tx.commit().await
+            };
+            if let Err(e) = kept.await {
+                tracing::warn!(error = %format!("{e:#}"), media, "could not keep an uploaded picture's reference");
+            }
             Ok(Ok(id))
         }
         Err(e) => Ok(Err(e)),

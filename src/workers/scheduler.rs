@@ -10,7 +10,11 @@ use anyhow::Result;
 
 use super::{sla, watch};
 use crate::app::App;
-use crate::store::{dialogues, inbound, replicas};
+use crate::store::{dialogues, inbound, replicas, schedules};
+
+/// Charts are kept this long (`/index` shows at most last week's); job records this long.
+const MEDIA_KEPT_MS: i64 = 21 * 86_400_000;
+const RUNS_KEPT_MS: i64 = 30 * 86_400_000;
 
 /// How long an inbound event id is remembered for dedupe.
 const DEDUPE_WINDOW_MS: i64 = 3 * 86_400_000;
@@ -49,6 +53,30 @@ pub async fn run(app: App, mut shutdown: tokio::sync::watch::Receiver<bool>) -> 
     }
 }
 
+/// What the bot says on its own schedule: tips, the safety index, the officers' digest; and
+/// once a day, forgetting the charts and job records it no longer needs.
+async fn speak_up(app: &App, now: i64) -> Result<()> {
+    let mut tx = app.store.begin().await?;
+    let tips = crate::core::tip_schedule::run(&mut tx, &app.scripts, now).await?;
+    let index_posts = crate::core::index::post_due(&mut tx, &app.scripts, now).await?;
+    let officer_digests = crate::core::digest::send_due(&mut tx, &app.scripts, now).await?;
+    let day = now.div_euclid(86_400_000);
+    if schedules::claim_run(&mut tx, &format!("housekeeping:{day}"), now).await? {
+        schedules::forget_before(&mut tx, now - MEDIA_KEPT_MS, now - RUNS_KEPT_MS).await?;
+    }
+    tx.commit().await?;
+    if tips.tips > 0 || tips.skipped > 0 {
+        tracing::info!(tips = tips.tips, skipped = tips.skipped, "scheduled tips");
+    }
+    if index_posts > 0 {
+        tracing::info!(posts = index_posts, "safety index posted");
+    }
+    if officer_digests > 0 {
+        tracing::info!(officers = officer_digests, "morning digests sent");
+    }
+    Ok(())
+}
+
 /// Runs every job that is due at the app's current time.
 pub async fn tick(app: &App) -> Result<()> {
     let now = app.now();
@@ -61,18 +89,10 @@ pub async fn tick(app: &App) -> Result<()> {
     let silent = watch::silent_hotels(app, &mut tx, now).await?;
     let expired_copies = crate::core::alerts::expire(&mut tx, now).await?;
     let digests = crate::core::quiet::release(&mut tx, &app.scripts, now).await?;
-    let tips = crate::core::tip_schedule::run(&mut tx, &app.scripts, now).await?;
-    let index_posts = crate::core::index::post_due(&mut tx, &app.scripts, now).await?;
-    let officer_digests = crate::core::digest::send_due(&mut tx, &app.scripts, now).await?;
     tx.commit().await?;
-    if tips.tips > 0 || tips.skipped > 0 {
-        tracing::info!(tips = tips.tips, skipped = tips.skipped, "scheduled tips");
-    }
-    if index_posts > 0 {
-        tracing::info!(posts = index_posts, "safety index posted");
-    }
-    if officer_digests > 0 {
-        tracing::info!(officers = officer_digests, "morning digests sent");
+    // Its own transaction: a failure there neither undoes nor blocks the deadlines above.
+    if let Err(e) = speak_up(app, now).await {
+        tracing::error!(error = %format!("{e:#}"), "scheduled tips, safety index or morning digest failed");
     }
     if digests > 0 {
         tracing::info!(digests, "messages held for quiet hours sent");

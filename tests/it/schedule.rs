@@ -201,3 +201,33 @@ fn tips_preview_and_index_on_the_command_line() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn a_group_that_unticked_safety_tips_gets_none_and_a_moved_time_sends_no_second() {
+    let (store, _dir) = harness::sqlite().await;
+    let clock = Arc::new(FakeClock::new(MONDAY_8AM));
+    let app = app(store, clock.clone()).await;
+    let mut tx = app.store.begin().await.unwrap();
+    let hotels = groups::find(&mut tx, Platform::Console, "hotels")
+        .await
+        .unwrap()
+        .unwrap();
+    beatbot::store::subscriptions::set_group_muted(&mut tx, hotels.id, "tips", true)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    clock.set(MONDAY_8AM + HOUR);
+    scheduler::tick(&app).await.unwrap();
+    let chats: Vec<String> = tips_by_chat(&app).await.into_iter().map(|(c, _)| c).collect();
+    assert_eq!(chats, ["residents"]);
+    // The station's time moves to 11:00 after the 09:00 tip: nothing more that day.
+    app.handle(&super::delivery::say("m1", None, "wang", "/schedule tips daily 11:00"))
+        .await
+        .unwrap();
+    clock.set(MONDAY_8AM + 3 * HOUR);
+    scheduler::tick(&app).await.unwrap();
+    assert_eq!(tips_by_chat(&app).await.len(), 1);
+    clock.set(MONDAY_8AM + 3 * HOUR + DAY);
+    scheduler::tick(&app).await.unwrap();
+    assert_eq!(tips_by_chat(&app).await.len(), 2, "the next day at 11:00");
+}

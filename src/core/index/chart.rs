@@ -3,7 +3,7 @@
 //! `plotters` on a bitmap, with the WenQuanYi Micro Hei subset the project ships in
 //! `assets/fonts/` (Apache-2.0; no fontconfig or system font at run time), encoded with `png`.
 
-use std::sync::Once;
+use std::sync::OnceLock;
 
 use anyhow::{Result, anyhow};
 use plotters::coord::ranged1d::{IntoSegmentedCoord, SegmentValue};
@@ -28,10 +28,9 @@ pub struct Bar {
 }
 
 fn font_ready() -> Result<()> {
-    static REGISTER: Once = Once::new();
-    let mut failed = false;
-    REGISTER.call_once(|| failed = plotters::style::register_font(FAMILY, FontStyle::Normal, FONT).is_err());
-    if failed {
+    static REGISTERED: OnceLock<bool> = OnceLock::new();
+    let ok = *REGISTERED.get_or_init(|| plotters::style::register_font(FAMILY, FontStyle::Normal, FONT).is_ok());
+    if !ok {
         return Err(anyhow!("the shipped chart font could not be read"));
     }
     Ok(())

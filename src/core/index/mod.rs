@@ -1,14 +1,14 @@
 //! The safety index of a station (or a beat): computed from what beatbot knows
 //! ([`compute`]), drawn as a chart ([`chart`]), captioned in the chat's language with the
 //! trend, the kind of report that weighed most and a tip that fits it, posted to community
-//! groups on their schedule (daily; Mondays the weekly summary instead), shown by `/index` in
+//! groups on their schedule (daily; on Mondays the weekly summary too), shown by `/index` in
 //! any chat and by `beatbot index` on the command line. It shows counts' outcome only — never
 //! a report, and a category is named only with `min_reports` reports behind it.
 
 pub mod chart;
 pub mod compute;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use anyhow::{Context, Result};
 use chrono::{Datelike, Duration, NaiveDate, Weekday};
@@ -258,18 +258,19 @@ pub async fn command(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
 }
 
 /// The scheduler's job: community groups whose index slot came get the chart and its text —
-/// yesterday's, or on Mondays (with a daily schedule) last week's summary. Each station's
+/// yesterday's, and on Mondays (with a daily schedule) last week's summary after it. Each station's
 /// chart is made once per slot and reused for every group.
 pub async fn post_due(tx: &mut Tx, scripts: &Scripts, now: i64) -> Result<u64> {
     let tz = scripts.settings.timezone;
     let overrides = schedules::all(tx, "index").await?;
-    let groups: Vec<_> = schedules::tip_groups(tx, None)
+    let groups: Vec<_> = schedules::tip_groups(tx, None, None)
         .await?
         .into_iter()
         .filter(|g| g.kind == "community")
         .collect();
-    // (station, slot, period) → the groups due, each with its key.
-    let mut due: HashMap<(String, i64, bool), Vec<&schedules::TipGroup>> = HashMap::new();
+    // (station, local day of the slot, weekly) → the groups due; in that order, so on Mondays
+    // yesterday's index comes before last week's summary.
+    let mut due: BTreeMap<(String, NaiveDate, bool), Vec<&schedules::TipGroup>> = BTreeMap::new();
     for g in &groups {
         let own = overrides.get(&schedules::group_key(g.id));
         let cadence = own
@@ -287,19 +288,30 @@ pub async fn post_due(tx: &mut Tx, scripts: &Scripts, now: i64) -> Result<u64> {
         if slot <= g.created_at || now < at || now - at > STALE_MS {
             continue;
         }
-        let monday = local_date(slot, tz).is_some_and(|d| d.weekday() == Weekday::Mon);
-        let weekly = matches!(cadence, Cadence::Weekly(..)) || monday;
-        due.entry((g.station_id.clone(), slot, weekly)).or_default().push(g);
+        let Some(day) = local_date(slot, tz) else { continue };
+        // Daily: yesterday's, and on Mondays last week's summary too; weekly: the summary only.
+        let periods: &[Period] = match cadence {
+            Cadence::Weekly(..) => &[Period::Week],
+            _ if day.weekday() == Weekday::Mon => &[Period::Day, Period::Week],
+            _ => &[Period::Day],
+        };
+        for period in periods {
+            due.entry((g.station_id.clone(), day, *period == Period::Week))
+                .or_default()
+                .push(g);
+        }
     }
     let mut out = Vec::new();
-    for ((station, slot, weekly), groups) in due {
-        // Once per station and slot: the outbox keys stop a second post to a group anyway,
-        // this saves computing the index every minute.
-        let job = format!("index:{station}:{slot}:{}", if weekly { "week" } else { "day" });
-        if !schedules::claim_run(tx, &job, now).await? {
+    for ((station, day, weekly), groups) in due {
+        // Once per station, day and period (a schedule moved later the same day posts nothing
+        // more): the outbox keys stop a second post to a group anyway, this saves computing
+        // the index every minute.
+        let which = if weekly { "week" } else { "day" };
+        if !schedules::claim_run(tx, &format!("index:{station}:{day}:{which}"), now).await? {
             continue;
         }
         let period = if weekly { Period::Week } else { Period::Day };
+        let slot = crate::domain::cadence::local_ms(day, 12 * 60, tz).unwrap_or(now);
         let last = last_finished(slot, tz, period);
         let report = build(tx, scripts, &station, None, period, last).await?;
         let photo = chart_photo(tx, scripts, &report, now).await?;
@@ -318,7 +330,7 @@ pub async fn post_due(tx: &mut Tx, scripts: &Scripts, now: i64) -> Result<u64> {
             );
             message.photo = Some(photo.clone());
             message.priority = super::tip_schedule::TIP_PRIORITY;
-            out.push((message, format!("index:{}:{slot}", schedules::group_key(g.id))));
+            out.push((message, format!("index:{}:{day}:{which}", schedules::group_key(g.id))));
         }
     }
     enqueue_keyed(tx, &out, now).await
