@@ -9,11 +9,10 @@ use anyhow::Result;
 use super::index::{self, Period};
 use super::{Outbound, Recipient};
 use crate::app::enqueue_keyed;
-use crate::domain::cadence::{local_date, local_ms};
+use crate::domain::cadence::{MISSED_AFTER_MS, local_date, local_ms};
 use crate::scripts::Scripts;
 use crate::store::{Tx, index_facts, people, schedules, stations};
 
-const STALE_MS: i64 = 12 * 3_600_000;
 /// Tickets listed by number; beyond, a count.
 const LISTED: usize = 8;
 
@@ -27,7 +26,7 @@ pub async fn send_due(tx: &mut Tx, scripts: &Scripts, now: i64) -> Result<u64> {
     let Some(slot) = local_ms(today, minute, tz) else {
         return Ok(0);
     };
-    if now < slot || now - slot > STALE_MS {
+    if now < slot || now - slot > MISSED_AFTER_MS {
         return Ok(0);
     }
     let mut out = Vec::new();

@@ -8,7 +8,7 @@
 use super::{Ctx, Dispatched, UserError};
 use crate::domain::{Cadence, Lang};
 use crate::scripts::Scripts;
-use crate::store::schedules::{self, Campaign};
+use crate::store::schedules::{self, Campaign, SetBy};
 
 const DAY_MS: i64 = 86_400_000;
 const DEFAULT_CAMPAIGN_DAYS: i64 = 14;
@@ -54,17 +54,13 @@ async fn effective(
         "tips" => ctx.scripts.schedules.tips,
         _ => ctx.scripts.schedules.index,
     };
-    let own = group.and_then(|g| all.get(&schedules::group_key(g)));
-    if let Some(c) = own.and_then(|s| Cadence::parse(s)) {
-        return Ok((c, "schedule.source_group"));
-    }
-    if let Some(c) = all
-        .get(&schedules::station_scope(station))
-        .and_then(|s| Cadence::parse(s))
-    {
-        return Ok((c, "schedule.source_station"));
-    }
-    Ok((default, "schedule.source_default"))
+    let (cadence, set_by) = schedules::in_force(&all, station, group, default);
+    let source = match set_by {
+        SetBy::Group => "schedule.source_group",
+        SetBy::Station => "schedule.source_station",
+        SetBy::Default => "schedule.source_default",
+    };
+    Ok((cadence, source))
 }
 
 pub async fn schedule(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {

@@ -15,15 +15,13 @@ use chrono::{Datelike, TimeZone};
 
 use super::{Outbound, Recipient};
 use crate::app::enqueue_keyed;
-use crate::domain::cadence::local_date;
+use crate::domain::cadence::{MISSED_AFTER_MS, local_date};
 use crate::domain::{Cadence, Lang, Topic};
 use crate::scripts::{Scripts, Tip};
 use crate::store::schedules::{self, Campaign, Deck};
 use crate::store::{Tx, people, stations};
 
 const DAY_MS: i64 = 86_400_000;
-/// A slot missed by more than this (the bot was down) is skipped, not sent late.
-const STALE_MS: i64 = 12 * 3_600_000;
 /// Outbox priority of a tip: below everything else.
 pub const TIP_PRIORITY: i64 = -1;
 
@@ -140,10 +138,7 @@ impl Plan {
 
     /// A target's schedule: its group's own, else its station's, else bot-scripts'.
     pub fn cadence(&self, scripts: &Scripts, t: &TipTarget) -> Cadence {
-        let own = t.group_id.and_then(|g| self.overrides.get(&schedules::group_key(g)));
-        own.or_else(|| self.overrides.get(&schedules::station_scope(&t.station)))
-            .and_then(|spec| Cadence::parse(spec))
-            .unwrap_or(scripts.schedules.tips)
+        schedules::in_force(&self.overrides, &t.station, t.group_id, scripts.schedules.tips).0
     }
 
     /// The suit a station's tips put first at `at`: an officer's campaign, else a fraud alert
@@ -184,8 +179,8 @@ impl Plan {
     }
 }
 
-/// When a tip for `slot` may go: the slot, or the end of the quiet hours it falls in.
-fn due_at(slot: i64, quiet: Option<(i64, i64)>, tz: chrono_tz::Tz) -> i64 {
+/// When a post for `slot` may go: the slot, or the end of the quiet hours it falls in.
+pub fn due_at(slot: i64, quiet: Option<(i64, i64)>, tz: chrono_tz::Tz) -> i64 {
     quiet
         .and_then(|w| super::quiet::quiet_until(slot, tz, w))
         .unwrap_or(slot)
@@ -228,7 +223,7 @@ pub async fn run(tx: &mut Tx, scripts: &Scripts, now: i64) -> Result<Sent> {
         // One a day at most: a schedule moved later the same day does not send a second one.
         let same_day = deck.last_sent_at > 0 && local_date(deck.last_sent_at, tz) == local_date(due, tz);
         deck.last_slot = slot;
-        if same_day || now - due > STALE_MS || plan.dormant_and_served(scripts, t, &deck, now) {
+        if same_day || now - due > MISSED_AFTER_MS || plan.dormant_and_served(scripts, t, &deck, now) {
             sent.skipped += 1;
             changed.push((t.key.clone(), deck));
             continue;
@@ -273,7 +268,7 @@ pub async fn preview(tx: &mut Tx, scripts: &Scripts, station: &str, days: i64, n
         for slot in cadence.slots_between(after, now + days * DAY_MS, tz) {
             let mut at = due_at(slot, t.quiet, tz);
             if at < now {
-                if now - at > STALE_MS {
+                if now - at > MISSED_AFTER_MS {
                     continue;
                 }
                 at = now;

@@ -7,13 +7,8 @@ use crate::store::counters;
 
 /// `/tip [SUIT]`: the next card of the tip library, in rotation.
 pub async fn tip(ctx: &mut Ctx<'_>, rest: &str) -> Result<(), Dispatched> {
-    let wanted = rest.trim().to_lowercase();
-    let suit = ctx
-        .scripts
-        .suits
-        .iter()
-        .find(|(k, t)| **k == wanted || t.zh == wanted || t.en.to_lowercase() == wanted)
-        .map(|(k, _)| k.clone());
+    let wanted = rest.trim();
+    let suit = super::schedule_cmd::parse_suit(ctx.scripts, wanted);
     if !wanted.is_empty() && suit.is_none() {
         return Err(UserError::new("tip.empty").into());
     }

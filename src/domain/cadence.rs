@@ -133,6 +133,9 @@ impl Cadence {
     }
 }
 
+/// A slot missed by more than this (the bot was down) is passed by, not served late.
+pub const MISSED_AFTER_MS: i64 = 12 * 3_600_000;
+
 pub fn hhmm(minute: u32) -> String {
     format!("{:02}:{:02}", minute / 60, minute % 60)
 }

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use anyhow::{Context, Result};
 
 use super::{Conn, col, query};
+use crate::domain::Cadence;
 
 /// A station's scope key in `schedules`.
 pub fn station_scope(station: &str) -> String {
@@ -48,6 +49,32 @@ pub async fn clear(conn: &mut Conn, scope: &str, what: &str) -> Result<()> {
         .await
         .context("clearing a schedule")?;
     Ok(())
+}
+
+/// Where the schedule in force is set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SetBy {
+    Group,
+    Station,
+    Default,
+}
+
+/// The schedule in force for a station's group (or, with `None`, the station) among the
+/// `overrides` of [`all`]: the group's own, else the station's, else `default` (bot-scripts').
+pub fn in_force(
+    overrides: &HashMap<String, String>,
+    station: &str,
+    group: Option<i64>,
+    default: Cadence,
+) -> (Cadence, SetBy) {
+    let parsed = |key: String| overrides.get(&key).and_then(|spec| Cadence::parse(spec));
+    if let Some(c) = group.and_then(|g| parsed(group_key(g))) {
+        return (c, SetBy::Group);
+    }
+    match parsed(station_scope(station)) {
+        Some(c) => (c, SetBy::Station),
+        None => (default, SetBy::Default),
+    }
 }
 
 /// Every scope's own schedule of `what`: scope → spec.

@@ -15,15 +15,13 @@ use chrono::{Datelike, Duration, NaiveDate, Weekday};
 
 use super::{Ctx, Dispatched, Outbound, Recipient, UserError};
 use crate::app::enqueue_keyed;
-use crate::domain::cadence::local_date;
+use crate::domain::cadence::{MISSED_AFTER_MS, local_date};
 use crate::domain::{Cadence, Lang, ReportKind};
 use crate::scripts::Scripts;
 use crate::store::{Tx, index_facts, schedules, stations};
 pub use compute::{IndexPoint, Period};
 
 const DAY_MS: i64 = 86_400_000;
-/// A post missed by more than this (the bot was down) is skipped.
-const STALE_MS: i64 = 12 * 3_600_000;
 /// The photo field of an outbox row that carries a picture the bot made: `media:ID`.
 pub const MEDIA_PREFIX: &str = "media:";
 
@@ -272,20 +270,12 @@ pub async fn post_due(tx: &mut Tx, scripts: &Scripts, now: i64) -> Result<u64> {
     // yesterday's index comes before last week's summary.
     let mut due: BTreeMap<(String, NaiveDate, bool), Vec<&schedules::TipGroup>> = BTreeMap::new();
     for g in &groups {
-        let own = overrides.get(&schedules::group_key(g.id));
-        let cadence = own
-            .or_else(|| overrides.get(&schedules::station_scope(&g.station_id)))
-            .and_then(|s| Cadence::parse(s))
-            .unwrap_or(scripts.schedules.index);
+        let (cadence, _) = schedules::in_force(&overrides, &g.station_id, Some(g.id), scripts.schedules.index);
         let Some(slot) = cadence.last_slot(now, tz) else {
             continue;
         };
-        let at = scripts
-            .settings
-            .quiet_hours
-            .and_then(|w| super::quiet::quiet_until(slot, tz, w))
-            .unwrap_or(slot);
-        if slot <= g.created_at || now < at || now - at > STALE_MS {
+        let at = super::tip_schedule::due_at(slot, scripts.settings.quiet_hours, tz);
+        if slot <= g.created_at || now < at || now - at > MISSED_AFTER_MS {
             continue;
         }
         let Some(day) = local_date(slot, tz) else { continue };
